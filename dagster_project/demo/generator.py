@@ -1,0 +1,947 @@
+"""Deterministic demo data for a fictional company, written in the vendors' real formats.
+
+Writes into a landing folder:
+
+- `litellm/spend_logs_<day>.jsonl`     LiteLLM proxy spend logs (OpenAI and Anthropic traffic)
+- `otel/genai_spans_<day>.json`        OTLP JSON GenAI spans (Bedrock and a self-hosted model)
+- `openai/costs/page_<n>.json`         OpenAI organization Costs API pages
+- `anthropic/cost_report/page_<n>.json` Anthropic Admin API cost report pages (cents as strings)
+- `focus/aws/<billing_period=month>/focus-00001.parquet` AWS FOCUS export (Bedrock tokens, GPU hours, fees)
+- `business/drivers_<month>.csv`       business drivers in long format
+- `_demo_truth.json`                   what the generator knows to be true, for tests only
+
+Bills are derived from the usage the way vendors bill (quantity x unit price less discounts)
+plus the ways real bills differ from logs: unlogged usage, a billing lag, fees and credits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from dagster_project.config import SEEDS_DIR
+from dagster_project.demo import org
+from dagster_project.demo.prices import PriceBook
+
+TOKEN_PARTS = ("uncached_input", "cache_read", "cache_write", "output", "reasoning")
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    seed: int = 42
+    start: date = date(2026, 7, 1)
+    days: int = 90
+    requests_per_day: int = 3000
+    dirt: bool = True  # malformed lines, duplicate file, untagged traffic, unknown model
+
+
+def _q(value: Decimal, places: str) -> Decimal:
+    return value.quantize(Decimal(places), rounding=ROUND_HALF_EVEN)
+
+
+def _dec_str(value: Decimal) -> str:
+    """A decimal as plain text, never in exponent form."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# --------------------------------------------------------------------------------------------
+# Requests
+# --------------------------------------------------------------------------------------------
+
+
+def simulate_requests(cfg: DemoConfig) -> pd.DataFrame:
+    """One row per LLM request with its owner, model, token parts and outcome."""
+    rng = np.random.default_rng(cfg.seed)
+    day_index = np.arange(cfg.days)
+    weekday = np.array([(cfg.start + timedelta(days=int(d))).weekday() for d in day_index])
+    # Traffic grows about 30% over the period and dips at weekends.
+    expected = (
+        cfg.requests_per_day
+        * np.where(weekday >= 5, 0.55, 1.15)
+        * (1 + 0.3 * day_index / max(cfg.days - 1, 1))
+    )
+    counts = rng.poisson(expected)
+    n = int(counts.sum())
+    day = np.repeat(day_index, counts)
+
+    workloads = org.WORKLOADS
+    shares = np.array([w.share for w in workloads])
+    wl = rng.choice(len(workloads), size=n, p=shares / shares.sum())
+
+    env_names = np.array([e for e, _ in org.ENVIRONMENTS])
+    env_p = np.array([p for _, p in org.ENVIRONMENTS])
+    env = env_names[rng.choice(len(env_names), size=n, p=env_p)]
+
+    # Business-hours peak, some traffic around the clock.
+    seconds = np.where(
+        rng.random(n) < 0.75,
+        np.clip(rng.normal(14 * 3600, 3.5 * 3600, n), 0, 86399),
+        rng.uniform(0, 86399, n),
+    ).astype(np.int64)
+    millis = rng.integers(0, 1000, n)
+
+    def attr(name: str) -> np.ndarray:
+        return np.array([getattr(w, name) for w in workloads])[wl]
+
+    in_med, out_med = attr("input_tokens_median"), attr("output_tokens_median")
+    input_tokens = np.maximum(1, rng.lognormal(np.log(in_med), 0.6)).astype(np.int64)
+    output_tokens = np.where(
+        out_med > 0, np.maximum(1, rng.lognormal(np.log(np.maximum(out_med, 1)), 0.7)), 0
+    ).astype(np.int64)
+    provider = attr("provider_id")
+    # Cached prompt tokens are part of the prompt: they never exceed it.
+    reads_cache = rng.random(n) < attr("cache_read_rate")
+    cache_read = np.where(reads_cache, (input_tokens * rng.uniform(0.3, 0.8, n)), 0).astype(
+        np.int64
+    )
+    writes_cache = (~reads_cache) & (rng.random(n) < attr("cache_write_rate"))
+    cache_write = np.where(writes_cache, (input_tokens * rng.uniform(0.3, 0.6, n)), 0).astype(
+        np.int64
+    )
+    reasoning = np.where(attr("reasoning"), output_tokens * rng.uniform(0.4, 0.8, n), 0).astype(
+        np.int64
+    )
+    batch = rng.random(n) < attr("batch_rate")
+    # Batch jobs do not use prompt caching in this demo: keep their bill lines simple.
+    cache_read = np.where(batch, 0, cache_read)
+    cache_write = np.where(batch, 0, cache_write)
+
+    failed = rng.random(n) < 0.015
+    channel = attr("channel")
+    proxy_cache_hit = (channel == "litellm") & ~failed & (rng.random(n) < 0.01)
+
+    model = attr("model_as_logged").astype(object)
+    team = attr("team_id").astype(object)
+    if cfg.dirt:
+        # Early-access model on a slice of the code assistant's Anthropic traffic.
+        unknown = (provider == "anthropic") & (attr("feature") == "code_review")
+        unknown &= rng.random(n) < 0.006
+        model = np.where(unknown, org.UNKNOWN_MODEL, model)
+        # The gateway also logs a model-group style alias for some gpt-4o-mini calls.
+        aliased = (model == "gpt-4o-mini") & (rng.random(n) < 0.2)
+        model = np.where(aliased, "openai/gpt-4o-mini", model)
+
+    for name, arr in (("input", input_tokens), ("output", output_tokens)):
+        arr[failed] = 0
+        _ = name
+    cache_read[failed] = 0
+    cache_write[failed] = 0
+    reasoning[failed] = 0
+
+    ids = rng.integers(0, 2**62, size=(n, 2), dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            "day": day,
+            "ts_seconds": seconds,
+            "ts_millis": millis,
+            "workload": wl,
+            "channel": channel,
+            "provider_id": provider,
+            "model": model,
+            "team_id": team,
+            "product": attr("product"),
+            "use_case": attr("use_case"),
+            "feature": attr("feature"),
+            "service_name": attr("service_name"),
+            "environment": env,
+            "input_tokens": input_tokens,  # includes cache read and cache write tokens
+            "cache_read": cache_read,
+            "cache_write": cache_write,
+            "output_tokens": output_tokens,  # includes reasoning tokens
+            "reasoning": reasoning,
+            "batch": batch,
+            "failed": failed,
+            "proxy_cache_hit": proxy_cache_hit,
+            "id_a": ids[:, 0],
+            "id_b": ids[:, 1],
+            "end_user_n": rng.integers(1, 5000, n),
+            "duration_ms": np.maximum(50, rng.lognormal(np.log(1800), 0.6, n)).astype(np.int64),
+        }
+    )
+    frame["ts"] = (
+        pd.Timestamp(cfg.start, tz="UTC")
+        + pd.to_timedelta(frame["day"], unit="D")
+        + pd.to_timedelta(frame["ts_seconds"], unit="s")
+        + pd.to_timedelta(frame["ts_millis"], unit="ms")
+    )
+    frame = frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True)
+    _assign_tags_and_accounts(frame, rng, cfg.dirt)
+    return frame
+
+
+def _assign_tags_and_accounts(frame: pd.DataFrame, rng: np.random.Generator, dirt: bool) -> None:
+    """Decide what the logs say about ownership, and which vendor account each call bills to."""
+    n = len(frame)
+    is_litellm = (frame["channel"] == "litellm").to_numpy()
+    roll = rng.random(n)
+    # Dirt: untagged calls (no product / use case / feature / environment tags), calls that
+    # carry only an API key, and calls from a key nobody mapped to a team.
+    frame["tags_missing"] = is_litellm & (roll < 0.05) if dirt else False
+    frame["team_id_missing"] = is_litellm & (roll >= 0.05) & (roll < 0.07) if dirt else False
+    frame["key_unmapped"] = is_litellm & (roll >= 0.07) & (roll < 0.08) if dirt else False
+    known_team = ~frame["key_unmapped"]
+    frame["owner_team"] = np.where(known_team, frame["team_id"], None)
+
+    team = frame["owner_team"]
+    provider = frame["provider_id"]
+    openai_project = team.map(org.OPENAI_PROJECTS).fillna(org.OPENAI_DEFAULT_PROJECT)
+    anthropic_ws = team.map(org.ANTHROPIC_WORKSPACES).fillna(org.ANTHROPIC_DEFAULT_WORKSPACE)
+    aws_account = np.where(
+        (provider == "self_hosted") | (frame["environment"] == "production"),
+        org.AWS_PROD_ACCOUNT,
+        org.AWS_NONPROD_ACCOUNT,
+    )
+    frame["account_id"] = np.select(
+        [is_litellm & (provider == "openai"), is_litellm & (provider == "anthropic")],
+        [openai_project, anthropic_ws],
+        aws_account,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Writers: request logs
+# --------------------------------------------------------------------------------------------
+
+LITELLM_SQL = """
+select
+    'chatcmpl-' || printf('%016x', id_a) || printf('%016x', id_b) as request_id,
+    case when batch then 'acreate_batch'
+         when use_case = 'semantic_search' then 'aembedding'
+         else 'acompletion' end as call_type,
+    case when key_unmapped then '{unmapped_key}'
+         else api_key end as api_key,
+    round(spend_estimate, 8) as spend,
+    input_tokens + output_tokens as total_tokens,
+    input_tokens as prompt_tokens,
+    output_tokens as completion_tokens,
+    strftime(ts, '%Y-%m-%d %H:%M:%S.%g') as startTime,
+    strftime(ts + to_milliseconds(duration_ms), '%Y-%m-%d %H:%M:%S.%g') as endTime,
+    duration_ms as request_duration_ms,
+    model,
+    printf('%012x', hash(model) % 281474976710655) as model_id,
+    model as model_group,
+    provider_id as custom_llm_provider,
+    case provider_id when 'openai' then 'https://api.openai.com/v1'
+         else 'https://api.anthropic.com' end as api_base,
+    'user-' || end_user_n || '@customers.example' as "user",
+    {{
+        'user_api_key_alias': key_alias,
+        'user_api_key_team_alias': case when team_id_missing or key_unmapped then null
+                                        else team_id end,
+        'usage_object': {{
+            'prompt_tokens': input_tokens,
+            'completion_tokens': output_tokens,
+            'prompt_tokens_details': {{'cached_tokens': cache_read}},
+            'cache_creation_input_tokens': cache_write,
+            'cache_read_input_tokens': cache_read,
+            'completion_tokens_details': {{'reasoning_tokens': reasoning}}
+        }},
+        'batch': batch
+    }} as metadata,
+    case when proxy_cache_hit then 'True' else 'False' end as cache_hit,
+    case when proxy_cache_hit then printf('%016x', id_b) else null end as cache_key,
+    case when tags_missing then []::varchar[]
+         else ['env:' || environment, 'product:' || product, 'use_case:' || use_case,
+               'feature:' || feature] end as request_tags,
+    case when team_id_missing or key_unmapped then null else litellm_team_id end as team_id,
+    'org-northwind' as organization_id,
+    'cust_' || end_user_n as end_user,
+    printf('%08x', id_a % 4294967295) as session_id,
+    case when failed then 'failure' else 'success' end as status,
+    [{{'role': 'user', 'content': 'Customer message #' || end_user_n || ': please help'}}]
+        as messages,
+    {{'choices': [{{'message': {{'content': 'Draft reply for ticket ' || id_b}}}}]}} as response
+from requests
+where day = {day}
+order by ts, id_a
+"""
+
+
+def _write_litellm(frame: pd.DataFrame, out: Path, start: date) -> None:
+    rows = frame[frame["channel"] == "litellm"].copy()
+    rows["api_key"] = rows["owner_team"].map(org.API_KEYS).fillna("sk-hash-5f1e0c2a9b")
+    rows.loc[rows["team_id"] == "support", "api_key"] = np.where(
+        rows.loc[rows["team_id"] == "support", "batch"], "sk-hash-8a3d7b61c4", "sk-hash-5f1e0c2a9b"
+    )
+    rows["key_alias"] = rows["team_id"] + "-gateway"
+    rows["litellm_team_id"] = rows["team_id"].map(org.LITELLM_TEAM_IDS)
+    # LiteLLM's own estimate at list price; the warehouse prices requests itself.
+    rows["spend_estimate"] = (rows["input_tokens"] * 2.5e-6 + rows["output_tokens"] * 1e-5) * (
+        ~rows["proxy_cache_hit"]
+    )
+    folder = out / "litellm"
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.register("requests", rows.drop(columns=["owner_team"]))
+    for day in sorted(rows["day"].unique()):
+        path = folder / f"spend_logs_{start + timedelta(days=int(day))}.jsonl"
+        sql = LITELLM_SQL.format(day=int(day), unmapped_key=org.UNMAPPED_API_KEY)
+        con.execute(f"copy ({sql}) to '{path}' (format json)")
+    con.close()
+
+
+OTEL_SQL = """
+with spans as (
+    select
+        day, service_name, environment, account_id,
+        '{"traceId":"' || printf('%016x%016x', id_a, id_b)
+        || '","spanId":"' || printf('%016x', id_a)
+        || '","name":' || to_json('chat ' || model)
+        || ',"kind":3,"startTimeUnixNano":"' || epoch_ns(ts)
+        || '","endTimeUnixNano":"' || (epoch_ns(ts) + duration_ms * 1000000)
+        || '","attributes":[' || array_to_string(list_filter([
+            otel_str('gen_ai.provider.name',
+                case when provider_id = 'self_hosted' then 'vllm' else 'aws.bedrock' end),
+            otel_str('gen_ai.operation.name', 'chat'),
+            otel_str('gen_ai.request.model', model),
+            otel_str('gen_ai.response.model', model),
+            otel_str('gen_ai.response.id', printf('resp_%016x', id_b)),
+            otel_int('gen_ai.usage.input_tokens', input_tokens),
+            otel_int('gen_ai.usage.output_tokens', output_tokens),
+            otel_int('gen_ai.usage.cache_read.input_tokens', nullif(cache_read, 0)),
+            otel_int('gen_ai.usage.cache_creation.input_tokens', nullif(cache_write, 0)),
+            otel_int('gen_ai.usage.reasoning.output_tokens', nullif(reasoning, 0)),
+            otel_str('aws.bedrock.invocation_type', case when batch then 'batch' end),
+            otel_str('app.feature', feature),
+            otel_str('enduser.id', 'user-' || end_user_n || '@customers.example')
+        ], lambda a: a is not null), ',')
+        || '],"status":' || case when failed
+            then '{"code":2,"message":"ThrottlingException"}' else '{"code":1}' end
+        || '}' as span_json
+    from requests
+    where channel = 'otel'
+),
+resources as (
+    select
+        day,
+        '{"resource":{"attributes":[' || array_to_string([
+            otel_str('service.name', service_name),
+            otel_str('deployment.environment', environment),
+            otel_str('cloud.provider', 'aws'),
+            otel_str('cloud.account.id', account_id),
+            otel_str('cloud.region', 'us-east-1')
+        ], ',') || ']},"scopeSpans":[{"scope":{"name":"opentelemetry.instrumentation.genai"},'
+        || '"spans":[' || string_agg(span_json, ',') || ']}]}' as resource_json
+    from spans
+    group by day, service_name, environment, account_id
+)
+select day, '{"resourceSpans":[' || string_agg(resource_json, ',' order by resource_json) || ']}'
+from resources
+group by day
+order by day
+"""
+# OTLP JSON attributes are {key, value: {stringValue | intValue}}; 64-bit integers are strings.
+OTEL_MACROS = """
+create macro otel_str(k, v) as case when v is not null then
+    '{"key":"' || k || '","value":{"stringValue":' || to_json(v::varchar) || '}}' end;
+create macro otel_int(k, v) as case when v is not null then
+    '{"key":"' || k || '","value":{"intValue":"' || v || '"}}' end;
+"""
+
+
+def _write_otel(frame: pd.DataFrame, out: Path, start: date) -> None:
+    folder = out / "otel"
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.register("requests", frame)
+    con.execute(OTEL_MACROS)
+    for day, document in con.execute(OTEL_SQL).fetchall():
+        path = folder / f"genai_spans_{start + timedelta(days=int(day))}.json"
+        path.write_text(document)
+    con.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Bills
+# --------------------------------------------------------------------------------------------
+
+
+def _billable_usage(frame: pd.DataFrame) -> pd.DataFrame:
+    """Token quantities per bill line grain: day x provider x account x model x token part."""
+    billable = frame[~frame["failed"] & ~frame["proxy_cache_hit"]].copy()
+    billable["uncached_input"] = (
+        billable["input_tokens"] - billable["cache_read"] - billable["cache_write"]
+    )
+    parts = []
+    for part, column in (
+        ("input", "uncached_input"),
+        ("cache_read", "cache_read"),
+        ("cache_write", "cache_write"),
+        ("output", "output_tokens"),
+    ):
+        piece = billable[["day", "provider_id", "account_id", "model", "batch", column]].rename(
+            columns={column: "tokens"}
+        )
+        piece["part"] = np.where(piece["batch"], "batch_" + part, part)
+        parts.append(piece)
+    usage = pd.concat(parts)
+    usage = usage[usage["tokens"] > 0]
+    return (
+        usage.groupby(["day", "provider_id", "account_id", "model", "part"], as_index=False)[
+            "tokens"
+        ]
+        .sum()
+        .sort_values(["day", "provider_id", "account_id", "model", "part"])
+    )
+
+
+OPENAI_LINE_ITEM = {
+    "input": "input",
+    "cache_read": "cached input",
+    "output": "output",
+    "batch_input": "batch input",
+    "batch_output": "batch output",
+}
+ANTHROPIC_TOKEN_TYPE = {
+    "input": "uncached_input_tokens",
+    "cache_read": "cache_read_input_tokens",
+    "cache_write": "cache_creation.ephemeral_5m_input_tokens",
+    "output": "output_tokens",
+    "batch_input": "uncached_input_tokens",
+    "batch_output": "output_tokens",
+}
+BEDROCK_USAGE_SUFFIX = {
+    "input": "input-tokens",
+    "cache_read": "cache-read-input-token-count",
+    "cache_write": "cache-write-input-token-count",
+    "output": "output-tokens",
+    "batch_input": "batch-input-tokens",
+    "batch_output": "batch-output-tokens",
+}
+
+
+class Ledger:
+    """Running totals of what the generator billed, for the truth file."""
+
+    def __init__(self) -> None:
+        self.billed: dict[str, Decimal] = defaultdict(Decimal)
+        self.lines: dict[str, int] = defaultdict(int)
+
+    def add(self, provider: str, amount_usd: Decimal) -> None:
+        self.billed[provider] += amount_usd
+        self.lines[provider] += 1
+
+
+def _pages(buckets: list[dict], per_page: int, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    chunks = [buckets[i : i + per_page] for i in range(0, len(buckets), per_page)] or [[]]
+    for number, chunk in enumerate(chunks, start=1):
+        has_more = number < len(chunks)
+        page = {
+            "object": "page",
+            "data": chunk,
+            "has_more": has_more,
+            "next_page": f"page_{number + 1:04d}" if has_more else None,
+        }
+        (out / f"page_{number:04d}.json").write_text(_dumps(page))
+
+
+_NUMBER_MARK = "__json_number__:"
+
+
+def _json_number(text: str) -> str:
+    """Mark a decimal to be written as a bare JSON number (json.dumps would go through float)."""
+    return _NUMBER_MARK + text
+
+
+def _dumps(obj: object) -> str:
+    return re.sub(f'"{_NUMBER_MARK}([-0-9.]+)"', r"\1", json.dumps(obj, indent=1))
+
+
+def _write_openai_costs(
+    usage: pd.DataFrame,
+    cfg: DemoConfig,
+    prices: PriceBook,
+    out: Path,
+    ledger: Ledger,
+    rng: np.random.Generator,
+) -> None:
+    discount = Decimal(org.DISCOUNTS["openai"])
+    lines: dict[int, list[dict]] = defaultdict(list)
+    openai = usage[usage["provider_id"] == "openai"]
+    last_billed_day = cfg.days - 2  # the Costs API lags a day: the last day is not billed yet
+
+    def result(project: str | None, line_item: str, amount: Decimal, qty: int | None) -> dict:
+        return {
+            "object": "organization.costs.result",
+            "amount": {"value": _json_number(_dec_str(amount)), "currency": "usd"},
+            "line_item": line_item,
+            "project_id": project,
+            "api_key_id": None,
+            "quantity": qty,
+            "quantity_unit": "tokens" if qty is not None else None,
+        }
+
+    for rec in openai.itertuples(index=False):
+        if rec.day > last_billed_day:
+            continue
+        day = cfg.start + timedelta(days=int(rec.day))
+        tokens = int(rec.tokens)
+        if cfg.dirt and rec.account_id == "proj_support" and rec.part == "input":
+            # Calls that bypass the gateway: billed, never logged.
+            tokens += int(tokens * 0.015)
+        unit = prices.unit_price("openai", rec.model, rec.part, day)
+        amount = _q(tokens * unit * (1 - discount), "0.000000001")
+        model_id = prices.canonical("openai", rec.model)
+        lines[int(rec.day)].append(
+            result(rec.account_id, f"{model_id}, {OPENAI_LINE_ITEM[rec.part]}", amount, tokens)
+        )
+        ledger.add("openai", amount)
+    for d in range(min(cfg.days, last_billed_day + 1)):
+        day = cfg.start + timedelta(days=d)
+        if cfg.dirt:
+            # A research project that calls the API directly: billed, no logs at all.
+            tokens = int(rng.integers(200_000, 900_000))
+            unit = prices.unit_price("openai", "gpt-4o", "input", day)
+            amount = _q(tokens * unit, "0.000000001")
+            lines[d].append(result(org.OPENAI_UNLOGGED_PROJECT, "gpt-4o, input", amount, tokens))
+            ledger.add("openai", amount)
+        if day.day == 1:
+            amount = Decimal("1500.00")
+            lines[d].append(result(None, "Scale Tier platform fee", amount, None))
+            ledger.add("openai", amount)
+    buckets = []
+    for d in range(cfg.days):
+        start = datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
+        buckets.append(
+            {
+                "object": "bucket",
+                "start_time": int(start.timestamp()),
+                "end_time": int((start + timedelta(days=1)).timestamp()),
+                "results": lines.get(d, []),
+            }
+        )
+    _pages(buckets, 7, out / "openai" / "costs")
+
+
+def _write_anthropic_costs(
+    usage: pd.DataFrame,
+    cfg: DemoConfig,
+    prices: PriceBook,
+    out: Path,
+    ledger: Ledger,
+    rng: np.random.Generator,
+) -> None:
+    discount = Decimal(org.DISCOUNTS["anthropic"])
+    anthropic = usage[usage["provider_id"] == "anthropic"]
+    last_billed_day = cfg.days - 2
+    lines: dict[int, list[dict]] = defaultdict(list)
+    for rec in anthropic.itertuples(index=False):
+        if rec.day > last_billed_day:
+            continue
+        day = cfg.start + timedelta(days=int(rec.day))
+        unit = prices.unit_price("anthropic", rec.model, rec.part, day)
+        usd = tokens_usd = int(rec.tokens) * unit * (1 - discount)
+        cents = _q(usd * 100, "0.0001")
+        model_id = rec.model  # the cost report names the dated model id, as the API returns it
+        lines[int(rec.day)].append(
+            {
+                "currency": "USD",
+                "amount": _dec_str(cents),
+                "workspace_id": rec.account_id,
+                "description": f"{model_id} usage - {ANTHROPIC_TOKEN_TYPE[rec.part]}",
+                "cost_type": "tokens",
+                "context_window": "0-200k",
+                "model": model_id,
+                "service_tier": "batch" if rec.part.startswith("batch") else "standard",
+                "token_type": ANTHROPIC_TOKEN_TYPE[rec.part],
+            }
+        )
+        ledger.add("anthropic", cents / 100)
+        _ = tokens_usd
+    # Web search tool charges: billed per workspace, no token usage behind them.
+    for d in range(min(cfg.days, last_billed_day + 1)):
+        searches = int(rng.integers(40, 160))
+        cents = _q(Decimal(searches) * Decimal("1.0"), "0.0001")  # $10 per 1,000 searches
+        lines[d].append(
+            {
+                "currency": "USD",
+                "amount": _dec_str(cents),
+                "workspace_id": "wrkspc_growth",
+                "description": "Web search",
+                "cost_type": "web_search",
+                "context_window": None,
+                "model": None,
+                "service_tier": None,
+                "token_type": None,
+            }
+        )
+        ledger.add("anthropic", cents / 100)
+    buckets = []
+    for d in range(cfg.days):
+        start = datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
+        buckets.append(
+            {
+                "starting_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "ending_at": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "results": lines.get(d, []),
+            }
+        )
+    _pages(buckets, 10, out / "anthropic" / "cost_report")
+
+
+GPU_HOURLY_LIST = Decimal("5.672")  # g5.12xlarge on-demand, us-east-1
+GPU_INSTANCES = ("i-0a7c3e91f25b4d601", "i-0b18d2f4c97e3a552")
+
+
+def _focus_row(**values: object) -> dict:
+    return values
+
+
+def _write_aws_focus(
+    usage: pd.DataFrame, cfg: DemoConfig, prices: PriceBook, out: Path, ledger: Ledger
+) -> None:
+    discount = Decimal(org.DISCOUNTS["aws"])
+    rows: list[dict] = []
+    bedrock = usage[usage["provider_id"] == "aws_bedrock"]
+
+    def month_bounds(day: date) -> tuple[datetime, datetime]:
+        first = day.replace(day=1)
+        nxt = (first + timedelta(days=32)).replace(day=1)
+        return (
+            datetime.combine(first, datetime.min.time(), UTC),
+            datetime.combine(nxt, datetime.min.time(), UTC),
+        )
+
+    def base(day: date, account: str) -> dict:
+        bp_start, bp_end = month_bounds(day)
+        start = datetime.combine(day, datetime.min.time(), UTC)
+        return {
+            "BillingAccountId": org.AWS_PAYER_ACCOUNT,
+            "BillingAccountName": "Northwind Labs Payer",
+            "BillingAccountType": "Billing Account",
+            "BillingCurrency": "USD",
+            "BillingPeriodStart": bp_start,
+            "BillingPeriodEnd": bp_end,
+            "ChargePeriodStart": start,
+            "ChargePeriodEnd": start + timedelta(days=1),
+            "InvoiceId": f"EUINUS{bp_start:%y%m}-{org.AWS_PAYER_ACCOUNT[-4:]}",
+            "InvoiceIssuerName": "Amazon Web Services, Inc.",
+            "ProviderName": "AWS",
+            "PublisherName": "Amazon Web Services, Inc.",
+            "ServiceProviderName": "AWS",
+            "HostProviderName": "AWS",
+            "SubAccountId": account,
+            "SubAccountName": "ml-prod" if account == org.AWS_PROD_ACCOUNT else "ml-nonprod",
+            "SubAccountType": "Account",
+            "RegionId": "us-east-1",
+            "RegionName": "US East (N. Virginia)",
+            "AvailabilityZone": None,
+            "ChargeClass": None,
+            "CommitmentDiscountId": None,
+            "CommitmentDiscountStatus": None,
+            "CommitmentDiscountCategory": None,
+            "CommitmentDiscountType": None,
+        }
+
+    def money(list_cost: Decimal, rate: Decimal) -> dict:
+        billed = _q(list_cost * (1 - rate), "0.0000000001")
+        return {
+            "ListCost": _q(list_cost, "0.0000000001"),
+            "ContractedCost": billed,
+            "BilledCost": billed,
+            "EffectiveCost": billed,
+        }
+
+    for rec in bedrock.itertuples(index=False):
+        day = cfg.start + timedelta(days=int(rec.day))
+        model_id = prices.canonical("aws_bedrock", rec.model)
+        unit = prices.unit_price("aws_bedrock", rec.model, rec.part, day)
+        tokens = int(rec.tokens)
+        list_cost = tokens * unit
+        costs = money(list_cost, discount)
+        kind = BEDROCK_USAGE_SUFFIX[rec.part]
+        unit_per_k = unit * 1000
+        row = (
+            base(day, rec.account_id)
+            | costs
+            | {
+                "ChargeCategory": "Usage",
+                "ChargeDescription": f"Amazon Bedrock {rec.model} {kind}",
+                "ChargeFrequency": "Usage-Based",
+                "ConsumedQuantity": Decimal(tokens),
+                "ConsumedUnit": "Tokens",
+                "PricingQuantity": Decimal(tokens) / 1000,
+                "PricingUnit": "1000 Tokens",
+                "PricingCategory": "Standard",
+                "ListUnitPrice": _q(unit_per_k, "0.0000000001"),
+                "ContractedUnitPrice": _q(unit_per_k * (1 - discount), "0.0000000001"),
+                "ResourceId": f"arn:aws:bedrock:us-east-1::foundation-model/{rec.model}",
+                "ResourceName": rec.model,
+                "ResourceType": "Foundation Model",
+                "ServiceCategory": "AI and Machine Learning",
+                "ServiceSubcategory": "Generative AI",
+                "ServiceName": "Amazon Bedrock",
+                "SkuId": f"BEDROCK-{model_id}-{kind}",
+                "SkuPriceId": f"BEDROCK-{model_id}-{kind}-USE1",
+                "SkuMeter": kind,
+                "Tags": json.dumps({"aws:createdBy": "bedrock"}),
+                "x_ServiceCode": "AmazonBedrock",
+                "x_UsageType": f"USE1-{rec.model}-{kind}",
+                "x_Operation": "InvokeModel"
+                if not rec.part.startswith("batch")
+                else "BatchInference",
+            }
+        )
+        rows.append(row)
+        ledger.add("aws", row["BilledCost"])
+
+    for d in range(cfg.days):
+        day = cfg.start + timedelta(days=d)
+        for instance in GPU_INSTANCES:
+            list_cost = GPU_HOURLY_LIST * 24
+            row = (
+                base(day, org.AWS_PROD_ACCOUNT)
+                | money(list_cost, discount)
+                | {
+                    "ChargeCategory": "Usage",
+                    "ChargeDescription": "$5.672 per On Demand Linux g5.12xlarge Instance Hour",
+                    "ChargeFrequency": "Usage-Based",
+                    "ConsumedQuantity": Decimal(24),
+                    "ConsumedUnit": "Hours",
+                    "PricingQuantity": Decimal(24),
+                    "PricingUnit": "Hours",
+                    "PricingCategory": "Standard",
+                    "ListUnitPrice": GPU_HOURLY_LIST,
+                    "ContractedUnitPrice": _q(GPU_HOURLY_LIST * (1 - discount), "0.0000000001"),
+                    "ResourceId": instance,
+                    "ResourceName": f"vllm-llama-8b-{instance[-3:]}",
+                    "ResourceType": "Instance",
+                    "ServiceCategory": "Compute",
+                    "ServiceSubcategory": "Virtual Machines",
+                    "ServiceName": "Amazon Elastic Compute Cloud",
+                    "SkuId": "EC2-g5.12xlarge-Linux-USE1",
+                    "SkuPriceId": "EC2-g5.12xlarge-Linux-USE1-OnDemand",
+                    "SkuMeter": "Instance Hours",
+                    "Tags": json.dumps(
+                        {"workload": "llm-serving", "model": "llama-3.1-8b-instruct"}
+                    ),
+                    "x_ServiceCode": "AmazonEC2",
+                    "x_UsageType": "USE1-BoxUsage:g5.12xlarge",
+                    "x_Operation": "RunInstances",
+                }
+            )
+            rows.append(row)
+            ledger.add("aws", row["BilledCost"])
+        if day.day == 1:
+            fee = Decimal("850.00")
+            rows.append(
+                base(day, org.AWS_PAYER_ACCOUNT)
+                | {"ListCost": fee, "ContractedCost": fee, "BilledCost": fee, "EffectiveCost": fee}
+                | {
+                    "ChargeCategory": "Usage",
+                    "ChargeDescription": "AWS Support (Business) monthly fee",
+                    "ChargeFrequency": "Recurring",
+                    "ConsumedQuantity": None,
+                    "ConsumedUnit": None,
+                    "PricingQuantity": Decimal(1),
+                    "PricingUnit": "Months",
+                    "PricingCategory": "Standard",
+                    "ListUnitPrice": fee,
+                    "ContractedUnitPrice": fee,
+                    "ResourceId": None,
+                    "ResourceName": None,
+                    "ResourceType": None,
+                    "ServiceCategory": "Management and Governance",
+                    "ServiceSubcategory": "Support",
+                    "ServiceName": "AWS Support (Business)",
+                    "SkuId": "SUPPORT-BUSINESS",
+                    "SkuPriceId": "SUPPORT-BUSINESS-MONTHLY",
+                    "SkuMeter": "Support",
+                    "Tags": None,
+                    "x_ServiceCode": "AWSSupportBusiness",
+                    "x_UsageType": "Dollar",
+                    "x_Operation": "",
+                }
+            )
+            ledger.add("aws", fee)
+            credit = Decimal("-400.00")
+            rows.append(
+                base(day, org.AWS_PROD_ACCOUNT)
+                | {
+                    "ListCost": Decimal(0),
+                    "ContractedCost": Decimal(0),
+                    "BilledCost": credit,
+                    "EffectiveCost": credit,
+                }
+                | {
+                    "ChargeCategory": "Credit",
+                    "ChargeDescription": "AWS Activate promotional credit - Amazon Bedrock",
+                    "ChargeFrequency": "One-Time",
+                    "ConsumedQuantity": None,
+                    "ConsumedUnit": None,
+                    "PricingQuantity": None,
+                    "PricingUnit": None,
+                    "PricingCategory": None,
+                    "ListUnitPrice": None,
+                    "ContractedUnitPrice": None,
+                    "ResourceId": None,
+                    "ResourceName": None,
+                    "ResourceType": None,
+                    "ServiceCategory": "AI and Machine Learning",
+                    "ServiceSubcategory": "Generative AI",
+                    "ServiceName": "Amazon Bedrock",
+                    "SkuId": None,
+                    "SkuPriceId": None,
+                    "SkuMeter": None,
+                    "Tags": None,
+                    "x_ServiceCode": "AmazonBedrock",
+                    "x_UsageType": "",
+                    "x_Operation": "",
+                }
+            )
+            ledger.add("aws", credit)
+
+    frame = pd.DataFrame(rows)
+    frame["month"] = frame["BillingPeriodStart"].dt.strftime("%Y-%m")
+    con = duckdb.connect()
+    money_cols = [
+        "BilledCost",
+        "EffectiveCost",
+        "ListCost",
+        "ContractedCost",
+        "ListUnitPrice",
+        "ContractedUnitPrice",
+        "ConsumedQuantity",
+        "PricingQuantity",
+    ]
+    for column in money_cols:
+        frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+    con.register("focus_rows", frame)
+    casts = ", ".join(f"{c}::decimal(38, 10) as {c}" for c in money_cols)
+    for month in sorted(frame["month"].unique()):
+        folder = out / "focus" / "aws" / f"billing_period={month}"
+        folder.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""copy (select * exclude (month, {", ".join(money_cols)}), {casts}
+                from focus_rows where month = '{month}'
+                order by ChargePeriodStart, SubAccountId, SkuId)
+               to '{folder / "focus-00001.snappy.parquet"}' (format parquet, compression snappy)"""
+        )
+    con.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Business drivers
+# --------------------------------------------------------------------------------------------
+
+
+def _write_business_drivers(
+    frame: pd.DataFrame, cfg: DemoConfig, out: Path, rng: np.random.Generator
+) -> dict[str, Decimal]:
+    per_day_product = frame.groupby(["day", "product"]).size()
+    records = []
+    for d in range(cfg.days):
+        day = cfg.start + timedelta(days=d)
+        for product in org.PRODUCTS:
+            team = org.PRODUCT_TEAM[product]
+            requests = int(per_day_product.get((d, product), 0))
+            users = int(requests * rng.uniform(0.25, 0.4)) + 20
+            records.append((day, "active_users", product, team, users, "users"))
+            revenue = _q(Decimal(str(rng.uniform(3000, 12000))), "0.01")
+            records.append((day, "revenue", product, team, revenue, "USD"))
+            if product == "helpdesk":
+                tickets = int(requests * rng.uniform(0.12, 0.18))
+                records.append((day, "support_tickets_resolved", product, team, tickets, "tickets"))
+            if product == "docs_portal":
+                docs = int(requests * rng.uniform(0.8, 0.95))
+                records.append((day, "documents_processed", product, team, docs, "documents"))
+    table = pd.DataFrame(records, columns=["date", "driver", "product", "team", "value", "unit"])
+    folder = out / "business"
+    folder.mkdir(parents=True, exist_ok=True)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    table["month"] = table["date"].map(lambda d: d.strftime("%Y-%m"))
+    for month, rows in table.groupby("month", sort=True):
+        lines = ["date,driver,product,team,value,unit"]
+        for rec in rows.itertuples(index=False):
+            lines.append(f"{rec.date},{rec.driver},{rec.product},{rec.team},{rec.value},{rec.unit}")
+            totals[rec.driver] += Decimal(str(rec.value))
+        (folder / f"drivers_{month}.csv").write_text("\n".join(lines) + "\n")
+    return totals
+
+
+# --------------------------------------------------------------------------------------------
+# Dirt and truth
+# --------------------------------------------------------------------------------------------
+
+
+def _add_dirt(out: Path, cfg: DemoConfig) -> dict:
+    """Realistic delivery problems, recorded so tests know what the loader must catch."""
+    dirt: dict = {"malformed_litellm_lines": [], "duplicate_files": []}
+    litellm = sorted((out / "litellm").glob("*.jsonl"))
+    for path in litellm[10:13]:
+        with open(path, "a") as handle:
+            handle.write('{"request_id": "chatcmpl-truncated", "model": "gpt-4o", "prompt_tok\n')
+        dirt["malformed_litellm_lines"].append(path.name)
+    # The same day's file delivered twice under another name.
+    original = litellm[20]
+    copy = original.with_name(original.stem + ".redelivered.jsonl")
+    shutil.copyfile(original, copy)
+    dirt["duplicate_files"].append([original.name, copy.name])
+    # A business-driver row with an unreadable value.
+    drivers = sorted((out / "business").glob("*.csv"))[0]
+    with open(drivers, "a") as handle:
+        handle.write(f"{cfg.start},support_tickets_resolved,helpdesk,support,n/a,tickets\n")
+    dirt["malformed_driver_rows"] = 1
+    return dirt
+
+
+def _truth(frame: pd.DataFrame, ledger: Ledger, drivers: dict[str, Decimal], dirt: dict) -> dict:
+    ok = frame[~frame["failed"]]
+    uncached = frame["input_tokens"] - frame["cache_read"] - frame["cache_write"]
+    return {
+        "requests": len(frame),
+        "requests_by_channel": {k: int(v) for k, v in frame.groupby("channel").size().items()},
+        "requests_by_provider": {k: int(v) for k, v in frame.groupby("provider_id").size().items()},
+        "failed_requests": int(frame["failed"].sum()),
+        "proxy_cache_hits": int(frame["proxy_cache_hit"].sum()),
+        "unknown_model_requests": int((frame["model"] == org.UNKNOWN_MODEL).sum()),
+        "tokens": {
+            "uncached_input": int(uncached.sum()),
+            "cache_read": int(frame["cache_read"].sum()),
+            "cache_write": int(frame["cache_write"].sum()),
+            "output": int(frame["output_tokens"].sum()),
+            "reasoning": int(frame["reasoning"].sum()),
+            "input_total": int(frame["input_tokens"].sum()),
+        },
+        "successful_requests": len(ok),
+        "billed_usd": {k: _dec_str(v) for k, v in sorted(ledger.billed.items())},
+        "billed_usd_total": _dec_str(sum(ledger.billed.values(), Decimal(0))),
+        "bill_lines": dict(ledger.lines),
+        "business_driver_totals": {k: _dec_str(v) for k, v in sorted(drivers.items())},
+        "dirt": dirt,
+    }
+
+
+def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
+    """Write the demo landing folder and return the truth the tests check against."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    prices = PriceBook(seeds_dir)
+    frame = simulate_requests(cfg)
+    rng = np.random.default_rng(cfg.seed + 1)
+    _write_litellm(frame, out, cfg.start)
+    _write_otel(frame, out, cfg.start)
+    usage = _billable_usage(frame)
+    ledger = Ledger()
+    _write_openai_costs(usage, cfg, prices, out, ledger, rng)
+    _write_anthropic_costs(usage, cfg, prices, out, ledger, rng)
+    _write_aws_focus(usage, cfg, prices, out, ledger)
+    drivers = _write_business_drivers(frame, cfg, out, rng)
+    dirt = _add_dirt(out, cfg) if cfg.dirt else {}
+    truth = _truth(frame, ledger, drivers, dirt)
+    truth["config"] = {k: str(v) for k, v in asdict(cfg).items()}
+    (out / "_demo_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True))
+    return truth

@@ -1,0 +1,223 @@
+"""OpenTelemetry GenAI spans as OTLP JSON files (`{"resourceSpans": [...]}`), parsed in DuckDB.
+
+Attributes are kept as a JSON list of {k, v} after dropping the ones that can carry prompt or
+completion text and the end-user id (stored only as a keyed hash). Token counts are typed
+columns; deprecated attribute names (`gen_ai.system`, `gen_ai.usage.prompt_tokens`, ...) are
+read when the current ones are absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.extract.landing import (
+    LINEAGE_COLUMNS,
+    Counts,
+    UnreadableFile,
+    probe,
+    split_good_and_bad,
+)
+
+SOURCE = "otel_genai_spans"
+TABLE = "raw.otel_genai_spans"
+FILE_PATTERNS = ("*.json",)
+MAX_TOKENS_PER_REQUEST = 10_000_000
+
+DDL = f"""
+create table if not exists {TABLE} (
+    trace_id varchar not null,
+    span_id varchar not null,
+    parent_span_id varchar,
+    span_name varchar,
+    start_time timestamptz not null,
+    end_time timestamptz,
+    status_code integer,
+    status_message varchar,
+    service_name varchar,
+    deployment_environment varchar,
+    cloud_account_id varchar,
+    cloud_region varchar,
+    provider_name varchar,
+    operation_name varchar,
+    request_model varchar,
+    response_model varchar,
+    response_id varchar,
+    input_tokens bigint not null,
+    output_tokens bigint not null,
+    cache_read_input_tokens bigint,
+    cache_creation_input_tokens bigint,
+    reasoning_output_tokens bigint,
+    enduser_pseudonym varchar,
+    resource_attributes json,
+    span_attributes json,
+    row_hash varchar not null,
+    {LINEAGE_COLUMNS}
+)
+"""
+
+COLUMNS = [
+    "trace_id", "span_id", "parent_span_id", "span_name", "start_time", "end_time",
+    "status_code", "status_message", "service_name", "deployment_environment",
+    "cloud_account_id", "cloud_region", "provider_name", "operation_name", "request_model",
+    "response_model", "response_id", "input_tokens", "output_tokens", "cache_read_input_tokens",
+    "cache_creation_input_tokens", "reasoning_output_tokens", "enduser_pseudonym",
+    "resource_attributes", "span_attributes", "row_hash",
+]  # fmt: skip
+
+MACROS = """
+create or replace temp macro otel_kv(attrs) as list_transform(
+    coalesce(json_extract(attrs, '$[*]'), []::json[]),
+    lambda a: {'k': a ->> 'key', 'v': coalesce(
+        a -> 'value' ->> 'stringValue', a -> 'value' ->> 'intValue',
+        a -> 'value' ->> 'doubleValue', a -> 'value' ->> 'boolValue')});
+create or replace temp macro otel_attr(kv, key) as list_filter(kv, lambda a: a.k = key)[1].v;
+-- attributes that can carry prompt / completion text or identify a person
+create or replace temp macro otel_is_sensitive(key) as
+    key in ('enduser.id', 'gen_ai.prompt', 'gen_ai.completion', 'gen_ai.input.messages',
+            'gen_ai.output.messages', 'gen_ai.system_instructions', 'user.email', 'user.id')
+    or key like 'gen_ai.prompt.%' or key like 'gen_ai.completion.%';
+create or replace temp macro otel_token(kv, key, deprecated) as
+    coalesce(otel_attr(kv, key), otel_attr(kv, deprecated));
+"""
+
+PARSE_SQL = """
+create or replace temp table otel_staged as
+with doc as (
+    select filename as source_file, content::json as j from read_text($paths)
+),
+resources as (
+    select source_file, unnest(rs) as resource_span, generate_subscripts(rs, 1) as rs_idx
+    from (select source_file, json_extract(j, '$.resourceSpans[*]') as rs from doc)
+),
+scopes as (
+    select source_file, resource_span -> 'resource' -> 'attributes' as resource_attrs, rs_idx,
+           unnest(ss) as scope_span, generate_subscripts(ss, 1) as ss_idx
+    from (select *, json_extract(resource_span, '$.scopeSpans[*]') as ss from resources)
+),
+spans as (
+    select source_file, resource_attrs, rs_idx, ss_idx,
+           unnest(sp) as span, generate_subscripts(sp, 1) as sp_idx
+    from (select *, json_extract(scope_span, '$.spans[*]') as sp from scopes)
+),
+kv as (
+    select
+        source_file,
+        row_number() over (partition by source_file order by rs_idx, ss_idx, sp_idx)
+            as source_row,
+        span,
+        otel_kv(resource_attrs) as res,
+        otel_kv(span -> 'attributes') as att
+    from spans
+),
+typed as (
+    select
+        source_file,
+        source_row,
+        span ->> 'traceId' as trace_id,
+        span ->> 'spanId' as span_id,
+        nullif(span ->> 'parentSpanId', '') as parent_span_id,
+        span ->> 'name' as span_name,
+        make_timestamptz(cast(try_cast(span ->> 'startTimeUnixNano' as hugeint) // 1000 as bigint)) as start_time,
+        make_timestamptz(cast(try_cast(span ->> 'endTimeUnixNano' as hugeint) // 1000 as bigint)) as end_time,
+        try_cast(span -> 'status' ->> 'code' as integer) as status_code,
+        span -> 'status' ->> 'message' as status_message,
+        otel_attr(res, 'service.name') as service_name,
+        coalesce(otel_attr(res, 'deployment.environment.name'),
+                 otel_attr(res, 'deployment.environment')) as deployment_environment,
+        otel_attr(res, 'cloud.account.id') as cloud_account_id,
+        otel_attr(res, 'cloud.region') as cloud_region,
+        coalesce(otel_attr(att, 'gen_ai.provider.name'), otel_attr(att, 'gen_ai.system'))
+            as provider_name,
+        otel_attr(att, 'gen_ai.operation.name') as operation_name,
+        otel_attr(att, 'gen_ai.request.model') as request_model,
+        otel_attr(att, 'gen_ai.response.model') as response_model,
+        otel_attr(att, 'gen_ai.response.id') as response_id,
+        otel_token(att, 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens')
+            as input_tokens_text,
+        otel_token(att, 'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens')
+            as output_tokens_text,
+        otel_attr(att, 'gen_ai.usage.cache_read.input_tokens') as cache_read_text,
+        otel_attr(att, 'gen_ai.usage.cache_creation.input_tokens') as cache_creation_text,
+        otel_attr(att, 'gen_ai.usage.reasoning.output_tokens') as reasoning_text,
+        case when otel_attr(att, 'enduser.id') is not null
+             then sha256(getvariable('pseudonym_key') || otel_attr(att, 'enduser.id'))
+        end as enduser_pseudonym,
+        to_json(res) as resource_attributes,
+        to_json(list_filter(att, lambda a: not otel_is_sensitive(a.k))) as span_attributes,
+        md5(span::varchar) as row_hash
+    from kv
+),
+checked as (
+    select
+        *,
+        try_cast(input_tokens_text as bigint) as input_tokens,
+        try_cast(output_tokens_text as bigint) as output_tokens,
+        try_cast(cache_read_text as bigint) as cache_read_input_tokens,
+        try_cast(cache_creation_text as bigint) as cache_creation_input_tokens,
+        try_cast(reasoning_text as bigint) as reasoning_output_tokens
+    from typed
+)
+select
+    *,
+    case
+        when nullif(trace_id, '') is null or nullif(span_id, '') is null then 'spanId'
+        when start_time is null then 'startTimeUnixNano'
+        when coalesce(response_model, request_model) is null then 'gen_ai.request.model'
+        when input_tokens is null or input_tokens < 0 or input_tokens > $max_tokens
+            then 'gen_ai.usage.input_tokens'
+        when output_tokens is null or output_tokens < 0
+          or output_tokens > $max_tokens then 'gen_ai.usage.output_tokens'
+        when (cache_read_text is not null and (cache_read_input_tokens is null
+                                               or cache_read_input_tokens < 0))
+            then 'gen_ai.usage.cache_read.input_tokens'
+        when (cache_creation_text is not null and (cache_creation_input_tokens is null
+                                                   or cache_creation_input_tokens < 0))
+            then 'gen_ai.usage.cache_creation.input_tokens'
+        when (reasoning_text is not null and (reasoning_output_tokens is null
+                                              or reasoning_output_tokens < 0))
+            then 'gen_ai.usage.reasoning.output_tokens'
+        when start_time > now() + interval 1 day then 'startTimeUnixNano'
+    end as reject_field,
+    case
+        when nullif(trace_id, '') is null or nullif(span_id, '') is null
+            then 'missing traceId or spanId'
+        when start_time is null then 'startTimeUnixNano missing or not an integer'
+        when coalesce(response_model, request_model) is null then 'span names no model'
+        when input_tokens is null and input_tokens_text is null
+            then 'missing gen_ai.usage.input_tokens'
+        when input_tokens is null then 'gen_ai.usage.input_tokens is not an integer'
+        when input_tokens < 0 then 'gen_ai.usage.input_tokens is negative'
+        when input_tokens > $max_tokens
+            then 'gen_ai.usage.input_tokens implausibly large'
+        when output_tokens is null and output_tokens_text is null
+            then 'missing gen_ai.usage.output_tokens'
+        when output_tokens is null then 'gen_ai.usage.output_tokens is not an integer'
+        when output_tokens < 0 then 'gen_ai.usage.output_tokens is negative'
+        when output_tokens > $max_tokens
+            then 'gen_ai.usage.output_tokens implausibly large'
+        when start_time > now() + interval 1 day then 'startTimeUnixNano is in the future'
+        when reject_field is not null then 'token count is not a non-negative integer'
+    end as reject_reason,
+    to_json({span_id: span_id, model: coalesce(response_model, request_model),
+             input_tokens: input_tokens_text, output_tokens: output_tokens_text})
+        as reject_value
+from checked
+"""
+
+
+def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
+    con.execute(MACROS)
+    files = [str(p) for p in paths]
+    invalid = probe(
+        con,
+        """select string_agg(filename || ' (' || length(content) || ' bytes)', ', ')
+           from read_text($paths) where not json_valid(content)""",
+        {"paths": files},
+        "not a readable UTF-8 text file",
+    )[0]
+    if invalid:
+        raise UnreadableFile(f"not a valid OTLP JSON document: {invalid}")
+    con.execute(PARSE_SQL, {"paths": files, "max_tokens": MAX_TOKENS_PER_REQUEST})
+    return split_good_and_bad(con, SOURCE, "otel_staged", TABLE, COLUMNS)
