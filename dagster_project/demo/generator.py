@@ -6,7 +6,8 @@ Writes into a landing folder:
 - `otel/genai_spans_<day>.json`        OTLP JSON GenAI spans (Bedrock and a self-hosted model)
 - `openai/costs/page_<n>.json`         OpenAI organization Costs API pages
 - `anthropic/cost_report/page_<n>.json` Anthropic Admin API cost report pages (cents as strings)
-- `focus/aws/<billing_period=month>/focus-00001.parquet` AWS FOCUS export (Bedrock tokens, GPU hours, fees)
+- `focus/aws/billing_period=<month>/focus-00001.snappy.parquet` AWS FOCUS export (Bedrock
+  tokens, GPU instance hours, support fee, credits)
 - `business/drivers_<month>.csv`       business drivers in long format
 - `_demo_truth.json`                   what the generator knows to be true, for tests only
 

@@ -78,6 +78,12 @@ create or replace temp macro otel_is_sensitive(key) as
     key in ('enduser.id', 'gen_ai.prompt', 'gen_ai.completion', 'gen_ai.input.messages',
             'gen_ai.output.messages', 'gen_ai.system_instructions', 'user.email', 'user.id')
     or key like 'gen_ai.prompt.%' or key like 'gen_ai.completion.%';
+-- {key: value} object of the attributes, first occurrence of a repeated key wins
+create or replace temp macro otel_object(kv) as to_json(map_from_entries(list_filter(
+    list_filter(kv, lambda a, i: list_position(list_transform(kv, lambda b: b.k), a.k) = i),
+    lambda a: a.k is not null and not otel_is_sensitive(a.k))));
+create or replace temp macro otel_time(nanos) as
+    make_timestamptz(cast(try_cast(nanos as hugeint) // 1000 as bigint));
 create or replace temp macro otel_token(kv, key, deprecated) as
     coalesce(otel_attr(kv, key), otel_attr(kv, deprecated));
 """
@@ -119,8 +125,8 @@ typed as (
         span ->> 'spanId' as span_id,
         nullif(span ->> 'parentSpanId', '') as parent_span_id,
         span ->> 'name' as span_name,
-        make_timestamptz(cast(try_cast(span ->> 'startTimeUnixNano' as hugeint) // 1000 as bigint)) as start_time,
-        make_timestamptz(cast(try_cast(span ->> 'endTimeUnixNano' as hugeint) // 1000 as bigint)) as end_time,
+        otel_time(span ->> 'startTimeUnixNano') as start_time,
+        otel_time(span ->> 'endTimeUnixNano') as end_time,
         try_cast(span -> 'status' ->> 'code' as integer) as status_code,
         span -> 'status' ->> 'message' as status_message,
         otel_attr(res, 'service.name') as service_name,
@@ -144,8 +150,8 @@ typed as (
         case when otel_attr(att, 'enduser.id') is not null
              then sha256(getvariable('pseudonym_key') || otel_attr(att, 'enduser.id'))
         end as enduser_pseudonym,
-        to_json(res) as resource_attributes,
-        to_json(list_filter(att, lambda a: not otel_is_sensitive(a.k))) as span_attributes,
+        otel_object(res) as resource_attributes,
+        otel_object(att) as span_attributes,
         md5(span::varchar) as row_hash
     from kv
 ),

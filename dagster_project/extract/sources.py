@@ -27,7 +27,8 @@ class Source:
 
 
 SOURCES: tuple[Source, ...] = (
-    Source(litellm.SOURCE, "litellm", litellm.FILE_PATTERNS, litellm.TABLE, litellm.parse, litellm.DDL,
+    Source(litellm.SOURCE, "litellm", litellm.FILE_PATTERNS, litellm.TABLE, litellm.parse,
+           litellm.DDL,
            "LiteLLM proxy spend logs: one row per request through the gateway."),
     Source(otel.SOURCE, "otel", otel.FILE_PATTERNS, otel.TABLE, otel.parse, otel.DDL,
            "OpenTelemetry GenAI spans (OTLP JSON): one row per model call span."),

@@ -22,8 +22,83 @@ from dagster_project.extract.landing import (
 FOCUS_SOURCE = "focus_billing"
 FOCUS_TABLE = "raw.focus_billing"
 FOCUS_PATTERNS = ("*.parquet", "*.csv")
+# FOCUS 1.0 to 1.3 columns (reference/focus_columns.csv) exist in the raw table from the
+# start, so staging can name every one even before an export carries it.
+FOCUS_COLUMNS = (
+    "AllocatedMethodDetails",
+    "AllocatedMethodId",
+    "AllocatedResourceId",
+    "AllocatedResourceName",
+    "AllocatedTags",
+    "AvailabilityZone",
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "CapacityReservationId",
+    "CapacityReservationStatus",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountQuantity",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+    "CommitmentDiscountUnit",
+    "CommitmentProgramEligibilityDetails",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractApplied",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "HostProviderName",
+    "InvoiceDetailId",
+    "InvoiceId",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "ServiceProviderName",
+    "ServiceSubcategory",
+    "SkuId",
+    "SkuMeter",
+    "SkuPriceDetails",
+    "SkuPriceId",
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "Tags",
+)
 FOCUS_DDL = f"""
 create table if not exists {FOCUS_TABLE} (
+    {", ".join(f'"{c}" varchar' for c in FOCUS_COLUMNS)},
+    x_ServiceCode varchar,
+    x_UsageType varchar,
+    x_Operation varchar,
     export_name varchar,
     row_hash varchar,
     {LINEAGE_COLUMNS}
@@ -92,14 +167,14 @@ def parse_focus(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
     if missing:
         raise UnreadableFile(f"not a FOCUS export: missing column(s) {', '.join(missing)}")
     existing = {
-        r[0]
+        r[0].lower()
         for r in con.execute(
             """select column_name from information_schema.columns
                where table_schema = 'raw' and table_name = 'focus_billing'"""
         ).fetchall()
     }
     for column in file_columns:
-        if column not in existing:
+        if column.lower() not in existing:
             # A newer FOCUS version or a provider's x_ column: keep it.
             con.execute(f'alter table {FOCUS_TABLE} add column "{column}" varchar')
     quoted = ", ".join(f'"{c}"' for c in file_columns)

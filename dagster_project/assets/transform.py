@@ -1,0 +1,27 @@
+"""The whole dbt project as Dagster assets; dbt tests surface as asset checks."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from dagster_project.dbt_project import dbt_project
+
+
+class Translator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        # models/<layer>/... -> group per layer; seeds are reference data
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        path = dbt_resource_props.get("path") or ""
+        return path.split("/", 1)[0] if "/" in path else "transform"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=Translator(),
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()

@@ -1,0 +1,35 @@
+"""Assembles the code location: assets, checks, resources. Nothing else lives here."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from dagster_project.assets.extract import extract_assets, extract_checks
+from dagster_project.assets.transform import dbt_models
+from dagster_project.config import Settings
+from dagster_project.dbt_project import dbt_project
+from dagster_project.resources import WarehouseResource
+
+
+def build_definitions() -> dg.Definitions:
+    # dbt reads the same AIFINOPS_* variables through profiles.yml: configure by environment
+    settings = Settings.from_env()
+    os.environ.setdefault("AIFINOPS_DUCKDB_PATH", str(settings.warehouse_path))
+    return dg.Definitions(
+        assets=[*extract_assets, dbt_models],
+        asset_checks=extract_checks,
+        resources={
+            "warehouse": WarehouseResource.from_settings(settings),
+            "dbt": DbtCliResource(
+                project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir)
+            ),
+        },
+        # one DuckDB writer at a time: run steps in one process, in order
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

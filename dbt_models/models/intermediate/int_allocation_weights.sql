@@ -1,0 +1,293 @@
+-- One row per billed charge x owner it will be split to, with the weight of that owner.
+-- Three ways a charge finds its owners, tried in this order:
+--   1. direct: the charge names a model; owners are the logged usage of that model on the same
+--      provider, sub-account, day and batch flag, weighted by list cost of the billed token part
+--      (tokens when the model has no price);
+--   2. rule: a shared charge (fees, tools, GPU hosts, support, credits) matches a row of the
+--      allocation_rules seed: proportional to usage in scope, an even split, or fixed shares;
+--   3. unallocated: nothing matched; one row owned by 'unallocated' with the reason.
+{%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
+with
+
+charges as (
+
+    select * from {{ ref('int_billed_charges_unioned') }}
+
+),
+
+usage as (
+
+    select * from {{ ref('int_usage_by_allocation_key') }}
+
+),
+
+rules as (
+
+    select * from {{ ref('allocation_rules') }}
+
+),
+
+rule_shares as (
+
+    select * from {{ ref('allocation_rule_shares') }}
+
+),
+
+teams as (
+
+    select * from {{ ref('org_teams') }}
+
+),
+
+direct_usage as (
+
+    select
+        charges.charge_id,
+        {% for key in owner_keys %}usage.{{ key }},
+        {% endfor -%}
+        case charges.token_part
+            when 'input' then usage.uncached_input_list_cost
+            when 'cache_read' then usage.cache_read_list_cost
+            when 'cache_write' then usage.cache_write_list_cost
+            when 'output' then usage.output_list_cost + usage.reasoning_list_cost
+            else usage.list_cost
+        end as part_list_cost,
+        case charges.token_part
+            when 'input' then usage.uncached_input_tokens
+            when 'cache_read' then usage.cache_read_tokens
+            when 'cache_write' then usage.cache_write_tokens
+            when 'output' then usage.output_tokens + usage.reasoning_tokens
+            else usage.total_tokens
+        end as part_tokens,
+        case when charges.token_part = 'output' then usage.reasoning_tokens else 0 end as part_reasoning_tokens,
+        usage.request_count
+    from charges
+    inner join usage
+        on charges.provider_id = usage.provider_id
+        and charges.sub_account_id = usage.sub_account_id
+        and charges.charge_date = usage.request_date
+        and charges.model_id = usage.model_id
+        and charges.is_batch = usage.is_batch
+    where charges.model_id is not null
+
+),
+
+direct_weights as (
+
+    -- list cost is the basis unless the model has no price; then tokens
+    select
+        charge_id,
+        {% for key in owner_keys %}{{ key }},
+        {% endfor -%}
+        case when min(part_list_cost) over (partition by charge_id) is null
+             or sum(part_list_cost) over (partition by charge_id) = 0
+            then 'tokens' else 'list_cost' end as basis,
+        part_list_cost,
+        part_tokens,
+        part_reasoning_tokens,
+        request_count
+    from direct_usage
+    where part_tokens > 0
+
+),
+
+direct_allocations as (
+
+    select
+        charge_id,
+        {% for key in owner_keys %}{{ key }},
+        {% endfor -%}
+        'direct_usage_' || basis as allocated_method_id,
+        cast(null as varchar) as rule_id,
+        basis,
+        case when basis = 'list_cost' then part_list_cost else cast(part_tokens as {{ money_type() }}) end as weight,
+        part_tokens as allocated_tokens,
+        part_reasoning_tokens as allocated_reasoning_tokens,
+        request_count as allocated_requests,
+        'same model, sub-account, day' as match_scope
+    from direct_weights
+
+),
+
+rule_matches as (
+
+    select
+        charges.charge_id,
+        charges.billing_account_id,
+        charges.sub_account_id,
+        charges.charge_date,
+        charges.billing_period_start,
+        charges.billing_period_end,
+        rules.rule_id,
+        rules.method,
+        coalesce(rules.basis, 'none') as basis,
+        rules.usage_provider_id,
+        rules.usage_scope,
+        rules.period_scope
+    from charges
+    inner join rules
+        on charges.provider_id = rules.charge_provider_id
+        and (rules.match_service_name is null or charges.service_name like rules.match_service_name)
+        and (rules.match_description is null or charges.charge_description like rules.match_description)
+        and (rules.match_charge_category is null or charges.charge_category = rules.match_charge_category)
+    where charges.model_id is null
+    qualify row_number() over (partition by charges.charge_id order by rules.priority, rules.rule_id) = 1
+
+),
+
+rule_pool as (
+
+    -- usage in the rule's scope, for the charge's day and for its whole billing period
+    select
+        rule_matches.charge_id,
+        rule_matches.rule_id,
+        rule_matches.method,
+        rule_matches.basis,
+        rule_matches.period_scope,
+        usage.request_date = rule_matches.charge_date as is_same_day,
+        {% for key in owner_keys %}usage.{{ key }},
+        {% endfor -%}
+        usage.list_cost,
+        usage.total_tokens,
+        usage.request_count
+    from rule_matches
+    inner join usage
+        on usage.billing_account_id = rule_matches.billing_account_id
+        and (rule_matches.usage_provider_id = '*' or usage.provider_id = rule_matches.usage_provider_id)
+        and (rule_matches.usage_scope = 'any_sub_account' or usage.sub_account_id = rule_matches.sub_account_id)
+        and usage.request_date >= cast(rule_matches.billing_period_start as date)
+        and usage.request_date < cast(rule_matches.billing_period_end as date)
+    where rule_matches.method in ('proportional_usage', 'even_split')
+
+),
+
+rule_pool_in_scope as (
+
+    -- a 'day' rule uses that day's usage, or the billing period's when the day had none
+    -- (an idle GPU host still serves the month's users)
+    select *
+    from rule_pool
+    qualify period_scope = 'billing_period'
+        or is_same_day
+        or not max(is_same_day) over (partition by charge_id)
+
+),
+
+proportional_allocations as (
+
+    select
+        charge_id,
+        {% for key in owner_keys %}{{ key }},
+        {% endfor -%}
+        'rule:' || rule_id as allocated_method_id,
+        rule_id,
+        basis,
+        case basis
+            when 'tokens' then cast(sum(total_tokens) as {{ money_type() }})
+            when 'requests' then cast(sum(request_count) as {{ money_type() }})
+            else sum(list_cost)
+        end as weight,
+        0 as allocated_tokens,
+        0 as allocated_reasoning_tokens,
+        0 as allocated_requests,
+        'rule ' || rule_id || ' (' || max(period_scope) || ')' as match_scope
+    from rule_pool_in_scope
+    where method = 'proportional_usage'
+    group by charge_id, {{ owner_keys | join(', ') }}, rule_id, basis
+
+),
+
+even_split_allocations as (
+
+    select distinct
+        charge_id,
+        team_id,
+        cost_center_id,
+        'shared' as product,
+        'shared' as use_case,
+        'shared' as feature,
+        'shared' as environment,
+        'shared' as model_id,
+        'rule:' || rule_id as allocated_method_id,
+        rule_id,
+        'even_split' as basis,
+        cast(1 as {{ money_type() }}) as weight,
+        0 as allocated_tokens,
+        0 as allocated_reasoning_tokens,
+        0 as allocated_requests,
+        'rule ' || rule_id || ' (' || period_scope || ')' as match_scope
+    from rule_pool_in_scope
+    where method = 'even_split'
+
+),
+
+fixed_share_allocations as (
+
+    select
+        rule_matches.charge_id,
+        rule_shares.team_id,
+        coalesce(teams.cost_center_id, 'unassigned') as cost_center_id,
+        'shared' as product,
+        'shared' as use_case,
+        'shared' as feature,
+        'shared' as environment,
+        'shared' as model_id,
+        'rule:' || rule_matches.rule_id as allocated_method_id,
+        rule_matches.rule_id,
+        'fixed_percentage' as basis,
+        cast(rule_shares.share_pct as {{ money_type() }}) as weight,
+        0 as allocated_tokens,
+        0 as allocated_reasoning_tokens,
+        0 as allocated_requests,
+        'rule ' || rule_matches.rule_id || ' (fixed shares)' as match_scope
+    from rule_matches
+    inner join rule_shares
+        on rule_matches.rule_id = rule_shares.rule_id
+    left join teams
+        on rule_shares.team_id = teams.team_id
+    where rule_matches.method = 'fixed_percentage'
+
+),
+
+matched as (
+
+    select * from direct_allocations where weight > 0
+    union all
+    select * from proportional_allocations where weight > 0
+    union all
+    select * from even_split_allocations
+    union all
+    select * from fixed_share_allocations where weight > 0
+
+),
+
+unallocated as (
+
+    select
+        charges.charge_id,
+        {% for key in owner_keys %}'unallocated' as {{ key }},
+        {% endfor -%}
+        'unallocated' as allocated_method_id,
+        rule_matches.rule_id,
+        'none' as basis,
+        cast(1 as {{ money_type() }}) as weight,
+        0 as allocated_tokens,
+        0 as allocated_reasoning_tokens,
+        0 as allocated_requests,
+        case
+            when charges.model_id is not null
+                then 'no logged usage of ' || charges.model_id || ' on ' || coalesce(charges.sub_account_id, 'this account') || ' that day'
+            when rule_matches.rule_id is not null
+                then 'rule ' || rule_matches.rule_id || ' found no usage in scope'
+            else 'no allocation rule matches this charge'
+        end as match_scope
+    from charges
+    left join rule_matches
+        on charges.charge_id = rule_matches.charge_id
+    where charges.charge_id not in (select charge_id from matched)
+
+)
+
+select * from matched
+union all
+select * from unallocated

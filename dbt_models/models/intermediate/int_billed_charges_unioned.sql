@@ -1,0 +1,304 @@
+-- One row per billed charge from every bill: FOCUS export rows, OpenAI cost lines, Anthropic
+-- cost lines. Each keeps its four FOCUS cost columns apart in its billing currency. Vendor
+-- API lines carry no list price: token lines with a quantity are priced from the catalog,
+-- Anthropic lines are grossed up by the negotiated discount (price_overrides).
+with
+
+focus_charges as (
+
+    select * from {{ ref('stg_focus__charges') }}
+
+),
+
+openai_costs as (
+
+    select * from {{ ref('stg_openai__costs') }}
+
+),
+
+anthropic_costs as (
+
+    select * from {{ ref('stg_anthropic__costs') }}
+
+),
+
+model_aliases as (
+
+    select * from {{ ref('model_aliases') }}
+
+),
+
+provider_accounts as (
+
+    select distinct provider_id, billing_account_id, billing_account_name
+    from {{ ref('org_provider_accounts') }}
+
+),
+
+discounts as (
+
+    select * from {{ ref('price_overrides') }}
+
+),
+
+prices as (
+
+    select * from {{ ref('int_price_catalog') }}
+
+),
+
+openai_lines as (
+
+    select
+        'openai:' || openai_costs.cost_line_id as charge_id,
+        'openai' as provider_id,
+        'OpenAI' as service_provider_name,
+        'OpenAI' as invoice_issuer_name,
+        accounts.billing_account_id,
+        accounts.billing_account_name,
+        openai_costs.project_id as sub_account_id,
+        openai_costs.charge_period_start,
+        openai_costs.charge_period_end,
+        case when openai_costs.model_raw is null and openai_costs.line_item ilike '%fee%'
+            then 'Purchase' else 'Usage' end as charge_category,
+        case when openai_costs.model_raw is null and openai_costs.line_item ilike '%fee%'
+            then 'Recurring' else 'Usage-Based' end as charge_frequency,
+        openai_costs.line_item as charge_description,
+        'OpenAI API' as service_name,
+        openai_costs.model_raw,
+        openai_costs.token_part,
+        openai_costs.is_batch,
+        cast(openai_costs.quantity as decimal(38, 10)) as token_quantity,
+        cast(null as varchar) as resource_id,
+        cast(null as varchar) as resource_name,
+        cast(null as varchar) as resource_type,
+        cast(null as varchar) as region_id,
+        cast(null as varchar) as region_name,
+        openai_costs.currency as billing_currency,
+        cast(openai_costs.amount as {{ money_type() }}) as billed_cost,
+        cast(openai_costs.amount as {{ money_type() }}) as effective_cost,
+        cast(openai_costs.amount as {{ money_type() }}) as contracted_cost,
+        cast(null as {{ money_type() }}) as list_cost,
+        cast(null as decimal(38, 10)) as list_unit_price,
+        cast(null as decimal(38, 10)) as contracted_unit_price,
+        cast(null as decimal(38, 10)) as pricing_quantity,
+        cast(null as varchar) as pricing_unit,
+        cast(null as varchar) as invoice_id,
+        cast(null as varchar) as sku_id,
+        cast(null as varchar) as sku_meter,
+        cast(null as varchar) as tags,
+        'openai_costs_api' as source_system,
+        openai_costs.source_file,
+        openai_costs.source_row
+    from openai_costs
+    cross join (select * from provider_accounts where provider_id = 'openai' limit 1) as accounts
+
+),
+
+anthropic_lines as (
+
+    select
+        'anthropic:' || anthropic_costs.cost_line_id as charge_id,
+        'anthropic' as provider_id,
+        'Anthropic' as service_provider_name,
+        'Anthropic' as invoice_issuer_name,
+        accounts.billing_account_id,
+        accounts.billing_account_name,
+        anthropic_costs.workspace_id as sub_account_id,
+        anthropic_costs.charge_period_start,
+        anthropic_costs.charge_period_end,
+        'Usage' as charge_category,
+        'Usage-Based' as charge_frequency,
+        anthropic_costs.description as charge_description,
+        'Claude API' as service_name,
+        anthropic_costs.model_raw,
+        anthropic_costs.token_part,
+        anthropic_costs.is_batch,
+        cast(null as decimal(38, 10)) as token_quantity,
+        cast(null as varchar) as resource_id,
+        cast(null as varchar) as resource_name,
+        cast(null as varchar) as resource_type,
+        cast(null as varchar) as region_id,
+        cast(null as varchar) as region_name,
+        anthropic_costs.currency as billing_currency,
+        cast(anthropic_costs.amount as {{ money_type() }}) as billed_cost,
+        cast(anthropic_costs.amount as {{ money_type() }}) as effective_cost,
+        cast(anthropic_costs.amount as {{ money_type() }}) as contracted_cost,
+        cast(null as {{ money_type() }}) as list_cost,
+        cast(null as decimal(38, 10)) as list_unit_price,
+        cast(null as decimal(38, 10)) as contracted_unit_price,
+        cast(null as decimal(38, 10)) as pricing_quantity,
+        cast(null as varchar) as pricing_unit,
+        cast(null as varchar) as invoice_id,
+        cast(null as varchar) as sku_id,
+        cast(null as varchar) as sku_meter,
+        cast(null as varchar) as tags,
+        'anthropic_cost_report' as source_system,
+        anthropic_costs.source_file,
+        anthropic_costs.source_row
+    from anthropic_costs
+    cross join (select * from provider_accounts where provider_id = 'anthropic' limit 1) as accounts
+
+),
+
+focus_lines as (
+
+    select
+        'focus:' || charge_row_id as charge_id,
+        provider_id,
+        service_provider_name,
+        invoice_issuer_name,
+        billing_account_id,
+        billing_account_name,
+        sub_account_id,
+        charge_period_start,
+        charge_period_end,
+        charge_category,
+        charge_frequency,
+        charge_description,
+        service_name,
+        model_raw,
+        token_part,
+        is_batch,
+        case when consumed_unit = 'Tokens' then consumed_quantity end as token_quantity,
+        resource_id,
+        resource_name,
+        resource_type,
+        region_id,
+        region_name,
+        billing_currency,
+        billed_cost,
+        effective_cost,
+        contracted_cost,
+        list_cost,
+        list_unit_price,
+        contracted_unit_price,
+        pricing_quantity,
+        pricing_unit,
+        invoice_id,
+        sku_id,
+        sku_meter,
+        cast(tags as varchar) as tags,
+        'focus:' || export_name as source_system,
+        source_file,
+        source_row
+    from focus_charges
+
+),
+
+unioned as (
+
+    select * from focus_lines
+    union all
+    select * from openai_lines
+    union all
+    select * from anthropic_lines
+
+),
+
+enriched as (
+
+    select
+        unioned.*,
+        coalesce(model_aliases.model_id, unioned.model_raw) as model_id,
+        cast(unioned.charge_period_start as date) as charge_date,
+        {{ dbt.date_trunc('month', 'unioned.charge_period_start') }} as billing_period_start_derived,
+        discounts.discount_pct
+    from unioned
+    left join model_aliases
+        on unioned.provider_id = model_aliases.provider_id
+        and unioned.model_raw = model_aliases.alias
+    left join discounts
+        on unioned.provider_id = discounts.provider_id
+        and unioned.billing_account_id = discounts.billing_account_id
+        and cast(unioned.charge_period_start as date) >= discounts.effective_from
+        and (discounts.effective_to is null or cast(unioned.charge_period_start as date) < discounts.effective_to)
+
+),
+
+list_priced as (
+
+    -- the catalog's standard rate for the part this line bills
+    select
+        enriched.*,
+        case
+            when enriched.token_part = 'input' and enriched.is_batch
+                then coalesce(prices.batch_input_usd_per_mtok, prices.input_usd_per_mtok * {{ var('batch_price_factor') }})
+            when enriched.token_part = 'input' then prices.input_usd_per_mtok
+            when enriched.token_part = 'cache_read' then coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok)
+            when enriched.token_part = 'cache_write' then coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok)
+            when enriched.token_part = 'output' and enriched.is_batch
+                then coalesce(prices.batch_output_usd_per_mtok, prices.output_usd_per_mtok * {{ var('batch_price_factor') }})
+            when enriched.token_part = 'output' then prices.output_usd_per_mtok
+        end as catalog_usd_per_mtok
+    from enriched
+    left join prices
+        on enriched.provider_id = prices.provider_id
+        and enriched.model_id = prices.model_id
+        and enriched.charge_date >= prices.effective_from
+        and enriched.charge_date < prices.effective_to
+
+)
+
+select
+    charge_id,
+    provider_id,
+    service_provider_name,
+    invoice_issuer_name,
+    billing_account_id,
+    billing_account_name,
+    sub_account_id,
+    coalesce(invoice_id, provider_id || '-' || billing_account_id || '-' || strftime(billing_period_start_derived, '%Y-%m'))
+        as invoice_id,
+    billing_period_start_derived as billing_period_start,
+    {{ dbt.dateadd('month', 1, 'billing_period_start_derived') }} as billing_period_end,
+    charge_period_start,
+    charge_period_end,
+    charge_date,
+    charge_category,
+    charge_frequency,
+    charge_description,
+    service_name,
+    model_id,
+    token_part,
+    is_batch,
+    token_quantity,
+    resource_id,
+    resource_name,
+    resource_type,
+    region_id,
+    region_name,
+    billing_currency,
+    billed_cost,
+    effective_cost,
+    contracted_cost,
+    case
+        when list_cost is not null then list_cost
+        -- OpenAI-style lines: quantity x catalog rate
+        when token_quantity is not null and catalog_usd_per_mtok is not null
+            then {{ tokens_to_cost('token_quantity', 'catalog_usd_per_mtok') }}
+        -- Anthropic-style lines: billed / (1 - negotiated discount)
+        when discount_pct is not null and discount_pct > 0 and charge_category = 'Usage'
+            then {{ money_divide('billed_cost', '(1 - discount_pct * 0.01)') }}
+        else billed_cost
+    end as list_cost,
+    case
+        when list_unit_price is not null then list_unit_price
+        when token_quantity is not null and catalog_usd_per_mtok is not null then catalog_usd_per_mtok
+    end as list_unit_price,
+    contracted_unit_price,
+    case
+        when pricing_quantity is not null then pricing_quantity
+        when token_quantity is not null and catalog_usd_per_mtok is not null then token_quantity * 0.000001
+    end as pricing_quantity,
+    case
+        when pricing_unit is not null then pricing_unit
+        when token_quantity is not null and catalog_usd_per_mtok is not null then '1000000 Tokens'
+    end as pricing_unit,
+    sku_id,
+    sku_meter,
+    tags,
+    source_system,
+    source_file,
+    source_row
+from list_priced

@@ -1,0 +1,85 @@
+-- One row per billed charge x owner: every cost column of the charge split by the owner's
+-- share of the weights. Splits are exact: amounts are converted to integer units of
+-- 10^-allocation_scale, each owner gets floor(units x weight / total weight), and the few
+-- units left over go to the owner with the largest weight (ties: owner keys in order), so the
+-- rows of a charge always sum to the charge and no row changes its sign.
+{%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
+{%- set cost_columns = ['billed_cost', 'effective_cost', 'list_cost', 'contracted_cost'] %}
+with
+
+charges as (
+
+    select * from {{ ref('int_billed_charges_unioned') }}
+
+),
+
+weights as (
+
+    select * from {{ ref('int_allocation_weights') }}
+
+),
+
+weighted as (
+
+    select
+        weights.*,
+        {{ to_units('weights.weight') }} as weight_units,
+        sum({{ to_units('weights.weight') }}) over (partition by weights.charge_id) as total_weight_units,
+        row_number() over (
+            partition by weights.charge_id
+            order by weights.weight desc, {% for key in owner_keys %}weights.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+        ) as weight_rank,
+        {% for column in cost_columns -%}
+        {{ to_units('charges.' ~ column) }} as {{ column }}_units,
+        {% endfor -%}
+        charges.charge_id is not null as has_charge
+    from weights
+    inner join charges
+        on weights.charge_id = charges.charge_id
+
+),
+
+floored as (
+
+    select
+        *,
+        {% for column in cost_columns -%}
+        abs({{ column }}_units) * weight_units // total_weight_units as {{ column }}_floor_units{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from weighted
+
+),
+
+remainders_placed as (
+
+    select
+        *,
+        {% for column in cost_columns -%}
+        sign({{ column }}_units) * (
+            {{ column }}_floor_units
+            + case when weight_rank = 1
+                then abs({{ column }}_units) - sum({{ column }}_floor_units) over (partition by charge_id)
+                else 0 end
+        ) as allocated_{{ column }}_units{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from floored
+
+)
+
+select
+    charge_id,
+    {% for key in owner_keys %}{{ key }},
+    {% endfor -%}
+    allocated_method_id,
+    rule_id,
+    basis,
+    weight,
+    weight_rank,
+    match_scope,
+    allocated_tokens,
+    allocated_reasoning_tokens,
+    allocated_requests,
+    {% for column in cost_columns -%}
+    {{ from_units('allocated_' ~ column ~ '_units') }} as {{ column }}{% if not loop.last %},{% endif %}
+    {% endfor %}
+from remainders_placed

@@ -1,0 +1,82 @@
+-- One row per request, priced at the list prices in force on its date. Every token part has its
+-- own rate; a part the catalog leaves blank falls back to the nearest dearer rate (cache to
+-- input, reasoning to output), never to zero. A model with no price at all is 'unpriced' and
+-- its list cost stays null.
+with
+
+requests as (
+
+    select * from {{ ref('int_requests_unioned') }}
+
+),
+
+prices as (
+
+    select * from {{ ref('int_price_catalog') }}
+
+),
+
+joined as (
+
+    select
+        requests.*,
+        prices.model_id is not null as has_price,
+        prices.price_source,
+        prices.effective_from as price_effective_from,
+        case when requests.is_batch
+            then coalesce(prices.batch_input_usd_per_mtok, prices.input_usd_per_mtok * {{ var('batch_price_factor') }})
+            else prices.input_usd_per_mtok end as input_rate,
+        coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok) as cache_read_rate,
+        coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_rate,
+        case when requests.is_batch
+            then coalesce(prices.batch_output_usd_per_mtok, prices.output_usd_per_mtok * {{ var('batch_price_factor') }})
+            else prices.output_usd_per_mtok end as output_rate,
+        case when requests.is_batch
+            then coalesce(prices.batch_output_usd_per_mtok, prices.output_usd_per_mtok * {{ var('batch_price_factor') }})
+            else coalesce(prices.reasoning_usd_per_mtok, prices.output_usd_per_mtok) end as reasoning_rate,
+        prices.cache_read_usd_per_mtok is null and requests.cache_read_tokens > 0
+            or prices.cache_write_usd_per_mtok is null and requests.cache_write_tokens > 0
+            as used_fallback_rate
+    from requests
+    left join prices
+        on requests.provider_id = prices.provider_id
+        and requests.model_id = prices.model_id
+        and requests.request_date >= prices.effective_from
+        and requests.request_date < prices.effective_to
+
+),
+
+priced as (
+
+    select
+        *,
+        case
+            -- failed calls and proxy cache hits never reach the provider's bill
+            when not is_success or is_proxy_cache_hit then 'not_billable'
+            when not has_price then 'unpriced'
+            else 'priced'
+        end as pricing_status,
+        {{ tokens_to_cost('uncached_input_tokens', 'input_rate') }} as uncached_input_list_cost,
+        {{ tokens_to_cost('cache_read_tokens', 'cache_read_rate') }} as cache_read_list_cost,
+        {{ tokens_to_cost('cache_write_tokens', 'cache_write_rate') }} as cache_write_list_cost,
+        {{ tokens_to_cost('output_tokens', 'output_rate') }} as output_list_cost,
+        {{ tokens_to_cost('reasoning_tokens', 'reasoning_rate') }} as reasoning_list_cost
+    from joined
+
+)
+
+select
+    * exclude (uncached_input_list_cost, cache_read_list_cost, cache_write_list_cost,
+               output_list_cost, reasoning_list_cost),
+    case when pricing_status = 'not_billable' then 0 else uncached_input_list_cost end as uncached_input_list_cost,
+    case when pricing_status = 'not_billable' then 0 else cache_read_list_cost end as cache_read_list_cost,
+    case when pricing_status = 'not_billable' then 0 else cache_write_list_cost end as cache_write_list_cost,
+    case when pricing_status = 'not_billable' then 0 else output_list_cost end as output_list_cost,
+    case when pricing_status = 'not_billable' then 0 else reasoning_list_cost end as reasoning_list_cost,
+    case when pricing_status = 'not_billable' then cast(0 as {{ money_type() }})
+        else uncached_input_list_cost + cache_read_list_cost + cache_write_list_cost
+            + output_list_cost + reasoning_list_cost
+    end as list_cost,
+    uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens + reasoning_tokens
+        as total_tokens
+from priced

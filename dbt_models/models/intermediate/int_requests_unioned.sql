@@ -1,0 +1,179 @@
+-- One row per LLM request from any log source, with its model normalised and its owner keys
+-- resolved through the org seeds. What cannot be mapped is 'unassigned', never dropped.
+{%- set columns = [
+    'request_id', 'source_system', 'requested_at', 'request_date', 'provider_id', 'model_raw',
+    'call_type', 'api_key_hash', 'litellm_team_id', 'team_alias', 'service_name',
+    'sub_account_id', 'environment', 'product', 'use_case', 'feature', 'is_success',
+    'is_proxy_cache_hit', 'is_batch', 'input_tokens_reported', 'output_tokens_reported',
+    'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens',
+    'reasoning_tokens', 'end_user_pseudonym', 'source_file', 'source_row'
+] %}
+with
+
+litellm_requests as (
+
+    select {{ columns | join(', ') }} from {{ ref('stg_litellm__requests') }}
+
+),
+
+otel_spans as (
+
+    select {{ columns | join(', ') }} from {{ ref('stg_otel__genai_spans') }}
+
+),
+
+model_aliases as (
+
+    select * from {{ ref('model_aliases') }}
+
+),
+
+teams as (
+
+    select * from {{ ref('org_teams') }}
+
+),
+
+api_keys as (
+
+    select * from {{ ref('org_api_keys') }}
+
+),
+
+services as (
+
+    select * from {{ ref('org_services') }}
+
+),
+
+provider_accounts as (
+
+    select * from {{ ref('org_provider_accounts') }}
+
+),
+
+unioned as (
+
+    select * from litellm_requests
+    union all
+    select * from otel_spans
+
+),
+
+models_normalised as (
+
+    select
+        unioned.*,
+        coalesce(model_aliases.model_id, unioned.model_raw) as model_id
+    from unioned
+    left join model_aliases
+        on unioned.provider_id = model_aliases.provider_id
+        and unioned.model_raw = model_aliases.alias
+
+),
+
+owners_resolved as (
+
+    select
+        models_normalised.*,
+        coalesce(
+            teams_by_gateway_id.team_id,
+            teams_by_alias.team_id,
+            api_keys.team_id,
+            services.team_id,
+            'unassigned'
+        ) as team_id,
+        case
+            when teams_by_gateway_id.team_id is not null then 'gateway_team_id'
+            when teams_by_alias.team_id is not null then 'gateway_team_alias'
+            when api_keys.team_id is not null then 'api_key'
+            when services.team_id is not null then 'service_name'
+            else 'none'
+        end as team_resolved_by,
+        coalesce(models_normalised.product, services.product, 'unassigned') as product_key,
+        coalesce(models_normalised.use_case, services.use_case, 'unassigned') as use_case_key,
+        coalesce(models_normalised.feature, 'unassigned') as feature_key,
+        case lower(coalesce(models_normalised.environment, ''))
+            when 'production' then 'production'
+            when 'prod' then 'production'
+            when 'staging' then 'staging'
+            when 'stage' then 'staging'
+            when 'development' then 'development'
+            when 'dev' then 'development'
+            when 'experiment' then 'experiment'
+            when 'sandbox' then 'experiment'
+            else 'unassigned'
+        end as environment_key
+    from models_normalised
+    left join teams as teams_by_gateway_id
+        on models_normalised.litellm_team_id = teams_by_gateway_id.litellm_team_id
+    left join teams as teams_by_alias
+        on models_normalised.team_alias = teams_by_alias.team_id
+    left join api_keys
+        on models_normalised.api_key_hash = api_keys.api_key_hash
+    left join services
+        on models_normalised.service_name = services.service_name
+
+),
+
+accounts_resolved as (
+
+    -- Gateway traffic bills to the team's own project or workspace at the provider, or to the
+    -- provider's default one when the team has none; instrumented services report their
+    -- cloud account themselves.
+    select
+        owners_resolved.*,
+        teams.cost_center_id,
+        coalesce(
+            owners_resolved.sub_account_id, team_accounts.sub_account_id, default_accounts.sub_account_id
+        ) as resolved_sub_account_id
+    from owners_resolved
+    left join teams
+        on owners_resolved.team_id = teams.team_id
+    left join provider_accounts as team_accounts
+        on owners_resolved.sub_account_id is null
+        and owners_resolved.provider_id = team_accounts.provider_id
+        and owners_resolved.team_id = team_accounts.team_id
+    left join provider_accounts as default_accounts
+        on owners_resolved.sub_account_id is null
+        and owners_resolved.provider_id = default_accounts.provider_id
+        and default_accounts.routes_unmapped_traffic
+
+)
+
+select
+    accounts_resolved.source_system || ':' || accounts_resolved.request_id as request_uid,
+    accounts_resolved.request_id,
+    accounts_resolved.source_system,
+    accounts_resolved.requested_at,
+    accounts_resolved.request_date,
+    accounts_resolved.provider_id,
+    billing_accounts.billing_account_id,
+    accounts_resolved.resolved_sub_account_id as sub_account_id,
+    accounts_resolved.model_raw,
+    accounts_resolved.model_id,
+    accounts_resolved.call_type,
+    accounts_resolved.team_id,
+    coalesce(accounts_resolved.cost_center_id, 'unassigned') as cost_center_id,
+    accounts_resolved.product_key as product,
+    accounts_resolved.use_case_key as use_case,
+    accounts_resolved.feature_key as feature,
+    accounts_resolved.environment_key as environment,
+    accounts_resolved.team_resolved_by,
+    accounts_resolved.is_success,
+    accounts_resolved.is_proxy_cache_hit,
+    accounts_resolved.is_batch,
+    accounts_resolved.input_tokens_reported,
+    accounts_resolved.output_tokens_reported,
+    accounts_resolved.uncached_input_tokens,
+    accounts_resolved.cache_read_tokens,
+    accounts_resolved.cache_write_tokens,
+    accounts_resolved.output_tokens,
+    accounts_resolved.reasoning_tokens,
+    accounts_resolved.end_user_pseudonym,
+    accounts_resolved.source_file,
+    accounts_resolved.source_row
+from accounts_resolved
+left join {{ ref('org_provider_accounts') }} as billing_accounts
+    on accounts_resolved.provider_id = billing_accounts.provider_id
+    and accounts_resolved.resolved_sub_account_id = billing_accounts.sub_account_id

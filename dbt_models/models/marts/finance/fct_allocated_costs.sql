@@ -1,0 +1,161 @@
+-- One row per billed charge per owner it is split to: the FOCUS 1.3-aligned cost fact.
+-- FOCUS columns first (snake_case), then the allocation columns, then the project's own.
+with
+
+charges as (
+
+    select * from {{ ref('int_billed_charges_unioned') }}
+
+),
+
+allocations as (
+
+    select * from {{ ref('int_costs_allocated_to_owners') }}
+
+),
+
+teams as (
+
+    select * from {{ ref('org_teams') }}
+
+),
+
+joined as (
+
+    select
+        charges.*,
+        allocations.team_id,
+        allocations.cost_center_id,
+        allocations.product,
+        allocations.use_case,
+        allocations.feature,
+        allocations.environment,
+        allocations.model_id as owner_model_id,
+        allocations.allocated_method_id,
+        allocations.rule_id as allocation_rule_id,
+        allocations.basis as allocation_basis,
+        allocations.weight as allocation_weight,
+        allocations.weight_rank as allocation_weight_rank,
+        allocations.match_scope as allocation_match_scope,
+        allocations.allocated_tokens,
+        allocations.allocated_reasoning_tokens,
+        allocations.allocated_requests,
+        allocations.billed_cost as allocated_billed_cost,
+        allocations.effective_cost as allocated_effective_cost,
+        allocations.list_cost as allocated_list_cost,
+        allocations.contracted_cost as allocated_contracted_cost,
+        sum(allocations.weight) over (partition by allocations.charge_id) as total_weight
+    from allocations
+    inner join charges
+        on allocations.charge_id = charges.charge_id
+
+)
+
+select
+    -- FOCUS columns ------------------------------------------------------------------------
+    {{ surrogate_key(['joined.charge_id', 'joined.team_id', 'joined.cost_center_id', 'joined.product', 'joined.use_case', 'joined.feature', 'joined.environment', 'joined.owner_model_id']) }}
+        as allocated_cost_id,
+    joined.allocated_billed_cost as billed_cost,
+    joined.billing_account_id,
+    joined.billing_account_name,
+    'Billing Account' as billing_account_type,
+    joined.billing_currency,
+    joined.billing_period_end,
+    joined.billing_period_start,
+    joined.charge_category,
+    cast(null as varchar) as charge_class,
+    joined.charge_description,
+    joined.charge_frequency,
+    joined.charge_period_end,
+    joined.charge_period_start,
+    cast(null as varchar) as commitment_discount_status,
+    -- quantities of a usage charge follow its owner's share: tokens of the billed part
+    case when joined.charge_category = 'Usage' and joined.token_quantity is not null
+        then cast(joined.allocated_tokens as decimal(38, 10)) end as consumed_quantity,
+    case when joined.charge_category = 'Usage' and joined.token_quantity is not null
+        then 'Tokens' end as consumed_unit,
+    joined.allocated_contracted_cost as contracted_cost,
+    joined.contracted_unit_price,
+    joined.allocated_effective_cost as effective_cost,
+    joined.service_provider_name as host_provider_name,
+    joined.invoice_id,
+    joined.invoice_issuer_name,
+    joined.allocated_list_cost as list_cost,
+    joined.list_unit_price,
+    case when joined.charge_category = 'Usage' and joined.pricing_quantity is not null then 'Standard' end
+        as pricing_category,
+    joined.pricing_quantity,
+    joined.pricing_unit,
+    joined.service_provider_name as provider_name,
+    joined.service_provider_name as publisher_name,
+    joined.region_id,
+    joined.region_name,
+    joined.resource_id,
+    joined.resource_name,
+    joined.resource_type,
+    case
+        when joined.model_id is not null or joined.provider_id in ('openai', 'anthropic', 'aws_bedrock')
+            then 'AI and Machine Learning'
+        when joined.service_name like 'AWS Support%' then 'Management and Governance'
+        else 'Compute'
+    end as service_category,
+    joined.service_name,
+    joined.service_provider_name,
+    case
+        when joined.model_id is not null or joined.provider_id in ('openai', 'anthropic', 'aws_bedrock')
+            then 'Generative AI'
+        when joined.service_name like 'AWS Support%' then 'Support'
+        else 'Virtual Machines'
+    end as service_subcategory,
+    joined.sku_id,
+    joined.sku_meter,
+    joined.sub_account_id,
+    joined.tags,
+    -- FOCUS 1.3 allocation columns ------------------------------------------------------------
+    joined.allocated_method_id,
+    json_object(
+        'basis', joined.allocation_basis,
+        'weight', cast(joined.allocation_weight as varchar),
+        'total_weight', cast(joined.total_weight as varchar),
+        'share', round(cast(joined.allocation_weight as double) / nullif(cast(joined.total_weight as double), 0), 10),
+        'rule_id', joined.allocation_rule_id,
+        'scope', joined.allocation_match_scope
+    ) as allocated_method_details,
+    'owner:' || joined.team_id || '/' || joined.product || '/' || joined.use_case || '/'
+        || joined.feature || '/' || joined.environment as allocated_resource_id,
+    coalesce(teams.team_name, joined.team_id) || ' / ' || joined.product || ' / '
+        || joined.use_case || ' / ' || joined.environment as allocated_resource_name,
+    json_object(
+        'team', joined.team_id, 'cost_center', joined.cost_center_id, 'product', joined.product,
+        'use_case', joined.use_case, 'feature', joined.feature, 'environment', joined.environment
+    ) as allocated_tags,
+    -- the project's own columns --------------------------------------------------------------
+    joined.charge_id,
+    joined.provider_id,
+    joined.charge_date,
+    joined.team_id,
+    joined.cost_center_id,
+    joined.product,
+    joined.use_case,
+    joined.feature,
+    joined.environment,
+    coalesce(joined.model_id, nullif(joined.owner_model_id, 'shared'), nullif(joined.owner_model_id, 'unallocated'))
+        as model_id,
+    joined.token_part,
+    joined.is_batch,
+    joined.team_id = 'unallocated' as is_unallocated,
+    case when joined.team_id = 'unallocated' then joined.allocation_match_scope end as unallocated_reason,
+    case when joined.token_part = 'input' then joined.allocated_tokens else 0 end as uncached_input_tokens,
+    case when joined.token_part = 'cache_read' then joined.allocated_tokens else 0 end as cache_read_tokens,
+    case when joined.token_part = 'cache_write' then joined.allocated_tokens else 0 end as cache_write_tokens,
+    case when joined.token_part = 'output'
+        then joined.allocated_tokens - joined.allocated_reasoning_tokens else 0 end as output_tokens,
+    joined.allocated_reasoning_tokens as reasoning_tokens,
+    joined.allocated_tokens,
+    joined.allocated_requests,
+    joined.source_system,
+    joined.source_file,
+    joined.source_row
+from joined
+left join teams
+    on joined.team_id = teams.team_id

@@ -1,0 +1,109 @@
+-- One row per FOCUS charge row from any cloud's FOCUS export, typed and in snake_case.
+-- Exports of FOCUS 1.0 to 1.3 are accepted: columns a version lacks are null.
+with
+
+source as (
+
+    select * from {{ source('focus', 'focus_billing') }}
+
+),
+
+deduplicated as (
+
+    -- The same charge row delivered in two files counts once.
+    select *
+    from source
+    qualify row_number() over (partition by row_hash order by loaded_at, source_file, source_row) = 1
+
+),
+
+typed as (
+
+    select
+        {{ surrogate_key(['source_file', 'source_row']) }} as charge_row_id,
+        cast("BilledCost" as decimal(38, 10)) as billed_cost,
+        cast(coalesce("EffectiveCost", "BilledCost") as decimal(38, 10)) as effective_cost,
+        cast(coalesce("ListCost", "BilledCost") as decimal(38, 10)) as list_cost,
+        cast(coalesce("ContractedCost", "BilledCost") as decimal(38, 10)) as contracted_cost,
+        "BillingAccountId" as billing_account_id,
+        "BillingAccountName" as billing_account_name,
+        "BillingAccountType" as billing_account_type,
+        upper("BillingCurrency") as billing_currency,
+        cast("BillingPeriodStart" as timestamptz) as billing_period_start,
+        cast("BillingPeriodEnd" as timestamptz) as billing_period_end,
+        "ChargeCategory" as charge_category,
+        nullif("ChargeClass", '') as charge_class,
+        "ChargeDescription" as charge_description,
+        "ChargeFrequency" as charge_frequency,
+        cast("ChargePeriodStart" as timestamptz) as charge_period_start,
+        cast("ChargePeriodEnd" as timestamptz) as charge_period_end,
+        nullif("CommitmentDiscountId", '') as commitment_discount_id,
+        nullif("CommitmentDiscountStatus", '') as commitment_discount_status,
+        cast("ConsumedQuantity" as decimal(38, 10)) as consumed_quantity,
+        "ConsumedUnit" as consumed_unit,
+        cast("ContractedUnitPrice" as decimal(38, 10)) as contracted_unit_price,
+        "InvoiceId" as invoice_id,
+        "InvoiceIssuerName" as invoice_issuer_name,
+        cast("ListUnitPrice" as decimal(38, 10)) as list_unit_price,
+        "PricingCategory" as pricing_category,
+        cast("PricingQuantity" as decimal(38, 10)) as pricing_quantity,
+        "PricingUnit" as pricing_unit,
+        -- FOCUS 1.3 renamed ProviderName / PublisherName to ServiceProviderName / HostProviderName
+        coalesce("ServiceProviderName", "ProviderName") as service_provider_name,
+        coalesce("HostProviderName", "ProviderName") as host_provider_name,
+        "RegionId" as region_id,
+        "RegionName" as region_name,
+        nullif("ResourceId", '') as resource_id,
+        nullif("ResourceName", '') as resource_name,
+        nullif("ResourceType", '') as resource_type,
+        "ServiceCategory" as service_category,
+        "ServiceSubcategory" as service_subcategory,
+        "ServiceName" as service_name,
+        nullif("SkuId", '') as sku_id,
+        nullif("SkuMeter", '') as sku_meter,
+        nullif("SkuPriceId", '') as sku_price_id,
+        "SubAccountId" as sub_account_id,
+        "SubAccountName" as sub_account_name,
+        "SubAccountType" as sub_account_type,
+        case when json_valid("Tags") then cast("Tags" as json) end as tags,
+        x_UsageType as x_usage_type,
+        x_ServiceCode as x_service_code,
+        x_Operation as x_operation,
+        export_name,
+        source_file,
+        source_row
+    from deduplicated
+
+),
+
+categorised as (
+
+    select
+        *,
+        case
+            when service_name = 'Amazon Bedrock' then 'aws_bedrock'
+            when service_name in ('Azure OpenAI', 'Azure OpenAI Service', 'Foundry Models') then 'azure_openai'
+            when service_name = 'Vertex AI' then 'gcp_vertex_ai'
+            when service_provider_name = 'AWS' then 'aws'
+            when service_provider_name = 'Microsoft' then 'azure'
+            when service_provider_name = 'Google Cloud' then 'gcp'
+            else lower(service_provider_name)
+        end as provider_id,
+        -- Bedrock names the model in the resource ARN: ...:foundation-model/<model id>
+        case
+            when service_name = 'Amazon Bedrock' and consumed_unit = 'Tokens'
+                then regexp_extract(resource_id, '(foundation-model|inference-profile)/(.+)$', 2)
+        end as model_raw,
+        case
+            when consumed_unit <> 'Tokens' or consumed_unit is null then null
+            when x_usage_type like '%cache-read-input-token-count' then 'cache_read'
+            when x_usage_type like '%cache-write-input-token-count' then 'cache_write'
+            when x_usage_type like '%input-tokens' then 'input'
+            when x_usage_type like '%output-tokens' then 'output'
+        end as token_part,
+        coalesce(x_usage_type like '%-batch-%', false) as is_batch
+    from typed
+
+)
+
+select * from categorised

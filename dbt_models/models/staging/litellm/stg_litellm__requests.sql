@@ -1,0 +1,102 @@
+-- One row per request logged by the LiteLLM proxy. Duplicate deliveries of the same request
+-- (overlapping exports) keep the first loaded copy.
+with
+
+source as (
+
+    select * from {{ source('litellm', 'litellm_spend_logs') }}
+
+),
+
+deduplicated as (
+
+    select *
+    from source
+    qualify row_number() over (
+        partition by request_id order by loaded_at, source_file, source_row
+    ) = 1
+
+),
+
+tags as (
+
+    -- request_tags is a JSON array of "key:value" strings; untagged requests have none
+    select
+        request_id,
+        max(case when split_part(tag, ':', 1) = 'env' then split_part(tag, ':', 2) end) as tag_environment,
+        max(case when split_part(tag, ':', 1) = 'product' then split_part(tag, ':', 2) end) as tag_product,
+        max(case when split_part(tag, ':', 1) = 'use_case' then split_part(tag, ':', 2) end) as tag_use_case,
+        max(case when split_part(tag, ':', 1) = 'feature' then split_part(tag, ':', 2) end) as tag_feature
+    from (
+        select request_id, unnest(cast(request_tags as varchar[])) as tag
+        from deduplicated
+        where json_type(request_tags) = 'ARRAY'
+    )
+    group by request_id
+
+),
+
+renamed as (
+
+    select
+        deduplicated.request_id,
+        'litellm' as source_system,
+        deduplicated.start_time as requested_at,
+        cast(deduplicated.start_time as date) as request_date,
+        case lower(deduplicated.custom_llm_provider)
+            when 'bedrock' then 'aws_bedrock'
+            when 'bedrock_converse' then 'aws_bedrock'
+            when 'azure' then 'azure_openai'
+            when 'vertex_ai' then 'gcp_vertex_ai'
+            else lower(deduplicated.custom_llm_provider)
+        end as provider_id,
+        deduplicated.model as model_raw,
+        deduplicated.call_type,
+        deduplicated.api_key as api_key_hash,
+        deduplicated.team_id as litellm_team_id,
+        {{ json_str('deduplicated.metadata', '$.user_api_key_team_alias') }} as team_alias,
+        cast(null as varchar) as service_name,
+        cast(null as varchar) as sub_account_id,
+        tags.tag_environment as environment,
+        tags.tag_product as product,
+        tags.tag_use_case as use_case,
+        tags.tag_feature as feature,
+        deduplicated.status = 'success' as is_success,
+        coalesce(deduplicated.cache_hit, false) as is_proxy_cache_hit,
+        deduplicated.call_type = 'acreate_batch'
+            or coalesce({{ json_str('deduplicated.metadata', '$.batch') }}, 'false') = 'true' as is_batch,
+        -- LiteLLM reports prompt_tokens including cache reads and cache writes, like OpenAI
+        deduplicated.prompt_tokens as input_tokens_reported,
+        deduplicated.completion_tokens as output_tokens_reported,
+        coalesce(
+            {{ json_int('deduplicated.metadata', '$.usage_object.cache_read_input_tokens') }},
+            {{ json_int('deduplicated.metadata', '$.usage_object.prompt_tokens_details.cached_tokens') }},
+            0
+        ) as cache_read_tokens,
+        coalesce(
+            {{ json_int('deduplicated.metadata', '$.usage_object.cache_creation_input_tokens') }}, 0
+        ) as cache_write_tokens,
+        coalesce(
+            {{ json_int('deduplicated.metadata', '$.usage_object.completion_tokens_details.reasoning_tokens') }}, 0
+        ) as reasoning_tokens,
+        deduplicated.spend as logged_spend_estimate,
+        deduplicated.end_user_pseudonym as end_user_pseudonym,
+        deduplicated.source_file,
+        deduplicated.source_row
+    from deduplicated
+    left join tags on deduplicated.request_id = tags.request_id
+
+),
+
+token_parts as (
+
+    -- Disjoint token parts: they add up to input + output as the log reports them.
+    select
+        *,
+        input_tokens_reported - cache_read_tokens - cache_write_tokens as uncached_input_tokens,
+        output_tokens_reported - reasoning_tokens as output_tokens
+    from renamed
+
+)
+
+select * from token_parts

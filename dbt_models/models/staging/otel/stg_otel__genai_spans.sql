@@ -1,0 +1,74 @@
+-- One row per GenAI span (one model call). Spans delivered twice keep the first loaded copy.
+with
+
+source as (
+
+    select * from {{ source('otel', 'otel_genai_spans') }}
+
+),
+
+deduplicated as (
+
+    select *
+    from source
+    qualify row_number() over (
+        partition by trace_id, span_id order by loaded_at, source_file, source_row
+    ) = 1
+
+),
+
+renamed as (
+
+    select
+        span_id as request_id,
+        'otel' as source_system,
+        start_time as requested_at,
+        cast(start_time as date) as request_date,
+        case lower(provider_name)
+            when 'aws.bedrock' then 'aws_bedrock'
+            when 'azure.ai.openai' then 'azure_openai'
+            when 'gcp.vertex_ai' then 'gcp_vertex_ai'
+            when 'gcp.gen_ai' then 'gcp_vertex_ai'
+            when 'vllm' then 'self_hosted'
+            else lower(provider_name)
+        end as provider_id,
+        coalesce(response_model, request_model) as model_raw,
+        operation_name as call_type,
+        cast(null as varchar) as api_key_hash,
+        cast(null as varchar) as litellm_team_id,
+        cast(null as varchar) as team_alias,
+        service_name,
+        cloud_account_id as sub_account_id,
+        deployment_environment as environment,
+        cast(null as varchar) as product,
+        cast(null as varchar) as use_case,
+        {{ json_str('span_attributes', '$."app.feature"') }} as feature,
+        coalesce(status_code, 0) <> 2 as is_success,
+        false as is_proxy_cache_hit,
+        coalesce({{ json_str('span_attributes', '$."aws.bedrock.invocation_type"') }}, '') = 'batch' as is_batch,
+        -- OpenTelemetry counts cache reads and writes inside input tokens and reasoning inside
+        -- output tokens
+        input_tokens as input_tokens_reported,
+        output_tokens as output_tokens_reported,
+        coalesce(cache_read_input_tokens, 0) as cache_read_tokens,
+        coalesce(cache_creation_input_tokens, 0) as cache_write_tokens,
+        coalesce(reasoning_output_tokens, 0) as reasoning_tokens,
+        cast(null as decimal(20, 10)) as logged_spend_estimate,
+        enduser_pseudonym as end_user_pseudonym,
+        source_file,
+        source_row
+    from deduplicated
+
+),
+
+token_parts as (
+
+    select
+        *,
+        input_tokens_reported - cache_read_tokens - cache_write_tokens as uncached_input_tokens,
+        output_tokens_reported - reasoning_tokens as output_tokens
+    from renamed
+
+)
+
+select * from token_parts
