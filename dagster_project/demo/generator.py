@@ -368,9 +368,14 @@ def _write_otel(frame: pd.DataFrame, out: Path, start: date) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _billable_usage(frame: pd.DataFrame) -> pd.DataFrame:
-    """Token quantities per bill line grain: day x provider x account x model x token part."""
+def _billable_usage(frame: pd.DataFrame, prices: PriceBook) -> pd.DataFrame:
+    """Token quantities per bill line grain: day x provider x account x model x token part.
+    Vendors bill the model they served, not the alias the gateway logged."""
     billable = frame[~frame["failed"] & ~frame["proxy_cache_hit"]].copy()
+    billable["model"] = [
+        prices.canonical(p, m) if m.startswith("openai/") else m
+        for p, m in zip(billable["provider_id"], billable["model"], strict=True)
+    ]
     billable["uncached_input"] = (
         billable["input_tokens"] - billable["cache_read"] - billable["cache_write"]
     )
@@ -494,9 +499,9 @@ def _write_openai_costs(
             tokens += int(tokens * 0.015)
         unit = prices.unit_price("openai", rec.model, rec.part, day)
         amount = _q(tokens * unit * (1 - discount), "0.000000001")
-        model_id = prices.canonical("openai", rec.model)
+        # line items name the served model snapshot; the warehouse normalises it
         lines[int(rec.day)].append(
-            result(rec.account_id, f"{model_id}, {OPENAI_LINE_ITEM[rec.part]}", amount, tokens)
+            result(rec.account_id, f"{rec.model}, {OPENAI_LINE_ITEM[rec.part]}", amount, tokens)
         )
         ledger.add("openai", amount)
     for d in range(min(cfg.days, last_billed_day + 1)):
@@ -935,7 +940,7 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     rng = np.random.default_rng(cfg.seed + 1)
     _write_litellm(frame, out, cfg.start)
     _write_otel(frame, out, cfg.start)
-    usage = _billable_usage(frame)
+    usage = _billable_usage(frame, prices)
     ledger = Ledger()
     _write_openai_costs(usage, cfg, prices, out, ledger, rng)
     _write_anthropic_costs(usage, cfg, prices, out, ledger, rng)

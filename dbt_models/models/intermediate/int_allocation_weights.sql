@@ -60,7 +60,15 @@ direct_usage as (
             else usage.total_tokens
         end as part_tokens,
         case when charges.token_part = 'output' then usage.reasoning_tokens else 0 end as part_reasoning_tokens,
-        usage.request_count
+        usage.request_count,
+        -- Two bill lines can cover the same usage (dated snapshots of one model, e.g.
+        -- "gpt-4o-2024-08-06" and "gpt-4o-2024-11-20"): both split by the same weights, but
+        -- only the first carries the tokens and requests, so none are counted twice.
+        dense_rank() over (
+            partition by charges.provider_id, charges.sub_account_id, charges.charge_date,
+                charges.model_id, charges.is_batch, charges.token_part
+            order by charges.charge_id
+        ) = 1 as carries_usage
     from charges
     inner join usage
         on charges.provider_id = usage.provider_id
@@ -83,9 +91,10 @@ direct_weights as (
              or sum(part_list_cost) over (partition by charge_id) = 0
             then 'tokens' else 'list_cost' end as basis,
         part_list_cost,
-        part_tokens,
-        part_reasoning_tokens,
-        request_count
+        case when carries_usage then part_tokens else 0 end as part_tokens,
+        case when carries_usage then part_reasoning_tokens else 0 end as part_reasoning_tokens,
+        case when carries_usage then request_count else 0 end as request_count,
+        part_tokens as weight_tokens
     from direct_usage
     where part_tokens > 0
 
@@ -100,7 +109,7 @@ direct_allocations as (
         'direct_usage_' || basis as allocated_method_id,
         cast(null as varchar) as rule_id,
         basis,
-        case when basis = 'list_cost' then part_list_cost else cast(part_tokens as {{ money_type() }}) end as weight,
+        case when basis = 'list_cost' then part_list_cost else cast(weight_tokens as {{ money_type() }}) end as weight,
         part_tokens as allocated_tokens,
         part_reasoning_tokens as allocated_reasoning_tokens,
         request_count as allocated_requests,

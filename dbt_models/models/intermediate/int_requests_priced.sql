@@ -2,6 +2,13 @@
 -- own rate; a part the catalog leaves blank falls back to the nearest dearer rate (cache to
 -- input, reasoning to output), never to zero. A model with no price at all is 'unpriced' and
 -- its list cost stays null.
+{%- set parts = [
+    ('uncached_input_tokens', 'input_rate'),
+    ('cache_read_tokens', 'cache_read_rate'),
+    ('cache_write_tokens', 'cache_write_rate'),
+    ('output_tokens', 'output_rate'),
+    ('reasoning_tokens', 'reasoning_rate'),
+] %}
 with
 
 requests as (
@@ -53,14 +60,18 @@ priced as (
         case
             -- failed calls and proxy cache hits never reach the provider's bill
             when not is_success or is_proxy_cache_hit then 'not_billable'
-            when not has_price then 'unpriced'
+            -- no price for the model, or none for a part the request used (e.g. output
+            -- tokens on a model priced for input only)
+            when not has_price
+                {%- for part, rate in parts %}
+                or ({{ part }} > 0 and {{ rate }} is null)
+                {%- endfor %} then 'unpriced'
             else 'priced'
         end as pricing_status,
-        {{ tokens_to_cost('uncached_input_tokens', 'input_rate') }} as uncached_input_list_cost,
-        {{ tokens_to_cost('cache_read_tokens', 'cache_read_rate') }} as cache_read_list_cost,
-        {{ tokens_to_cost('cache_write_tokens', 'cache_write_rate') }} as cache_write_list_cost,
-        {{ tokens_to_cost('output_tokens', 'output_rate') }} as output_list_cost,
-        {{ tokens_to_cost('reasoning_tokens', 'reasoning_rate') }} as reasoning_list_cost
+        {%- for part, rate in parts %}
+        case when {{ part }} = 0 then cast(0 as {{ money_type() }})
+            else {{ tokens_to_cost(part, rate) }} end as {{ part | replace('_tokens', '') }}_list_cost{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from joined
 
 )
@@ -68,12 +79,13 @@ priced as (
 select
     * exclude (uncached_input_list_cost, cache_read_list_cost, cache_write_list_cost,
                output_list_cost, reasoning_list_cost),
-    case when pricing_status = 'not_billable' then 0 else uncached_input_list_cost end as uncached_input_list_cost,
-    case when pricing_status = 'not_billable' then 0 else cache_read_list_cost end as cache_read_list_cost,
-    case when pricing_status = 'not_billable' then 0 else cache_write_list_cost end as cache_write_list_cost,
-    case when pricing_status = 'not_billable' then 0 else output_list_cost end as output_list_cost,
-    case when pricing_status = 'not_billable' then 0 else reasoning_list_cost end as reasoning_list_cost,
-    case when pricing_status = 'not_billable' then cast(0 as {{ money_type() }})
+    {%- for part, rate in parts %}
+    {%- set cost = part | replace('_tokens', '') ~ '_list_cost' %}
+    case pricing_status when 'not_billable' then 0 when 'unpriced' then null else {{ cost }} end as {{ cost }},
+    {%- endfor %}
+    case pricing_status
+        when 'not_billable' then cast(0 as {{ money_type() }})
+        when 'unpriced' then null
         else uncached_input_list_cost + cache_read_list_cost + cache_write_list_cost
             + output_list_cost + reasoning_list_cost
     end as list_cost,

@@ -1,0 +1,13 @@
+-- Invariant: per provider, billing account and billing period, the share of billed cost with a
+-- known owner is at least var('allocation_coverage_threshold'). Periods billing a net credit
+-- or nothing are skipped (a share of a negative total means nothing).
+select
+    provider_id,
+    billing_account_id,
+    billing_period_start,
+    billed_cost,
+    allocated_to_owners,
+    allocation_coverage
+from {{ ref('rpt_allocation_reconciliation') }}
+where billed_cost > 0
+    and allocation_coverage < {{ var('allocation_coverage_threshold') }}
