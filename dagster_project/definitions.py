@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project.assets.extract import extract_assets, extract_checks
+from dagster_project.assets.serving import published_warehouse
 from dagster_project.assets.transform import dbt_models
 from dagster_project.config import Settings
 from dagster_project.dbt_project import dbt_project
@@ -19,7 +20,7 @@ def build_definitions() -> dg.Definitions:
     settings = Settings.from_env()
     os.environ.setdefault("AIFINOPS_DUCKDB_PATH", str(settings.warehouse_path))
     return dg.Definitions(
-        assets=[*extract_assets, dbt_models],
+        assets=[*extract_assets, dbt_models, published_warehouse],
         asset_checks=extract_checks,
         resources={
             "warehouse": WarehouseResource.from_settings(settings),

@@ -40,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     from dagster_project.dbt_project import prepare_dbt_manifest
 
     prepare_dbt_manifest()
-    from dagster_project.definitions import defs
+    from dagster_project.definitions import build_definitions
 
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = build_definitions().resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(
         instance=_instance(),
         raise_on_error=False,

@@ -886,12 +886,13 @@ def _add_dirt(out: Path, cfg: DemoConfig) -> dict:
     """Realistic delivery problems, recorded so tests know what the loader must catch."""
     dirt: dict = {"malformed_litellm_lines": [], "duplicate_files": []}
     litellm = sorted((out / "litellm").glob("*.jsonl"))
-    for path in litellm[10:13]:
+    third = len(litellm) // 3
+    for path in litellm[third : third + 3]:
         with open(path, "a") as handle:
             handle.write('{"request_id": "chatcmpl-truncated", "model": "gpt-4o", "prompt_tok\n')
         dirt["malformed_litellm_lines"].append(path.name)
     # The same day's file delivered twice under another name.
-    original = litellm[20]
+    original = litellm[len(litellm) // 2]
     copy = original.with_name(original.stem + ".redelivered.jsonl")
     shutil.copyfile(original, copy)
     dirt["duplicate_files"].append([original.name, copy.name])

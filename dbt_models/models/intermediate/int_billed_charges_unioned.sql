@@ -209,7 +209,8 @@ enriched as (
         on unioned.provider_id = model_aliases.provider_id
         and unioned.model_raw = model_aliases.alias
     left join discounts
-        on unioned.provider_id = discounts.provider_id
+        on discounts.model_id = '*'
+        and unioned.provider_id = discounts.provider_id
         and unioned.billing_account_id = discounts.billing_account_id
         and cast(unioned.charge_period_start as date) >= discounts.effective_from
         and (discounts.effective_to is null or cast(unioned.charge_period_start as date) < discounts.effective_to)

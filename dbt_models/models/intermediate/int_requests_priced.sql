@@ -23,6 +23,12 @@ prices as (
 
 ),
 
+overrides as (
+
+    select * from {{ ref('price_overrides') }}
+
+),
+
 joined as (
 
     select
@@ -74,7 +80,33 @@ priced as (
         {%- endfor %}
     from joined
 
-)
+),
+
+contracted as (
+
+    -- negotiated terms: the most specific override row in force (a named model beats '*')
+    select
+        priced.*,
+        overrides.discount_pct as contract_discount_pct,
+        overrides.input_usd_per_mtok as contract_input_rate,
+        overrides.cache_read_usd_per_mtok as contract_cache_read_rate,
+        overrides.cache_write_usd_per_mtok as contract_cache_write_rate,
+        overrides.output_usd_per_mtok as contract_output_rate
+    from priced
+    left join overrides
+        on priced.provider_id = overrides.provider_id
+        and priced.billing_account_id = overrides.billing_account_id
+        and overrides.model_id in (priced.model_id, '*')
+        and priced.request_date >= overrides.effective_from
+        and (overrides.effective_to is null or priced.request_date < overrides.effective_to)
+    qualify row_number() over (
+        partition by priced.request_uid
+        order by case when overrides.model_id = '*' then 1 else 0 end, overrides.effective_from desc
+    ) = 1
+
+),
+
+final as (
 
 select
     * exclude (uncached_input_list_cost, cache_read_list_cost, cache_write_list_cost,
@@ -91,4 +123,29 @@ select
     end as list_cost,
     uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens + reasoning_tokens
         as total_tokens
-from priced
+from contracted
+
+)
+
+select
+    *,
+    -- what the contract says this request should cost: custom rates for the parts they name,
+    -- list less the negotiated discount for the rest
+    case pricing_status
+        when 'not_billable' then cast(0 as {{ money_type() }})
+        when 'unpriced' then null
+        else cast(
+            {%- for part, list_cost, contract_rate in [
+                ('uncached_input_tokens', 'uncached_input_list_cost', 'contract_input_rate'),
+                ('cache_read_tokens', 'cache_read_list_cost', 'contract_cache_read_rate'),
+                ('cache_write_tokens', 'cache_write_list_cost', 'contract_cache_write_rate'),
+                ('output_tokens + reasoning_tokens', 'output_list_cost + reasoning_list_cost', 'contract_output_rate'),
+            ] %}
+            coalesce(
+                {{ tokens_to_cost(part, contract_rate) }},
+                ({{ list_cost }}) * (1 - coalesce(contract_discount_pct, 0) * 0.01)
+            ){% if not loop.last %} +{% endif %}
+            {%- endfor %}
+            as {{ money_type() }})
+    end as contracted_cost
+from final

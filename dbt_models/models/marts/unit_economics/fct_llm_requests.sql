@@ -37,5 +37,6 @@ select
     output_list_cost,
     reasoning_list_cost,
     list_cost,
+    contracted_cost,
     end_user_pseudonym
 from {{ ref('int_requests_priced') }}

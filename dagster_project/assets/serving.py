@@ -1,0 +1,31 @@
+"""Serving assets: what BI tools and FinOps tools read."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.config import Settings
+from dagster_project.resources import WarehouseResource
+from dagster_project.serving.publish import publish
+
+# Every mart must be built (and its dbt tests passed: a failing test fails the dbt step, and
+# nothing downstream runs) before the published file is replaced.
+MARTS = [
+    "fct_allocated_costs",
+    "fct_llm_requests",
+    "rpt_allocation_reconciliation",
+    "rpt_cost_per_outcome_monthly",
+    "rpt_unpriced_models",
+]
+
+
+@dg.asset(
+    group_name="serving",
+    kinds={"duckdb"},
+    deps=[dg.AssetKey([name]) for name in MARTS],
+    description="The marts and reference tables copied into the published DuckDB file BI tools "
+    "read (AIFINOPS_PUBLISH_DIR/ai_finops.duckdb), swapped in atomically.",
+)
+def published_warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    result = publish(Path(warehouse.warehouse_path), Settings.from_env().publish_dir)
+    return dg.MaterializeResult(metadata=result)

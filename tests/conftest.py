@@ -1,0 +1,66 @@
+"""Shared fixtures: a small demo landing folder and a warehouse built from it by the real
+pipeline (Dagster materialising the extract assets and the dbt project into a temporary
+DuckDB file). Built once per test session: the integration tests only read it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.demo.generator import DemoConfig, generate
+
+# Small enough for CI, large enough to cross a month boundary and exercise every dirt case.
+TEST_DEMO = DemoConfig(seed=7, start=date(2026, 7, 20), days=21, requests_per_day=250)
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    data_dir: Path
+    landing_dir: Path
+    warehouse_path: Path
+    truth: dict
+    run_exit_code: int
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(self.warehouse_path), read_only=True)
+
+
+def pipeline_env(data_dir: Path) -> dict[str, str]:
+    return {
+        "AIFINOPS_DATA_DIR": str(data_dir),
+        "AIFINOPS_LANDING_DIR": str(data_dir / "landing"),
+        "AIFINOPS_DUCKDB_PATH": str(data_dir / "warehouse.duckdb"),
+        "AIFINOPS_PUBLISH_DIR": str(data_dir / "published"),
+        "AIFINOPS_EXPORT_DIR": str(data_dir / "exports"),
+        "AIFINOPS_PSEUDONYM_KEY": "test-pseudonym-key",
+        "DAGSTER_HOME": str(data_dir / ".dagster"),
+    }
+
+
+def run_pipeline(data_dir: Path) -> int:
+    """Run `aifinops-run` in-process with the environment pointing at `data_dir`."""
+    from dagster_project.run import main
+
+    saved = dict(os.environ)
+    os.environ.update(pipeline_env(data_dir))
+    try:
+        return main([])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    data_dir = tmp_path_factory.mktemp("pipeline")
+    landing = data_dir / "landing"
+    generate(TEST_DEMO, landing)
+    code = run_pipeline(data_dir)
+    truth = json.loads((landing / "_demo_truth.json").read_text())
+    return BuiltWarehouse(data_dir, landing, data_dir / "warehouse.duckdb", truth, code)
