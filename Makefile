@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format focus-validator benchmark dagster clean
+.PHONY: install demo test lint format focus-validator benchmark dagster reprice clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: install lint focus-validator
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Regenerate the price catalog from the installed genai-prices, then rebuild every priced model.
+reprice: install
+	$(BIN)/aifinops-build-price-catalog
+	$(BIN)/aifinops-run
 
 benchmark: install
 	$(BIN)/python benchmarks/run_benchmarks.py

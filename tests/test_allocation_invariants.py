@@ -1,0 +1,87 @@
+"""The allocation invariants are tests that fail when allocation breaks: each case corrupts a
+copy of a built warehouse the way a broken allocation would, and the matching dbt test must
+fail on it (and pass on the untouched copy)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.config import DBT_PROJECT_DIR
+from tests.conftest import BuiltWarehouse
+
+pytestmark = pytest.mark.integration
+
+DBT = str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_test(warehouse: Path, target: Path, selector: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AIFINOPS_DUCKDB_PATH": str(warehouse)}
+    command = [DBT, "test", "--select", *selector.split(), "--profiles-dir", str(DBT_PROJECT_DIR),
+               "--target-path", str(target), "--no-partial-parse"]  # fmt: skip
+    return subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+CORRUPTIONS = {
+    # one owner's row gains a cent its charge never billed
+    "assert_allocated_cost_equals_billed_cost": """
+        update marts.fct_allocated_costs set billed_cost = billed_cost + 0.01
+        where allocated_cost_id = (select min(allocated_cost_id) from marts.fct_allocated_costs)
+    """,
+    # a charge's rows vanish: the period no longer adds up
+    "assert_allocated_plus_unallocated_equals_billed_per_period": """
+        delete from marts.fct_allocated_costs
+        where charge_id = (select min(charge_id) from marts.fct_allocated_costs)
+    """,
+    # a row of a positive charge turns negative
+    "assert_no_allocated_row_flips_sign": """
+        update marts.fct_allocated_costs set billed_cost = -billed_cost - 1
+        where allocated_cost_id = (select min(allocated_cost_id) from marts.fct_allocated_costs
+                                   where billed_cost > 0)
+    """,
+    # tokens counted twice on one row
+    "assert_fact_tokens_equal_staging_tokens": """
+        update marts.fct_allocated_costs set allocated_tokens = allocated_tokens * 2
+        where allocated_cost_id = (select min(allocated_cost_id) from marts.fct_allocated_costs
+                                   where allocated_tokens > 0)
+    """,
+    # most of a month's cost loses its owner
+    "assert_allocation_coverage_above_threshold": """
+        update marts.rpt_allocation_reconciliation
+        set allocated_to_owners = billed_cost * 0.5, allocation_coverage = 0.5
+        where billed_cost > 0
+    """,
+}
+
+
+@pytest.fixture
+def warehouse_copy(built_warehouse: BuiltWarehouse, tmp_path: Path) -> Path:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse.warehouse_path, copy)
+    return copy
+
+
+def test_invariants_pass_on_the_untouched_warehouse(warehouse_copy: Path, tmp_path: Path):
+    result = dbt_test(warehouse_copy, tmp_path / "target", " ".join(CORRUPTIONS))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f"PASS={len(CORRUPTIONS)}" in result.stdout
+
+
+@pytest.mark.parametrize("invariant", sorted(CORRUPTIONS))
+def test_invariant_fails_when_allocation_is_broken(
+    invariant: str, warehouse_copy: Path, tmp_path: Path
+):
+    with duckdb.connect(str(warehouse_copy)) as con:
+        changed = con.execute(CORRUPTIONS[invariant]).fetchone()[0]
+    assert changed > 0
+    result = dbt_test(warehouse_copy, tmp_path / "target", invariant)
+    assert result.returncode != 0
+    assert "FAIL" in result.stdout and invariant in result.stdout
