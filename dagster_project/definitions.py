@@ -7,11 +7,13 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from dagster_project.assets.export import focus_export
 from dagster_project.assets.extract import extract_assets, extract_checks
 from dagster_project.assets.serving import published_warehouse
 from dagster_project.assets.transform import dbt_models
 from dagster_project.config import Settings
 from dagster_project.dbt_project import dbt_project
+from dagster_project.quality.expectations import build_expectation_checks
 from dagster_project.resources import WarehouseResource
 
 
@@ -20,8 +22,8 @@ def build_definitions() -> dg.Definitions:
     settings = Settings.from_env()
     os.environ.setdefault("AIFINOPS_DUCKDB_PATH", str(settings.warehouse_path))
     return dg.Definitions(
-        assets=[*extract_assets, dbt_models, published_warehouse],
-        asset_checks=extract_checks,
+        assets=[*extract_assets, dbt_models, published_warehouse, focus_export],
+        asset_checks=[*extract_checks, *build_expectation_checks()],
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
             "dbt": DbtCliResource(

@@ -54,8 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         if event.event_type_value == "ASSET_CHECK_EVALUATION"
         and not event.event_specific_data.passed
     ]
+    errors = [e for e in failed_checks if e.severity == dg.AssetCheckSeverity.ERROR]
     for evaluation in failed_checks:
-        print(f"FAILED CHECK {evaluation.asset_key.to_user_string()}: {evaluation.check_name}")
+        level = "FAILED CHECK" if evaluation in errors else "WARNING"
+        print(f"{level} {evaluation.asset_key.to_user_string()}: {evaluation.check_name}")
+        if evaluation.description:
+            print(f"    {evaluation.description[:500]}")
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         print(f"run failed in step(s): {', '.join(failed) or 'unknown'}; see the log above")
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(build_summary(con))
     print(f"\nfinished in {time.perf_counter() - began:.0f}s")
-    return 1 if failed_checks else 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

@@ -95,7 +95,9 @@ def test_anthropic_amounts_are_cent_strings_and_openai_amounts_numbers(
     landing: tuple[Path, dict],
 ):
     out, _ = landing
-    anthropic = json.loads(sorted((out / "anthropic" / "cost_report").glob("*.json"))[0].read_text())
+    anthropic = json.loads(
+        sorted((out / "anthropic" / "cost_report").glob("*.json"))[0].read_text()
+    )
     results = [r for bucket in anthropic["data"] for r in bucket["results"]]
     assert results and all(isinstance(r["amount"], str) for r in results)
     openai = json.loads(sorted((out / "openai" / "costs").glob("*.json"))[0].read_text())

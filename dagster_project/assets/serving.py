@@ -3,7 +3,9 @@
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
+from dagster_project.assets.transform import dbt_models
 from dagster_project.config import Settings
 from dagster_project.resources import WarehouseResource
 from dagster_project.serving.publish import publish
@@ -22,7 +24,7 @@ MARTS = [
 @dg.asset(
     group_name="serving",
     kinds={"duckdb"},
-    deps=[dg.AssetKey([name]) for name in MARTS],
+    deps=[get_asset_key_for_model([dbt_models], name) for name in MARTS],
     description="The marts and reference tables copied into the published DuckDB file BI tools "
     "read (AIFINOPS_PUBLISH_DIR/ai_finops.duckdb), swapped in atomically.",
 )

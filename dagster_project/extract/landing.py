@@ -220,7 +220,7 @@ def _load_batch(
         )
         con.execute(
             """update raw._load_files set status = 'replaced'
-               where source = ? and status = 'loaded'
+               where source = ? and status in ('loaded', 'failed')
                and source_file in (select source_file from load_batch)""",
             [source],
         )
@@ -285,6 +285,17 @@ def _quarantine_unreadable(
     con: duckdb.DuckDBPyConnection, source: str, load_id: str, ctx: FileContext, reason: str
 ) -> None:
     con.execute("begin transaction")
+    # A file is retried on every run until it loads; its latest failure replaces the earlier.
+    con.execute(
+        """delete from raw._quarantine
+           where source = ? and source_file = ? and field = '<file>' and source_row is null""",
+        [source, str(ctx.path)],
+    )
+    con.execute(
+        """update raw._load_files set status = 'replaced'
+           where source = ? and source_file = ? and status = 'failed'""",
+        [source, str(ctx.path)],
+    )
     con.execute(
         """insert into raw._quarantine
            values (?, ?, null, '<file>', ?, null, ?, current_timestamp)""",

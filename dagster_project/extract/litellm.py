@@ -74,6 +74,13 @@ LITELLM_STRUCTURE = json.dumps(
     {name: "VARCHAR" for name in _TEXT_FIELDS} | {"metadata": "JSON", "request_tags": "JSON"}
 )
 
+# A token count must be a whole number: try_cast('12.5' as bigint) would round it to 13.
+MACROS = """
+create or replace temp macro litellm_int(text) as
+    case when regexp_full_match(trim(text), '-?[0-9]+(\\.0*)?')
+         then try_cast(try_cast(trim(text) as decimal(38, 0)) as bigint) end;
+"""
+
 # LiteLLM writes naive UTC timestamps ('2026-07-01 09:12:33.123'); ISO forms are accepted too.
 PARSE_SQL = """
 create or replace temp table litellm_staged as
@@ -82,12 +89,18 @@ with lines as (
     from (select filename as source_file, string_split(content, chr(10)) as lines
           from read_text($paths))
 ),
-records as (
-    select source_file, source_row, line, json_valid(line) as is_json,
-           -- one parse per line; scalars as text so a bad value can be named, not guessed
-           from_json(if(json_valid(line), line, null), $structure) as r
+valid as (
+    select source_file, source_row, line,
+           -- valid JSON that starts with { is an object: no second parse of the line
+           json_valid(line) and starts_with(ltrim(line), '{') as is_json
     from lines
-    where trim(line) <> ''
+    where trim(replace(line, chr(13), '')) <> ''  -- blank lines, CRLF or not, are not rows
+),
+records as (
+    select source_file, source_row, line, is_json,
+           -- one parse per line; scalars as text so a bad value can be named, not guessed
+           from_json(if(is_json, line, null), $structure) as r
+    from valid
 ),
 typed as (
     select
@@ -96,11 +109,11 @@ typed as (
         r.call_type,
         r.api_key,
         try_cast(r.spend as decimal(20, 10)) as spend,
-        try_cast(r.total_tokens as bigint) as total_tokens,
+        litellm_int(r.total_tokens) as total_tokens,
         r.prompt_tokens as prompt_tokens_text,
-        try_cast(r.prompt_tokens as bigint) as prompt_tokens,
+        litellm_int(r.prompt_tokens) as prompt_tokens,
         r.completion_tokens as completion_tokens_text,
-        try_cast(r.completion_tokens as bigint) as completion_tokens,
+        litellm_int(r.completion_tokens) as completion_tokens,
         r.startTime as start_time_text,
         coalesce(
             try_cast(r.startTime as timestamptz),
@@ -121,12 +134,12 @@ typed as (
         case when nullif(r.end_user, '') is not null
              then sha256(getvariable('pseudonym_key') || r.end_user) end as end_user_pseudonym,
         -- metadata and tags may arrive as objects or as JSON-encoded strings
-        case when json_type(r.metadata) = 'VARCHAR' then json(r.metadata ->> '$')
-             else r.metadata end as metadata,
+        case when json_type(r.metadata) = 'VARCHAR' and json_valid(r.metadata ->> '$')
+             then json(r.metadata ->> '$') else r.metadata end as metadata,
         lower(r.cache_hit) in ('true', '1') as cache_hit,
         r.cache_key,
-        case when json_type(r.request_tags) = 'VARCHAR' then json(r.request_tags ->> '$')
-             else r.request_tags end as request_tags,
+        case when json_type(r.request_tags) = 'VARCHAR' and json_valid(r.request_tags ->> '$')
+             then json(r.request_tags ->> '$') else r.request_tags end as request_tags,
         r.team_id,
         r.organization_id,
         r.session_id,
@@ -148,7 +161,8 @@ select
         when start_time > now() + interval 1 day then 'startTime'
     end as reject_field,
     case
-        when not is_json then 'malformed JSON line'
+        when not json_valid(line) then 'malformed JSON line'
+        when not is_json then 'line is valid JSON but not a JSON object'
         when nullif(request_id, '') is null then 'missing required field request_id'
         when start_time is null then 'startTime missing or not a timestamp'
         when nullif(model, '') is null then 'missing required field model'
@@ -168,8 +182,10 @@ from typed
 
 def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
     files = [str(p) for p in paths]
-    probe(con, "select count(*) from read_text($paths)", {"paths": files},
+    # length(content) makes DuckDB decode the text: count(*) alone would not notice bad UTF-8
+    probe(con, "select sum(length(content)) from read_text($paths)", {"paths": files},
           "not a readable UTF-8 text file")  # fmt: skip
+    con.execute(MACROS)
     con.execute(
         PARSE_SQL,
         {"paths": files, "structure": LITELLM_STRUCTURE, "max_tokens": MAX_TOKENS_PER_REQUEST},

@@ -83,7 +83,11 @@ create or replace temp macro otel_object(kv) as to_json(map_from_entries(list_fi
     list_filter(kv, lambda a, i: list_position(list_transform(kv, lambda b: b.k), a.k) = i),
     lambda a: a.k is not null and not otel_is_sensitive(a.k))));
 create or replace temp macro otel_time(nanos) as
-    make_timestamptz(cast(try_cast(nanos as hugeint) // 1000 as bigint));
+    make_timestamptz(try_cast(try_cast(nanos as hugeint) // 1000 as bigint));
+-- a token count is a whole number: try_cast('12.5' as bigint) would round it to 13
+create or replace temp macro otel_int(text) as
+    case when regexp_full_match(trim(text), '-?[0-9]+(\\.0*)?')
+         then try_cast(try_cast(trim(text) as decimal(38, 0)) as bigint) end;
 create or replace temp macro otel_token(kv, key, deprecated) as
     coalesce(otel_attr(kv, key), otel_attr(kv, deprecated));
 """
@@ -158,11 +162,11 @@ typed as (
 checked as (
     select
         *,
-        try_cast(input_tokens_text as bigint) as input_tokens,
-        try_cast(output_tokens_text as bigint) as output_tokens,
-        try_cast(cache_read_text as bigint) as cache_read_input_tokens,
-        try_cast(cache_creation_text as bigint) as cache_creation_input_tokens,
-        try_cast(reasoning_text as bigint) as reasoning_output_tokens
+        otel_int(input_tokens_text) as input_tokens,
+        otel_int(output_tokens_text) as output_tokens,
+        otel_int(cache_read_text) as cache_read_input_tokens,
+        otel_int(cache_creation_text) as cache_creation_input_tokens,
+        otel_int(reasoning_text) as reasoning_output_tokens
     from typed
 )
 select
@@ -216,14 +220,19 @@ from checked
 def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
     con.execute(MACROS)
     files = [str(p) for p in paths]
-    invalid = probe(
+    invalid, not_otlp = probe(
         con,
         """select string_agg(filename || ' (' || length(content) || ' bytes)', ', ')
-           from read_text($paths) where not json_valid(content)""",
+                      filter (where not json_valid(content)),
+                  string_agg(filename, ', ') filter (where case when json_valid(content)
+                      then coalesce(json_type(content, '$.resourceSpans'), '') <> 'ARRAY' end)
+           from read_text($paths)""",
         {"paths": files},
         "not a readable UTF-8 text file",
-    )[0]
+    )
     if invalid:
         raise UnreadableFile(f"not a valid OTLP JSON document: {invalid}")
+    if not_otlp:
+        raise UnreadableFile(f"not an OTLP JSON export (no resourceSpans list): {not_otlp}")
     con.execute(PARSE_SQL, {"paths": files, "max_tokens": MAX_TOKENS_PER_REQUEST})
     return split_good_and_bad(con, SOURCE, "otel_staged", TABLE, COLUMNS)

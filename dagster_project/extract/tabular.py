@@ -105,7 +105,12 @@ create table if not exists {FOCUS_TABLE} (
 )
 """
 FOCUS_REQUIRED = ("BilledCost", "BillingCurrency", "BillingAccountId", "ChargePeriodStart")
-FOCUS_DECIMALS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
+# Every column staging casts: a value that does not cast would fail the dbt run, so its row is
+# quarantined here instead.
+FOCUS_DECIMALS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity",
+                  "PricingQuantity", "ListUnitPrice", "ContractedUnitPrice")  # fmt: skip
+FOCUS_TIMESTAMPS = ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
+                    "ChargePeriodEnd")  # fmt: skip
 
 DRIVERS_SOURCE = "business_drivers"
 DRIVERS_TABLE = "raw.business_drivers"
@@ -127,8 +132,29 @@ DRIVERS_COLUMNS = ["driver_date", "driver", "value", "unit", "product", "team", 
                    "row_hash"]  # fmt: skip
 
 
-def _read_as_text(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path]) -> list[str]:
-    """Read Parquet and CSV files into one temp table of text columns, with file and row."""
+def _lacks_columns(con: duckdb.DuckDBPyConnection, path: Path, required: tuple[str, ...]) -> bool:
+    reader = "read_parquet($p)" if path.suffix == ".parquet" else "read_csv($p, header = true)"
+    try:
+        described = con.execute(f"describe select * from {reader}", {"p": [str(path)]})
+        found = {row[0] for row in described.fetchall()}
+    except duckdb.Error:
+        return True  # unreadable: read alone, it will be quarantined with the reader's error
+    return not set(required) <= found
+
+
+def _read_as_text(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    paths: list[Path],
+    required: tuple[str, ...],
+    what: str,
+) -> list[str]:
+    """Read Parquet and CSV files into one temp table of text columns, with file and row.
+    A file that lacks a required column cannot be read as a whole."""
+    if len(paths) > 1 and any(_lacks_columns(con, p, required) for p in paths):
+        # union_by_name would fill the column from the other files and hide the gap: let the
+        # loader retry file by file, so only the file that lacks it is quarantined.
+        raise UnreadableFile(f"a file in the batch lacks one of {', '.join(required)}")
     parquet = [str(p) for p in paths if p.suffix == ".parquet"]
     csv = [str(p) for p in paths if p.suffix != ".parquet"]
     parts = []
@@ -154,18 +180,24 @@ def _read_as_text(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path])
         params,
         "file could not be read",
     )
-    return [
+    columns = [
         r[0]
         for r in con.execute(f"select column_name from (describe {table})").fetchall()
         if r[0] not in ("source_file", "source_row")
     ]
+    missing = [c for c in required if c not in columns]
+    if missing:
+        # A CSV the sniffer could not split (a ragged line) shows here as one wide column.
+        raise UnreadableFile(
+            f"{what} {', '.join(missing)} (columns found: {', '.join(columns)[:300]})"
+        )
+    return columns
 
 
 def parse_focus(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
-    file_columns = _read_as_text(con, "focus_file", paths)
-    missing = [c for c in FOCUS_REQUIRED if c not in file_columns]
-    if missing:
-        raise UnreadableFile(f"not a FOCUS export: missing column(s) {', '.join(missing)}")
+    file_columns = _read_as_text(
+        con, "focus_file", paths, FOCUS_REQUIRED, "not a FOCUS export: missing column(s)"
+    )
     existing = {
         r[0].lower()
         for r in con.execute(
@@ -178,28 +210,43 @@ def parse_focus(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
             # A newer FOCUS version or a provider's x_ column: keep it.
             con.execute(f'alter table {FOCUS_TABLE} add column "{column}" varchar')
     quoted = ", ".join(f'"{c}"' for c in file_columns)
-    required = " ".join(
-        f"when nullif(trim(\"{c}\"), '') is null then '{c}'" for c in FOCUS_REQUIRED
-    )
-    decimals = " ".join(
-        f'when "{c}" is not null and try_cast("{c}" as decimal(38, 10)) is null then \'{c}\''
+    # (condition, field, reason): the first that holds rejects the row
+    checks = [
+        (f"""nullif(trim("{c}"), '') is null""", c, f"missing required FOCUS column value {c}")
+        for c in FOCUS_REQUIRED
+    ]
+    checks += [
+        (
+            f'"{c}" is not null and try_cast("{c}" as decimal(38, 10)) is null',
+            c,
+            f"{c} is not a decimal number",
+        )
         for c in FOCUS_DECIMALS
         if c in file_columns
-    )
+    ]
+    checks += [
+        (
+            f'"{c}" is not null and try_cast("{c}" as timestamptz) is null',
+            c,
+            f"{c} is not a timestamp",
+        )
+        for c in FOCUS_TIMESTAMPS
+        if c in file_columns
+    ]
+    reject_field = " ".join(f"when {cond} then '{c}'" for cond, c, _ in checks)
+    reject_reason = " ".join(f"when {cond} then '{reason}'" for cond, _, reason in checks)
     con.execute(
         f"""create or replace temp table focus_staged as
             with flagged as (
-                select *, case {required} {decimals} end as reject_field from focus_file
+                select *, case {reject_field} end as reject_field,
+                       case {reject_reason} end as reject_reason
+                from focus_file
             )
             select
                 *,
                 -- the export's folder names the provider feed: focus/<export_name>/...
                 regexp_extract(source_file, '/focus/([^/]+)/', 1) as export_name,
                 md5(concat_ws('|', {quoted})) as row_hash,
-                case when reject_field is null then null
-                     when reject_field in ({", ".join(f"'{c}'" for c in FOCUS_REQUIRED)})
-                         then 'missing required FOCUS column value ' || reject_field
-                     else reject_field || ' is not a decimal number' end as reject_reason,
                 left(concat_ws('|', {quoted}), 500) as reject_value
             from flagged"""
     )
@@ -210,10 +257,8 @@ def parse_focus(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
 
 
 def parse_drivers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
-    columns = _read_as_text(con, "drivers_file", paths)
-    missing = [c for c in ("date", "driver", "value") if c not in columns]
-    if missing:
-        raise UnreadableFile(f"business driver file lacks column(s) {', '.join(missing)}")
+    columns = _read_as_text(con, "drivers_file", paths, ("date", "driver", "value"),
+                            "business driver file lacks column(s)")  # fmt: skip
     extra = [c for c in columns if c not in ("date", "driver", "value", "unit")]
     dims = ", ".join(f"'{c}': \"{c}\"" for c in extra) or "'none': null"
     optional = {c: (f'"{c}"' if c in columns else "null::varchar") for c in

@@ -30,6 +30,9 @@ OPENAI_TABLE = "raw.openai_costs"
 ANTHROPIC_SOURCE = "anthropic_cost_report"
 ANTHROPIC_TABLE = "raw.anthropic_cost_report"
 FILE_PATTERNS = ("*.json",)
+# No daily cost line reaches this; above it a value is a unit or parsing error, and it would
+# overflow the raw table's decimal(38, 10) columns.
+MAX_AMOUNT = Decimal(10) ** 18
 
 OPENAI_DDL = f"""
 create table if not exists {OPENAI_TABLE} (
@@ -96,7 +99,8 @@ def _load_page(path: Path) -> dict:
 def _results(page: dict) -> Iterator[tuple[int, dict, dict]]:
     ordinal = 0
     for bucket in page["data"]:
-        for result in (bucket or {}).get("results") or []:
+        results = bucket.get("results") if isinstance(bucket, dict) else [bucket]
+        for result in results or []:
             ordinal += 1
             yield ordinal, bucket, result
 
@@ -110,13 +114,18 @@ def _decimal(value: object, field: str) -> Decimal:
         raise _Reject(field, f"{field} is not a number: {value!r}") from error
     if not number.is_finite():
         raise _Reject(field, f"{field} is not a finite number: {value!r}")
+    if abs(number) >= MAX_AMOUNT:
+        raise _Reject(field, f"{field} implausibly large: {value!r}")
     return number
 
 
 def _unix(value: object, field: str) -> datetime:
     if not isinstance(value, int) or isinstance(value, bool):
         raise _Reject(field, f"{field} missing or not a unix timestamp")
-    return datetime.fromtimestamp(value, UTC)
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise _Reject(field, f"{field} is not a unix timestamp in range: {value}") from error
 
 
 def _rfc3339(value: object, field: str) -> datetime:
@@ -127,7 +136,9 @@ def _rfc3339(value: object, field: str) -> datetime:
 
 
 def _openai_row(bucket: dict, result: dict) -> dict:
-    amount = result.get("amount") or {}
+    amount = result.get("amount")
+    if not isinstance(amount, dict):
+        raise _Reject("amount", f"missing amount or not an object: {amount!r}")
     currency = amount.get("currency")
     if not currency:
         raise _Reject("amount.currency", "missing amount.currency")
@@ -187,6 +198,8 @@ def _parse_pages(
                 "reject_value": None,
             }  # fmt: skip
             try:
+                if not isinstance(result, dict) or not isinstance(bucket, dict):
+                    raise _Reject("result", "result or its bucket is not a JSON object")
                 record |= to_row(bucket, result)
             except _Reject as reject:
                 record |= {"reject_field": reject.field, "reject_reason": reject.reason,

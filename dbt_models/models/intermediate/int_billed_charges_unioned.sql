@@ -57,10 +57,12 @@ openai_lines as (
         accounts.billing_account_id,
         accounts.billing_account_name,
         openai_costs.project_id as sub_account_id,
+        cast(null as varchar) as sub_account_name,
         openai_costs.charge_period_start,
         openai_costs.charge_period_end,
-        case when openai_costs.model_raw is null and openai_costs.line_item ilike '%fee%'
-            then 'Purchase' else 'Usage' end as charge_category,
+        -- a platform fee is a recurring usage charge (not a prepayment: FOCUS would then want
+        -- its EffectiveCost amortised to zero)
+        'Usage' as charge_category,
         case when openai_costs.model_raw is null and openai_costs.line_item ilike '%fee%'
             then 'Recurring' else 'Usage-Based' end as charge_frequency,
         openai_costs.line_item as charge_description,
@@ -69,6 +71,8 @@ openai_lines as (
         openai_costs.token_part,
         openai_costs.is_batch,
         cast(openai_costs.quantity as decimal(38, 10)) as token_quantity,
+        cast(openai_costs.quantity as decimal(38, 10)) as consumed_quantity,
+        case when openai_costs.quantity is not null then 'Tokens' end as consumed_unit,
         cast(null as varchar) as resource_id,
         cast(null as varchar) as resource_name,
         cast(null as varchar) as resource_type,
@@ -84,7 +88,9 @@ openai_lines as (
         cast(null as decimal(38, 10)) as pricing_quantity,
         cast(null as varchar) as pricing_unit,
         cast(null as varchar) as invoice_id,
+        cast(null as varchar) as pricing_category,
         cast(null as varchar) as sku_id,
+        cast(null as varchar) as sku_price_id,
         cast(null as varchar) as sku_meter,
         cast(null as varchar) as tags,
         'openai_costs_api' as source_system,
@@ -105,6 +111,7 @@ anthropic_lines as (
         accounts.billing_account_id,
         accounts.billing_account_name,
         anthropic_costs.workspace_id as sub_account_id,
+        cast(null as varchar) as sub_account_name,
         anthropic_costs.charge_period_start,
         anthropic_costs.charge_period_end,
         'Usage' as charge_category,
@@ -115,6 +122,8 @@ anthropic_lines as (
         anthropic_costs.token_part,
         anthropic_costs.is_batch,
         cast(null as decimal(38, 10)) as token_quantity,
+        cast(null as decimal(38, 10)) as consumed_quantity,
+        cast(null as varchar) as consumed_unit,
         cast(null as varchar) as resource_id,
         cast(null as varchar) as resource_name,
         cast(null as varchar) as resource_type,
@@ -130,7 +139,9 @@ anthropic_lines as (
         cast(null as decimal(38, 10)) as pricing_quantity,
         cast(null as varchar) as pricing_unit,
         cast(null as varchar) as invoice_id,
+        cast(null as varchar) as pricing_category,
         cast(null as varchar) as sku_id,
+        cast(null as varchar) as sku_price_id,
         cast(null as varchar) as sku_meter,
         cast(null as varchar) as tags,
         'anthropic_cost_report' as source_system,
@@ -151,6 +162,7 @@ focus_lines as (
         billing_account_id,
         billing_account_name,
         sub_account_id,
+        sub_account_name,
         charge_period_start,
         charge_period_end,
         charge_category,
@@ -161,6 +173,8 @@ focus_lines as (
         token_part,
         is_batch,
         case when consumed_unit = 'Tokens' then consumed_quantity end as token_quantity,
+        consumed_quantity,
+        consumed_unit,
         resource_id,
         resource_name,
         resource_type,
@@ -176,7 +190,9 @@ focus_lines as (
         pricing_quantity,
         pricing_unit,
         invoice_id,
+        pricing_category,
         sku_id,
+        sku_price_id,
         sku_meter,
         cast(tags as varchar) as tags,
         'focus:' || export_name as source_system,
@@ -203,11 +219,15 @@ enriched as (
         coalesce(model_aliases.model_id, unioned.model_raw) as model_id,
         cast(unioned.charge_period_start as date) as charge_date,
         {{ dbt.date_trunc('month', 'unioned.charge_period_start') }} as billing_period_start_derived,
-        discounts.discount_pct
+        discounts.discount_pct,
+        accounts.sub_account_name as seeded_sub_account_name
     from unioned
     left join model_aliases
         on unioned.provider_id = model_aliases.provider_id
         and unioned.model_raw = model_aliases.alias
+    left join {{ ref('org_provider_accounts') }} as accounts
+        on unioned.provider_id = accounts.provider_id
+        and unioned.sub_account_id = accounts.sub_account_id
     left join discounts
         on discounts.model_id = '*'
         and unioned.provider_id = discounts.provider_id
@@ -231,13 +251,69 @@ list_priced as (
             when enriched.token_part = 'output' and enriched.is_batch
                 then coalesce(prices.batch_output_usd_per_mtok, prices.output_usd_per_mtok * {{ var('batch_price_factor') }})
             when enriched.token_part = 'output' then prices.output_usd_per_mtok
-        end as catalog_usd_per_mtok
+        end as catalog_usd_per_mtok,
+        prices.effective_from as catalog_effective_from
     from enriched
     left join prices
         on enriched.provider_id = prices.provider_id
         and enriched.model_id = prices.model_id
         and enriched.charge_date >= prices.effective_from
         and enriched.charge_date < prices.effective_to
+
+),
+
+logged_part_tokens as (
+
+    -- tokens the logs saw per bill-line key and part: the quantity of a vendor line that names
+    -- a model the catalog cannot price (its amount alone says nothing about tokens)
+    {%- set parts = [('input', 'uncached_input_tokens'), ('cache_read', 'cache_read_tokens'),
+                     ('cache_write', 'cache_write_tokens'), ('output', 'output_tokens + reasoning_tokens')] %}
+    {%- for part, expression in parts %}
+    select
+        provider_id as usage_provider_id,
+        sub_account_id as usage_sub_account_id,
+        request_date as usage_date,
+        model_id as usage_model_id,
+        is_batch as usage_is_batch,
+        '{{ part }}' as usage_token_part,
+        sum({{ expression }}) as usage_tokens
+    from {{ ref('int_usage_by_allocation_key') }}
+    group by 1, 2, 3, 4, 5
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+costed as (
+
+    select
+        list_priced.*,
+        cast(nullif(logged_part_tokens.usage_tokens, 0) as decimal(38, 10)) as logged_tokens,
+        case
+            when list_cost is not null then list_cost
+            -- OpenAI-style lines: quantity x catalog rate
+            when token_quantity is not null and catalog_usd_per_mtok is not null
+                then {{ tokens_to_cost('token_quantity', 'catalog_usd_per_mtok') }}
+            -- Anthropic-style lines: billed / (1 - negotiated discount)
+            when discount_pct is not null and discount_pct > 0 and charge_category = 'Usage'
+                and model_id is not null
+                then {{ money_divide('billed_cost', '(1 - discount_pct * 0.01)') }}
+            else billed_cost
+        end as list_cost_resolved,
+        -- vendor API lines get FOCUS pricing columns derived here; FOCUS rows bring their own
+        source_system in ('openai_costs_api', 'anthropic_cost_report') as is_vendor_api_line,
+        -- a line without a model is a fee or tool charge: one unit per charge period
+        case when charge_frequency = 'Recurring' then 'Months' else 'Days' end as fee_unit
+    from list_priced
+    left join logged_part_tokens
+        on list_priced.catalog_usd_per_mtok is null
+        and list_priced.token_quantity is null
+        and list_priced.provider_id = logged_part_tokens.usage_provider_id
+        and list_priced.sub_account_id = logged_part_tokens.usage_sub_account_id
+        and list_priced.charge_date = logged_part_tokens.usage_date
+        and list_priced.model_id = logged_part_tokens.usage_model_id
+        and list_priced.is_batch = logged_part_tokens.usage_is_batch
+        and list_priced.token_part = logged_part_tokens.usage_token_part
 
 )
 
@@ -249,6 +325,7 @@ select
     billing_account_id,
     billing_account_name,
     sub_account_id,
+    coalesce(sub_account_name, seeded_sub_account_name, sub_account_id) as sub_account_name,
     coalesce(invoice_id, provider_id || '-' || billing_account_id || '-' || strftime(billing_period_start_derived, '%Y-%m'))
         as invoice_id,
     billing_period_start_derived as billing_period_start,
@@ -273,33 +350,72 @@ select
     billed_cost,
     effective_cost,
     contracted_cost,
+    list_cost_resolved as list_cost,
     case
-        when list_cost is not null then list_cost
-        -- OpenAI-style lines: quantity x catalog rate
-        when token_quantity is not null and catalog_usd_per_mtok is not null
-            then {{ tokens_to_cost('token_quantity', 'catalog_usd_per_mtok') }}
-        -- Anthropic-style lines: billed / (1 - negotiated discount)
-        when discount_pct is not null and discount_pct > 0 and charge_category = 'Usage'
-            then {{ money_divide('billed_cost', '(1 - discount_pct * 0.01)') }}
-        else billed_cost
-    end as list_cost,
-    case
-        when list_unit_price is not null then list_unit_price
-        when token_quantity is not null and catalog_usd_per_mtok is not null then catalog_usd_per_mtok
+        when not is_vendor_api_line then list_unit_price
+        when catalog_usd_per_mtok is not null then catalog_usd_per_mtok
+        -- no catalog price: the line's own average over the tokens the logs saw
+        when logged_tokens is not null then {{ money_divide('list_cost_resolved * 1000000', 'logged_tokens') }}
+        when model_id is null then billed_cost  -- a fee: one unit at its amount
     end as list_unit_price,
-    contracted_unit_price,
     case
-        when pricing_quantity is not null then pricing_quantity
+        when not is_vendor_api_line then contracted_unit_price
+        when catalog_usd_per_mtok is not null
+            then cast(catalog_usd_per_mtok * (1 - coalesce(discount_pct, 0) * 0.01) as decimal(38, 10))
+        when logged_tokens is not null then {{ money_divide('billed_cost * 1000000', 'logged_tokens') }}
+        when model_id is null then billed_cost
+    end as contracted_unit_price,
+    case
+        when not is_vendor_api_line then pricing_quantity
         when token_quantity is not null and catalog_usd_per_mtok is not null then token_quantity * 0.000001
+        -- the Anthropic cost report has amounts only: million tokens estimated from list cost
+        when catalog_usd_per_mtok is not null and catalog_usd_per_mtok > 0
+            then {{ money_divide('list_cost_resolved', 'catalog_usd_per_mtok') }}
+        when logged_tokens is not null then logged_tokens * 0.000001
+        when model_id is null then cast(1 as decimal(38, 10))
     end as pricing_quantity,
     case
-        when pricing_unit is not null then pricing_unit
-        when token_quantity is not null and catalog_usd_per_mtok is not null then '1000000 Tokens'
+        when not is_vendor_api_line then pricing_unit
+        when catalog_usd_per_mtok is not null or logged_tokens is not null then '1000000 Tokens'
+        when model_id is null then fee_unit
     end as pricing_unit,
-    sku_id,
-    sku_meter,
+    case
+        when not is_vendor_api_line then consumed_quantity
+        when consumed_quantity is not null then consumed_quantity
+        when catalog_usd_per_mtok is not null and catalog_usd_per_mtok > 0
+            then {{ money_divide('list_cost_resolved', 'catalog_usd_per_mtok') }} * 1000000
+        when logged_tokens is not null then logged_tokens
+        when model_id is null then cast(1 as decimal(38, 10))
+    end as consumed_quantity,
+    case
+        when not is_vendor_api_line then consumed_unit
+        when consumed_quantity is not null or catalog_usd_per_mtok > 0 or logged_tokens is not null
+            then 'Tokens'
+        when model_id is null then fee_unit
+    end as consumed_unit,
+    case
+        when not is_vendor_api_line then pricing_category
+        else 'Standard'
+    end as pricing_category,
+    case
+        when not is_vendor_api_line then sku_id
+        when model_id is null then provider_id || ':' || lower(replace(charge_description, ' ', '-'))
+        else provider_id || ':' || model_id || ':' || coalesce(token_part, 'other')
+            || case when is_batch then ':batch' else '' end
+    end as sku_id,
+    case
+        when not is_vendor_api_line then sku_price_id
+        when model_id is null then provider_id || ':' || lower(replace(charge_description, ' ', '-'))
+        else provider_id || ':' || model_id || ':' || coalesce(token_part, 'other')
+            || case when is_batch then ':batch' else '' end
+            || ':' || coalesce(cast(catalog_effective_from as varchar), 'unpriced')
+    end as sku_price_id,
+    case
+        when not is_vendor_api_line then sku_meter
+        else coalesce(token_part, 'fee')
+    end as sku_meter,
     tags,
     source_system,
     source_file,
     source_row
-from list_priced
+from costed

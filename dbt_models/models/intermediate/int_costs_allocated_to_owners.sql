@@ -1,10 +1,12 @@
--- One row per billed charge x owner: every cost column of the charge split by the owner's
+-- One row per billed charge x owner: every cost and quantity column of the charge split by the owner's
 -- share of the weights. Splits are exact: amounts are converted to integer units of
 -- 10^-allocation_scale, each owner gets floor(units x weight / total weight), and the few
 -- units left over go to the owner with the largest weight (ties: owner keys in order), so the
 -- rows of a charge always sum to the charge and no row changes its sign.
 {%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
-{%- set cost_columns = ['billed_cost', 'effective_cost', 'list_cost', 'contracted_cost'] %}
+{#- quantities follow the same split as the money, so every owner's row keeps
+    ListCost = ListUnitPrice x PricingQuantity -#}
+{%- set cost_columns = ['billed_cost', 'effective_cost', 'list_cost', 'contracted_cost', 'pricing_quantity', 'consumed_quantity'] %}
 with
 
 charges as (

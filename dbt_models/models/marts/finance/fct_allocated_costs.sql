@@ -44,6 +44,8 @@ joined as (
         allocations.effective_cost as allocated_effective_cost,
         allocations.list_cost as allocated_list_cost,
         allocations.contracted_cost as allocated_contracted_cost,
+        allocations.pricing_quantity as allocated_pricing_quantity,
+        allocations.consumed_quantity as allocated_consumed_quantity,
         sum(allocations.weight) over (partition by allocations.charge_id) as total_weight
     from allocations
     inner join charges
@@ -69,11 +71,11 @@ select
     joined.charge_period_end,
     joined.charge_period_start,
     cast(null as varchar) as commitment_discount_status,
-    -- quantities of a usage charge follow its owner's share: tokens of the billed part
-    case when joined.charge_category = 'Usage' and joined.token_quantity is not null
-        then cast(joined.allocated_tokens as decimal(38, 10)) end as consumed_quantity,
-    case when joined.charge_category = 'Usage' and joined.token_quantity is not null
-        then 'Tokens' end as consumed_unit,
+    -- quantities follow the owner's share of the charge, like the money
+    case when joined.charge_category = 'Usage' then joined.allocated_consumed_quantity end
+        as consumed_quantity,
+    case when joined.charge_category = 'Usage' and joined.allocated_consumed_quantity is not null
+        then joined.consumed_unit end as consumed_unit,
     joined.allocated_contracted_cost as contracted_cost,
     joined.contracted_unit_price,
     joined.allocated_effective_cost as effective_cost,
@@ -82,10 +84,11 @@ select
     joined.invoice_issuer_name,
     joined.allocated_list_cost as list_cost,
     joined.list_unit_price,
-    case when joined.charge_category = 'Usage' and joined.pricing_quantity is not null then 'Standard' end
+    case when joined.allocated_pricing_quantity is not null then joined.pricing_category end
         as pricing_category,
-    joined.pricing_quantity,
-    joined.pricing_unit,
+    joined.allocated_pricing_quantity as pricing_quantity,
+    case when joined.allocated_pricing_quantity is not null then joined.pricing_unit end
+        as pricing_unit,
     joined.service_provider_name as provider_name,
     joined.service_provider_name as publisher_name,
     joined.region_id,
@@ -109,7 +112,9 @@ select
     end as service_subcategory,
     joined.sku_id,
     joined.sku_meter,
+    joined.sku_price_id,
     joined.sub_account_id,
+    joined.sub_account_name,
     joined.tags,
     -- FOCUS 1.3 allocation columns ------------------------------------------------------------
     joined.allocated_method_id,

@@ -1,0 +1,475 @@
+"""Live pulls of the vendor cost APIs into the landing folder.
+
+Each pull walks one paginated endpoint and writes every page it receives, byte for byte, as
+`<landing>/<provider folder>/live_<start>_<end>_page_<n>.json`. The extract step then reads those
+files with the same parsers as saved exports (`vendor_costs.py`): one code path for saved and
+live data, and the landing file stays the audit record of what the vendor sent.
+
+Endpoints (as the vendors publish them):
+
+- OpenAI `GET /v1/organization/costs`: `start_time`/`end_time` (unix s), `bucket_width=1d`,
+  `group_by=project_id&group_by=line_item`, `limit=30`, cursor `page`. Auth `Authorization:
+  Bearer $OPENAI_ADMIN_KEY`.
+- Anthropic `GET /v1/organizations/cost_report`: `starting_at`/`ending_at` (RFC 3339),
+  `group_by[]=workspace_id&group_by[]=description`, cursor `page`. Auth `x-api-key:
+  $ANTHROPIC_ADMIN_KEY` and `anthropic-version: 2023-06-01`.
+
+Both APIs treat the end as exclusive, and so does this module: `--end 2026-08-01` pulls July.
+
+Secrets: keys come only from the environment (or the `api_key` argument, for tests). They are
+never logged, request headers are never logged, redirects are not followed (a redirect to another
+host would carry the `x-api-key` header with it), and every error message passes through
+`redact` first, because error bodies can echo request headers back.
+
+Usage:
+    python -m dagster_project.extract.live_pull openai --start 2026-07-01 --end 2026-08-01
+    python -m dagster_project.extract.live_pull anthropic --start 2026-07-01 --end 2026-08-01 \
+        --landing /path/to/landing
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+OPENAI_KEY_ENV = "OPENAI_ADMIN_KEY"
+ANTHROPIC_KEY_ENV = "ANTHROPIC_ADMIN_KEY"
+ANTHROPIC_VERSION = "2023-06-01"
+USER_AGENT = "ai-finops-warehouse-live-pull/0.1"
+
+MAX_TRIES = 5  # per request, first try included
+MAX_RETRY_AFTER_S = 30.0  # a longer Retry-After is cut to this, so a run never stalls for long
+TIMEOUT_S = 30.0  # connect and read
+MAX_PAGES = 1000  # ~80 years of daily buckets at 30 a page: more means a cursor that never ends
+ERROR_BODY_CHARS = 300  # enough of an error body to diagnose a 400, never the whole page
+OPENAI_PAGE_LIMIT = 30  # buckets per page (API range 1-180)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# Query-string form of the multi-valued `group_by`, as each vendor's API reference names it:
+# OpenAI `group_by` (its usage cookbook passes a list to `requests`, which repeats the plain key:
+# `group_by=a&group_by=b`), Anthropic `group_by[]`. OpenAI's official Python SDK sends the
+# bracketed form instead, so the API takes both; should that change, edit this constant only.
+OPENAI_GROUP_BY_PARAM = "group_by"
+ANTHROPIC_GROUP_BY_PARAM = "group_by[]"
+
+_REDACTED = "[REDACTED]"
+# Credentials in a form we can spot even when we were not told the value (a proxy's key, say).
+_CREDENTIAL_PATTERNS = (
+    re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"),
+    re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+"),
+)
+
+
+class LivePullError(RuntimeError):
+    """A pull failed. The message is already redacted and safe to print."""
+
+
+@dataclass(frozen=True)
+class PullSummary:
+    provider: str
+    endpoint: str
+    pages: int
+    results: int
+    files: tuple[Path, ...]
+    removed: tuple[Path, ...] = field(default=())  # stale pages of an earlier pull of this range
+
+    def describe(self) -> str:
+        folder = self.files[0].parent if self.files else "-"
+        text = (
+            f"{self.provider} {self.endpoint}: {self.pages} page(s), {self.results} result(s), "
+            f"{len(self.files)} file(s) written to {folder}"
+        )
+        if self.removed:
+            text += f"; removed {len(self.removed)} stale page file(s) of an earlier pull"
+        return text
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    provider: str  # display name
+    path: str
+    folder: str  # under the landing folder, as in `sources.SOURCES`
+    key_env: str
+
+
+OPENAI_COSTS = _Endpoint("OpenAI", "/v1/organization/costs", "openai/costs", OPENAI_KEY_ENV)
+ANTHROPIC_COST_REPORT = _Endpoint(
+    "Anthropic", "/v1/organizations/cost_report", "anthropic/cost_report", ANTHROPIC_KEY_ENV
+)
+
+
+# --- secrets --------------------------------------------------------------------------------
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` with every occurrence of each secret, and anything shaped like a bearer token or
+    an x-api-key value, replaced by [REDACTED]. Longest secrets first, so a secret that contains
+    another is removed whole."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, _REDACTED)
+    for pattern in _CREDENTIAL_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + _REDACTED, text)
+    return text
+
+
+def _resolve_key(api_key: str | None, env_name: str) -> str:
+    key = api_key if api_key is not None else os.environ.get(env_name, "")
+    key = key.strip()
+    if not key:
+        raise LivePullError(
+            f"missing API key: set the environment variable {env_name} to an admin key "
+            "(keys are read only from the environment, never from the command line)"
+        )
+    return key
+
+
+def _check_base_url(base_url: str) -> str:
+    """Refuse to send an admin key in clear text anywhere but this machine."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "https":
+        return base_url.rstrip("/")
+    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+        return base_url.rstrip("/")
+    # The host only: a URL's user-info part may hold credentials of its own.
+    raise LivePullError(f"base URL must be https (plain http only to localhost): {parts.hostname}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+
+def _retry_delay(response: requests.Response | None, attempt: int) -> float:
+    """Seconds to wait before try `attempt + 1`: the server's Retry-After when it sent one
+    (seconds or HTTP date), else exponential backoff; always within [0, MAX_RETRY_AFTER_S]."""
+    header = response.headers.get("Retry-After") if response is not None else None
+    delay: float | None = None
+    if header:
+        try:
+            delay = float(header)
+        except ValueError:
+            with suppress(TypeError, ValueError, IndexError):
+                delay = (parsedate_to_datetime(header) - datetime.now(UTC)).total_seconds()
+    if delay is None or not math.isfinite(delay):  # "nan" would make time.sleep raise
+        delay = 2.0 ** (attempt - 1)
+    return min(max(delay, 0.0), MAX_RETRY_AFTER_S)
+
+
+def _error_snippet(response: requests.Response, secrets: Sequence[str]) -> str:
+    # Redact the whole body before cutting it: a cut through a key would leave a prefix that
+    # no longer matches the secret.
+    text = redact(response.content.decode("utf-8", errors="replace"), secrets)
+    return " ".join(text.split())[:ERROR_BODY_CHARS]
+
+
+@dataclass(frozen=True)
+class _Client:
+    """What every request of one pull shares. `secrets` are redacted from every message."""
+
+    endpoint: _Endpoint
+    session: requests.Session
+    url: str
+    headers: dict[str, str]
+    secrets: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """Names the endpoint in every message, e.g. "OpenAI GET /v1/organization/costs"."""
+        return f"{self.endpoint.provider} GET {self.endpoint.path}"
+
+
+def _get_page(client: _Client, params: list[tuple[str, str]]) -> bytes:
+    """One page's raw body, retrying 429/5xx and network errors up to MAX_TRIES times."""
+    label, secrets = client.label, client.secrets
+    for attempt in range(1, MAX_TRIES + 1):
+        last_try = attempt == MAX_TRIES
+        try:
+            response = client.session.get(
+                client.url,
+                params=params,
+                headers=client.headers,
+                timeout=TIMEOUT_S,
+                allow_redirects=False,
+            )
+        except requests.RequestException as error:
+            # The exception text names the URL, not headers; redacted anyway, and not chained,
+            # so a traceback cannot carry the request object along.
+            reason = redact(f"{type(error).__name__}: {error}", secrets)
+            if last_try:
+                raise LivePullError(f"{label}: gave up after {attempt} tries: {reason}") from None
+            log.warning("%s: try %d failed (%s); retrying", label, attempt, reason)
+            time.sleep(_retry_delay(None, attempt))
+            continue
+        status = response.status_code
+        if status == 200:
+            return response.content
+        if status in (401, 403):
+            # No body here: an auth error body is the likeliest to echo the credentials.
+            meaning = "authentication failed" if status == 401 else "permission denied"
+            raise LivePullError(
+                f"{label}: HTTP {status} ({meaning}): check that {client.endpoint.key_env} "
+                "holds a valid admin key with read access to usage and costs"
+            )
+        if status in RETRY_STATUSES and not last_try:
+            delay = _retry_delay(response, attempt)
+            log.warning("%s: HTTP %d on try %d; retrying in %.1f s", label, status, attempt, delay)
+            time.sleep(delay)
+            continue
+        # Anything else (400, 404, a redirect we refuse to follow, 5xx on the last try) is final.
+        tries = f" after {attempt} tries" if status in RETRY_STATUSES else ""
+        raise LivePullError(f"{label}: HTTP {status}{tries}: {_error_snippet(response, secrets)}")
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+def _page_fields(body: bytes, label: str, page_no: int) -> tuple[int, bool, str | None]:
+    """(results on the page, has_more, next_page), checking the page is a page at all."""
+    try:
+        page = json.loads(body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        raise LivePullError(f"{label}: page {page_no} is not valid JSON") from None
+    if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+        raise LivePullError(f"{label}: page {page_no} has no 'data' list: not an API page")
+    results = sum(
+        len(bucket.get("results") or []) for bucket in page["data"] if isinstance(bucket, dict)
+    )
+    has_more = page.get("has_more") is True
+    next_page = page.get("next_page")
+    if has_more and (not isinstance(next_page, str) or not next_page):
+        raise LivePullError(f"{label}: page {page_no} says has_more but gives no next_page")
+    return results, has_more, next_page if has_more else None
+
+
+def _fetch_all(client: _Client, params: list[tuple[str, str]]) -> tuple[list[bytes], int]:
+    """Every page of one query, following `next_page` until `has_more` is false."""
+    bodies: list[bytes] = []
+    results = 0
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        if len(bodies) >= MAX_PAGES:
+            raise LivePullError(f"{client.label}: more than {MAX_PAGES} pages; stopped")
+        body = _get_page(client, [*params, ("page", cursor)] if cursor else params)
+        number = len(bodies) + 1
+        if any(secret.encode() in body for secret in client.secrets):
+            # A cost page never contains the key; one that does must not reach the disk.
+            raise LivePullError(f"{client.label}: page {number} echoes the API key; not saved")
+        count, has_more, cursor = _page_fields(body, client.label, number)
+        bodies.append(body)
+        results += count
+        log.info("%s: page %d, %d result(s)", client.label, number, count)
+        if not has_more:
+            return bodies, results
+        if cursor in seen:
+            raise LivePullError(f"{client.label}: next_page repeats an earlier cursor; stopped")
+        seen.add(cursor)
+
+
+# --- landing files --------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write via a hidden temp file in the same folder, then rename: a reader (the extract step)
+    sees the whole page or nothing. The temp name starts with '.', which the loader skips."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_pages(folder: Path, stem: str, bodies: list[bytes]) -> tuple[list[Path], list[Path]]:
+    """Write pages 1..n, then delete page files of an earlier pull of the same range beyond n, so
+    the folder holds exactly what the API returned this time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for number, body in enumerate(bodies, start=1):
+        path = folder / f"{stem}_page_{number}.json"
+        _write_atomic(path, body)
+        written.append(path)
+    own = re.compile(rf"{re.escape(stem)}_page_(\d+)\.json")
+    stale = [
+        p
+        for p in folder.glob(f"{stem}_page_*.json")
+        if (m := own.fullmatch(p.name)) and int(m.group(1)) > len(bodies)
+    ]
+    for path in stale:
+        path.unlink()
+    return written, stale
+
+
+# --- pulls ----------------------------------------------------------------------------------
+
+
+def _midnight_utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _check_range(start: date, end: date) -> None:
+    if end <= start:
+        raise LivePullError(f"end ({end}) must be after start ({start}): the end is exclusive")
+
+
+@contextmanager
+def _open_client(
+    endpoint: _Endpoint,
+    base_url: str,
+    auth_headers: dict[str, str],
+    key: str,
+    session: requests.Session | None,
+) -> Iterator[_Client]:
+    """A client for one pull; a session made here is closed after it, a caller's is not."""
+    url = _check_base_url(base_url) + endpoint.path
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **auth_headers}
+    own = requests.Session() if session is None else None
+    try:
+        yield _Client(endpoint, session or own, url, headers, (key,))
+    finally:
+        if own is not None:
+            own.close()
+
+
+def _save(
+    client: _Client, landing_dir: Path, start: date, end: date, pages: tuple[list[bytes], int]
+) -> PullSummary:
+    """Called only once every page arrived, so a failed pull leaves no partial range behind."""
+    bodies, results = pages
+    stem = f"live_{start.isoformat()}_{end.isoformat()}"
+    try:
+        written, stale = _write_pages(Path(landing_dir) / client.endpoint.folder, stem, bodies)
+    except OSError as error:
+        message = f"{client.label}: cannot write landing files: {error}"
+        raise LivePullError(redact(message, client.secrets)) from None
+    return PullSummary(
+        client.endpoint.provider.lower(),
+        client.endpoint.path,
+        len(bodies),
+        results,
+        tuple(written),
+        tuple(stale),
+    )
+
+
+def pull_openai_costs(
+    landing_dir: Path,
+    start: date,
+    end: date,
+    *,
+    base_url: str = "https://api.openai.com",
+    api_key: str | None = None,
+    session: requests.Session | None = None,
+) -> PullSummary:
+    """Pull OpenAI organization costs for [start, end) into `<landing>/openai/costs/`."""
+    _check_range(start, end)
+    key = _resolve_key(api_key, OPENAI_KEY_ENV)
+    params = [
+        ("start_time", str(int(_midnight_utc(start).timestamp()))),
+        ("end_time", str(int(_midnight_utc(end).timestamp()))),
+        ("bucket_width", "1d"),
+        (OPENAI_GROUP_BY_PARAM, "project_id"),
+        (OPENAI_GROUP_BY_PARAM, "line_item"),
+        ("limit", str(OPENAI_PAGE_LIMIT)),
+    ]
+    headers = {"Authorization": f"Bearer {key}"}
+    with _open_client(OPENAI_COSTS, base_url, headers, key, session) as client:
+        return _save(client, landing_dir, start, end, _fetch_all(client, params))
+
+
+def pull_anthropic_cost_report(
+    landing_dir: Path,
+    start: date,
+    end: date,
+    *,
+    base_url: str = "https://api.anthropic.com",
+    api_key: str | None = None,
+    session: requests.Session | None = None,
+) -> PullSummary:
+    """Pull the Anthropic cost report for [start, end) into `<landing>/anthropic/cost_report/`."""
+    _check_range(start, end)
+    key = _resolve_key(api_key, ANTHROPIC_KEY_ENV)
+    params = [
+        ("starting_at", _midnight_utc(start).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("ending_at", _midnight_utc(end).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        (ANTHROPIC_GROUP_BY_PARAM, "workspace_id"),
+        (ANTHROPIC_GROUP_BY_PARAM, "description"),
+    ]
+    headers = {"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION}
+    with _open_client(ANTHROPIC_COST_REPORT, base_url, headers, key, session) as client:
+        return _save(client, landing_dir, start, end, _fetch_all(client, params))
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+PULLS = {"openai": pull_openai_costs, "anthropic": pull_anthropic_cost_report}
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m dagster_project.extract.live_pull",
+        description="Pull a vendor cost API into the landing folder, one file per page. Keys "
+        f"come from {OPENAI_KEY_ENV} / {ANTHROPIC_KEY_ENV}.",
+    )
+    parser.add_argument("provider", choices=sorted(PULLS))
+    parser.add_argument("--start", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    parser.add_argument(
+        "--end", required=True, type=date.fromisoformat, help="YYYY-MM-DD, exclusive"
+    )
+    parser.add_argument("--landing", type=Path, help="landing folder (default: from settings)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse_args(argv)
+    secrets = [os.environ.get(OPENAI_KEY_ENV), os.environ.get(ANTHROPIC_KEY_ENV)]
+    try:
+        if args.landing is None:
+            from dagster_project.config import Settings
+
+            args.landing = Settings.from_env().landing_dir
+        summary = PULLS[args.provider](args.landing, args.start, args.end)
+    except Exception as error:  # the CLI's promise: one line, no traceback, no secret
+        message = (
+            str(error) if isinstance(error, LivePullError) else f"{type(error).__name__}: {error}"
+        )
+        print(f"error: {' '.join(redact(message, secrets).split())}", file=sys.stderr)
+        return 1
+    print(summary.describe())
+    for path in summary.files:
+        print(f"  {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

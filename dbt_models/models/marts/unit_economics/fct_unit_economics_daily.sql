@@ -1,0 +1,126 @@
+-- One row per day x team x cost center x product x use case x feature x environment x model x
+-- billing currency: the additive base of unit economics. Billed money comes from
+-- fct_allocated_costs (every charge, shared fees included: they are real cost), tokens and
+-- requests from fct_llm_requests. A full outer join keeps cost without requests (shared fees,
+-- unallocated charges, GPU hosts) and requests without cost (bills not yet delivered) alike;
+-- a side that is missing counts 0. Every column sums across rows; ratios live in
+-- rpt_unit_economics.
+{%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
+{%- set token_parts = [('input', 'input'), ('cache_read', 'cache_read'), ('cache_write', 'cache_write'), ('output', 'output')] %}
+{%- set cost_measures = ['billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
+                         'cache_write_billed_cost', 'output_billed_cost', 'non_token_billed_cost'] %}
+{%- set count_measures = ['billed_tokens', 'request_count', 'successful_request_count', 'billable_request_count',
+                          'unpriced_request_count', 'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens',
+                          'output_tokens', 'reasoning_tokens', 'total_tokens'] %}
+with
+
+allocated_costs as (
+
+    select * from {{ ref('fct_allocated_costs') }}
+
+),
+
+requests as (
+
+    select * from {{ ref('fct_llm_requests') }}
+
+),
+
+costs as (
+
+    select
+        charge_date as date_day,
+        {% for key in owner_keys %}coalesce({{ key }}, 'unassigned') as {{ key }},
+        {% endfor -%}
+        billing_currency,
+        sum(billed_cost) as billed_cost,
+        sum(effective_cost) as effective_cost,
+        sum(list_cost) as billed_list_cost,
+        {% for part, column in token_parts -%}
+        sum(case when token_part = '{{ part }}' then billed_cost else cast(0 as {{ money_type() }}) end)
+            as {{ column }}_billed_cost,
+        {% endfor -%}
+        sum(case when token_part is null then billed_cost else cast(0 as {{ money_type() }}) end)
+            as non_token_billed_cost,
+        sum(allocated_tokens) as billed_tokens
+    from allocated_costs
+    group by all
+
+),
+
+account_currencies as (
+
+    -- requests carry no currency: they count in the currency their billing account is billed in
+    select
+        billing_account_id,
+        billing_currency
+    from allocated_costs
+    qualify row_number() over (
+        partition by billing_account_id order by charge_date desc, billing_currency
+    ) = 1
+
+),
+
+request_totals as (
+
+    select
+        requests.request_date as date_day,
+        {% for key in owner_keys %}coalesce(requests.{{ key }}, 'unassigned') as {{ key }},
+        {% endfor -%}
+        -- the price catalog's currency when the account has no bill yet
+        coalesce(account_currencies.billing_currency, 'USD') as billing_currency,
+        count(*) as request_count,
+        count(case when requests.is_success then 1 end) as successful_request_count,
+        count(case when requests.pricing_status <> 'not_billable' then 1 end) as billable_request_count,
+        count(case when requests.pricing_status = 'unpriced' then 1 end) as unpriced_request_count,
+        -- tokens a provider bills: failed calls and proxy cache hits cost nothing and are left out
+        {% for column in ['uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens'] -%}
+        sum(case when requests.pricing_status <> 'not_billable' then requests.{{ column }} else 0 end) as {{ column }},
+        {% endfor -%}
+        sum(requests.list_cost) as request_list_cost
+    from requests
+    left join account_currencies
+        on requests.billing_account_id = account_currencies.billing_account_id
+    group by all
+
+),
+
+joined as (
+
+    select
+        coalesce(costs.date_day, request_totals.date_day) as date_day,
+        {% for key in owner_keys %}coalesce(costs.{{ key }}, request_totals.{{ key }}) as {{ key }},
+        {% endfor -%}
+        coalesce(costs.billing_currency, request_totals.billing_currency) as billing_currency,
+        {% for column in cost_measures -%}
+        coalesce(costs.{{ column }}, cast(0 as {{ money_type() }})) as {{ column }},
+        {% endfor -%}
+        coalesce(costs.billed_tokens, 0) as billed_tokens,
+        {% for column in count_measures if column != 'billed_tokens' -%}
+        coalesce(request_totals.{{ column }}, 0) as {{ column }},
+        {% endfor -%}
+        -- list cost of the priced requests: unpriced ones have none (unpriced_request_count)
+        coalesce(request_totals.request_list_cost, cast(0 as {{ money_type() }})) as request_list_cost
+    from costs
+    full outer join request_totals
+        on costs.date_day = request_totals.date_day
+        {% for key in owner_keys %}and costs.{{ key }} = request_totals.{{ key }}
+        {% endfor -%}
+        and costs.billing_currency = request_totals.billing_currency
+
+)
+
+select
+    {{ surrogate_key(['date_day'] + owner_keys + ['billing_currency']) }} as unit_economics_daily_id,
+    date_day,
+    {% for key in owner_keys %}{{ key }},
+    {% endfor -%}
+    billing_currency,
+    {% for column in cost_measures -%}
+    cast({{ column }} as {{ money_type() }}) as {{ column }},
+    {% endfor -%}
+    {% for column in count_measures -%}
+    cast({{ column }} as bigint) as {{ column }},
+    {% endfor -%}
+    cast(request_list_cost as {{ money_type() }}) as request_list_cost
+from joined
