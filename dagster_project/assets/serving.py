@@ -18,6 +18,8 @@ MARTS = [
     "rpt_allocation_reconciliation",
     "rpt_cost_per_outcome_monthly",
     "rpt_unpriced_models",
+    "fct_unit_economics_daily",
+    "rpt_unit_economics",
 ]
 
 

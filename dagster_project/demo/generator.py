@@ -508,7 +508,8 @@ def _write_openai_costs(
         day = cfg.start + timedelta(days=d)
         if cfg.dirt:
             # A research project that calls the API directly: billed, no logs at all.
-            tokens = int(rng.integers(200_000, 900_000))
+            # about 5% of the company's OpenAI token spend, at any demo scale
+            tokens = int(rng.integers(60_000, 160_000) * cfg.requests_per_day / 3000)
             unit = prices.unit_price("openai", "gpt-4o", "input", day)
             amount = _q(tokens * unit, "0.000000001")
             lines[d].append(result(org.OPENAI_UNLOGGED_PROJECT, "gpt-4o, input", amount, tokens))
@@ -773,7 +774,7 @@ def _write_aws_focus(
                 }
             )
             ledger.add("aws", fee)
-            credit = Decimal("-400.00")
+            credit = Decimal("-50.00")
             rows.append(
                 base(day, org.AWS_PROD_ACCOUNT)
                 | {

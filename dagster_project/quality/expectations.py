@@ -36,7 +36,7 @@ Suite files
 - Every expectation names its query in `meta.query`; `meta.why` says why the bound is what it is.
 - `severity` is GX's own field: a failed "critical" expectation fails the check with ERROR
   severity; "warning" or "info" fail it with WARN. Either way the failure is visible in Dagster
-  and makes `aifinops-run` exit non-zero.
+  and printed by `aifinops-run`; only ERROR severity makes it exit non-zero.
 - kwargs may use GX suite parameters, `{"$PARAMETER": "freshness_max_age_hours"}`, filled in at
   run time by `suite_parameters()`, so the JSON carries no environment-specific numbers.
 - Queries turn dates and timestamps into numbers (hours since, hours long) before GX sees them:

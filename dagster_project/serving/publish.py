@@ -35,8 +35,8 @@ def publish(warehouse_path: Path, publish_dir: Path) -> dict[str, object]:
         with duckdb.connect(str(staging)) as con:
             con.execute(f"attach '{warehouse_path}' as source (read_only)")
             rows = con.execute(
-                """select table_schema, table_name from duckdb_tables()
-                   where database_name = 'source' and table_schema in ?
+                """select schema_name, table_name from duckdb_tables()
+                   where database_name = 'source' and list_contains(?, schema_name)
                    order by 1, 2""",
                 [list(PUBLISHED_SCHEMAS)],
             ).fetchall()

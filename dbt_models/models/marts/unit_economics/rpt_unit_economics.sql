@@ -22,7 +22,7 @@
 {%- set measures = [
     'billed_cost', 'input_billed_cost', 'cache_read_billed_cost', 'cache_write_billed_cost', 'output_billed_cost',
     'non_token_billed_cost', 'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens',
-    'reasoning_tokens', 'total_tokens', 'request_count', 'successful_request_count'] %}
+    'reasoning_tokens', 'total_tokens', 'billed_tokens', 'request_count', 'successful_request_count'] %}
 {#- (name, expression, has change_pct). Money per 1M tokens multiplies the money, not the divisor. -#}
 {%- set kpi_definitions = [
     ('cost_per_1m_tokens', money_divide('billed_cost * 1000000', 'total_tokens'), true),
@@ -193,6 +193,10 @@ select
     {% for measure in measures -%}
     kpis.{{ measure }},
     {% endfor -%}
+    -- share of tokens a per-token bill line covers: 0 for self-hosted models (billed as hosts);
+    -- below the slice's usual level while bills for some usage have not arrived (the latest
+    -- day or two), when the unit costs are understated
+    cast(kpis.billed_tokens as double) / nullif(cast(kpis.total_tokens as double), 0) as billed_token_coverage,
     kpis.tickets_resolved,
     kpis.documents_processed,
     kpis.active_users,

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_allocated_costs'}}}) }}
 -- Invariant: for every billed charge, its allocated rows sum to its BilledCost, EffectiveCost,
 -- ListCost and ContractedCost exactly (tolerance: zero; splits are integer units).
 -- A charge with no allocated rows at all fails too.

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_allocated_costs'}}}) }}
 -- Invariant: per provider, billing account and billing period, allocated + unallocated =
 -- billed, to the cent (tolerance: zero), and no fact row exists without its charge.
 with

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'rpt_allocation_reconciliation'}}}) }}
 -- Invariant: per provider, billing account and billing period, the share of billed cost with a
 -- known owner is at least var('allocation_coverage_threshold'). Periods billing a net credit
 -- or nothing are skipped (a share of a negative total means nothing).

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_allocated_costs'}}}) }}
 -- Invariant: the tokens the fact attributes to owners equal the tokens in staging for the
 -- same provider, sub-account, day, model, batch flag and billed token part, wherever a bill
 -- line covers that usage (tolerance: zero). Usage no bill covers yet is reported as

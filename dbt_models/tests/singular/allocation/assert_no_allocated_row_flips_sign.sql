@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_allocated_costs'}}}) }}
 -- Invariant: no allocated row has the opposite sign of its charge, for any cost column
 -- (a credit stays a credit for every owner; a charge never turns into a refund).
 select

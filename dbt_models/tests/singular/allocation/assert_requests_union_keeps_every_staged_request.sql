@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_requests_priced'}}}) }}
 -- Invariant: every request in staging reaches the request grain once, with its tokens:
 -- counts and token totals per source are equal (tolerance: zero).
 with

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_requests_unioned'}}}) }}
 -- Invariant: the disjoint token parts derived in staging add up to what each source reports
 -- (OpenAI-style sources count cache reads and writes inside input tokens; reasoning inside
 -- output), and no part is negative. Tolerance: zero.
