@@ -8,11 +8,12 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from dagster_project.config import DBT_PROJECT_DIR
+from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR
 
 # Use the dbt installed beside this Python even when its virtualenv is not activated (make
 # targets and CI call .venv/bin/... directly).
 _bin = str(Path(sys.executable).parent)
+DBT_EXECUTABLE = str(Path(_bin) / "dbt") if (Path(_bin) / "dbt").exists() else "dbt"
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
@@ -22,5 +23,23 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 dbt_project.prepare_if_dev()
 
 
+def _newest_project_file() -> float:
+    roots = (DBT_PROJECT_DIR, SEEDS_DIR)
+    skip = {DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs"}
+    return max(
+        path.stat().st_mtime
+        for root in roots
+        for path in root.rglob("*")
+        if path.is_file() and not any(part in skip for part in path.parents)
+    )
+
+
 def prepare_dbt_manifest() -> None:
+    """Parse the dbt project unless the manifest is newer than every project file (a parse
+    takes some 25 s, and a changed warehouse path defeats dbt's partial parsing)."""
+    if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+    manifest = dbt_project.manifest_path
+    if manifest.exists() and manifest.stat().st_mtime > _newest_project_file():
+        return
     dbt_project.preparer.prepare(dbt_project)

@@ -12,7 +12,7 @@ from dagster_project.assets.extract import extract_assets, extract_checks
 from dagster_project.assets.serving import published_warehouse
 from dagster_project.assets.transform import dbt_models
 from dagster_project.config import Settings
-from dagster_project.dbt_project import dbt_project
+from dagster_project.dbt_project import DBT_EXECUTABLE, dbt_project
 from dagster_project.quality.expectations import build_expectation_checks
 from dagster_project.resources import WarehouseResource
 
@@ -27,7 +27,9 @@ def build_definitions() -> dg.Definitions:
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
             "dbt": DbtCliResource(
-                project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir)
+                project_dir=dbt_project,
+                profiles_dir=str(dbt_project.profiles_dir),
+                dbt_executable=DBT_EXECUTABLE,
             ),
         },
         # one DuckDB writer at a time: run steps in one process, in order

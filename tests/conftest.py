@@ -15,6 +15,15 @@ import pytest
 
 from dagster_project.demo.generator import DemoConfig, generate
 
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """dagster-dbt loads the dbt manifest when the asset modules are imported: parse the
+    project once, first, so a fresh clone needs no manual `dbt parse`."""
+    from dagster_project.dbt_project import prepare_dbt_manifest
+
+    prepare_dbt_manifest()
+
+
 # Small enough for CI, large enough to cross a month boundary and exercise every dirt case.
 TEST_DEMO = DemoConfig(seed=7, start=date(2026, 7, 20), days=21, requests_per_day=250)
 
@@ -47,13 +56,17 @@ def run_pipeline(data_dir: Path) -> int:
     """Run `aifinops-run` in-process with the environment pointing at `data_dir`."""
     from dagster_project.run import main
 
-    saved = dict(os.environ)
-    os.environ.update(pipeline_env(data_dir))
+    env = pipeline_env(data_dir)
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
     try:
         return main([])
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

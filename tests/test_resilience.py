@@ -21,7 +21,7 @@ from tests.conftest import pipeline_env, run_pipeline
 
 pytestmark = pytest.mark.integration
 
-SMALL = DemoConfig(seed=11, start=date(2026, 7, 24), days=12, requests_per_day=120)
+SMALL = DemoConfig(seed=11, start=date(2026, 7, 12), days=24, requests_per_day=120)
 LATE_DAY = "2026-07-28"
 MART_TABLES = (
     "fct_allocated_costs",
@@ -127,7 +127,7 @@ def test_a_run_killed_during_dbt_build_leaves_the_published_data_intact(
     before = mart_digests(published)
     # new data, so the run has work to do (and a reason to publish) when it is killed
     (data_dir / "landing" / "business" / "drivers_extra.csv").write_text(
-        "date,driver,product,team,value,unit\n2026-07-30,revenue,helpdesk,support,1.00,USD\n"
+        "date,driver,product,team,value,unit\n2026-07-30,revenue,helpdesk,partner_channel,1.00,USD\n"
     )
     log = tmp_path / "run.log"
     process = _start_pipeline(data_dir, log)

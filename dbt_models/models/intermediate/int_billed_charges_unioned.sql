@@ -302,8 +302,13 @@ costed as (
         end as list_cost_resolved,
         -- vendor API lines get FOCUS pricing columns derived here; FOCUS rows bring their own
         source_system in ('openai_costs_api', 'anthropic_cost_report') as is_vendor_api_line,
-        -- a line without a model is a fee or tool charge: one unit per charge period
-        case when charge_frequency = 'Recurring' then 'Months' else 'Days' end as fee_unit
+        -- a fee or tool charge is one unit per charge period; a token line that neither the
+        -- catalog nor the logs can quantify (an unknown model with no logged usage) one unit
+        case
+            when list_priced.model_id is not null then 'Units'
+            when charge_frequency = 'Recurring' then 'Months'
+            else 'Days'
+        end as fee_unit
     from list_priced
     left join logged_part_tokens
         on list_priced.catalog_usd_per_mtok is null
@@ -356,14 +361,15 @@ select
         when catalog_usd_per_mtok is not null then catalog_usd_per_mtok
         -- no catalog price: the line's own average over the tokens the logs saw
         when logged_tokens is not null then {{ money_divide('list_cost_resolved * 1000000', 'logged_tokens') }}
-        when model_id is null then billed_cost  -- a fee: one unit at its amount
+        -- a fee, or a line nothing can quantify: one unit at its amount
+        else list_cost_resolved
     end as list_unit_price,
     case
         when not is_vendor_api_line then contracted_unit_price
         when catalog_usd_per_mtok is not null
             then cast(catalog_usd_per_mtok * (1 - coalesce(discount_pct, 0) * 0.01) as decimal(38, 10))
         when logged_tokens is not null then {{ money_divide('billed_cost * 1000000', 'logged_tokens') }}
-        when model_id is null then billed_cost
+        else billed_cost
     end as contracted_unit_price,
     case
         when not is_vendor_api_line then pricing_quantity
@@ -372,12 +378,12 @@ select
         when catalog_usd_per_mtok is not null and catalog_usd_per_mtok > 0
             then {{ money_divide('list_cost_resolved', 'catalog_usd_per_mtok') }}
         when logged_tokens is not null then logged_tokens * 0.000001
-        when model_id is null then cast(1 as decimal(38, 10))
+        else cast(1 as decimal(38, 10))
     end as pricing_quantity,
     case
         when not is_vendor_api_line then pricing_unit
         when catalog_usd_per_mtok is not null or logged_tokens is not null then '1000000 Tokens'
-        when model_id is null then fee_unit
+        else fee_unit
     end as pricing_unit,
     case
         when not is_vendor_api_line then consumed_quantity
@@ -385,13 +391,13 @@ select
         when catalog_usd_per_mtok is not null and catalog_usd_per_mtok > 0
             then {{ money_divide('list_cost_resolved', 'catalog_usd_per_mtok') }} * 1000000
         when logged_tokens is not null then logged_tokens
-        when model_id is null then cast(1 as decimal(38, 10))
+        else cast(1 as decimal(38, 10))
     end as consumed_quantity,
     case
         when not is_vendor_api_line then consumed_unit
         when consumed_quantity is not null or catalog_usd_per_mtok > 0 or logged_tokens is not null
             then 'Tokens'
-        when model_id is null then fee_unit
+        else fee_unit
     end as consumed_unit,
     case
         when not is_vendor_api_line then pricing_category
