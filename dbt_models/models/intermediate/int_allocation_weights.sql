@@ -61,6 +61,7 @@ direct_usage as (
         end as part_tokens,
         case when charges.token_part = 'output' then usage.reasoning_tokens else 0 end as part_reasoning_tokens,
         usage.request_count,
+        usage.request_count as weight_requests,
         -- Two bill lines can cover the same usage (dated snapshots of one model, e.g.
         -- "gpt-4o-2024-08-06" and "gpt-4o-2024-11-20"): both split by the same weights, but
         -- only the first carries the tokens and requests, so none are counted twice.
@@ -82,19 +83,25 @@ direct_usage as (
 
 direct_weights as (
 
-    -- list cost is the basis unless the model has no price; then tokens
+    -- var('direct_allocation_basis'): list cost (default) unless the model has no price,
+    -- then tokens; or tokens, or requests, for every direct charge
     select
         charge_id,
         {% for key in owner_keys %}{{ key }},
         {% endfor -%}
-        case when min(part_list_cost) over (partition by charge_id) is null
-             or sum(part_list_cost) over (partition by charge_id) = 0
-            then 'tokens' else 'list_cost' end as basis,
+        case
+            when '{{ var("direct_allocation_basis") }}' = 'requests' then 'requests'
+            when '{{ var("direct_allocation_basis") }}' = 'tokens' then 'tokens'
+            when min(part_list_cost) over (partition by charge_id) is null
+                or sum(part_list_cost) over (partition by charge_id) = 0 then 'tokens'
+            else 'list_cost'
+        end as basis,
         part_list_cost,
         case when carries_usage then part_tokens else 0 end as part_tokens,
         case when carries_usage then part_reasoning_tokens else 0 end as part_reasoning_tokens,
         case when carries_usage then request_count else 0 end as request_count,
-        part_tokens as weight_tokens
+        part_tokens as weight_tokens,
+        weight_requests
     from direct_usage
     where part_tokens > 0
 
@@ -109,7 +116,11 @@ direct_allocations as (
         'direct_usage_' || basis as allocated_method_id,
         cast(null as varchar) as rule_id,
         basis,
-        case when basis = 'list_cost' then part_list_cost else cast(weight_tokens as {{ money_type() }}) end as weight,
+        case basis
+            when 'list_cost' then part_list_cost
+            when 'requests' then cast(weight_requests as {{ money_type() }})
+            else cast(weight_tokens as {{ money_type() }})
+        end as weight,
         part_tokens as allocated_tokens,
         part_reasoning_tokens as allocated_reasoning_tokens,
         request_count as allocated_requests,
