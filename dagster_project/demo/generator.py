@@ -133,12 +133,9 @@ def simulate_requests(cfg: DemoConfig) -> pd.DataFrame:
         aliased = (model == "gpt-4o-mini") & (rng.random(n) < 0.2)
         model = np.where(aliased, "openai/gpt-4o-mini", model)
 
-    for name, arr in (("input", input_tokens), ("output", output_tokens)):
-        arr[failed] = 0
-        _ = name
-    cache_read[failed] = 0
-    cache_write[failed] = 0
-    reasoning[failed] = 0
+    # a failed call used no tokens and bills nothing
+    for part in (input_tokens, output_tokens, cache_read, cache_write, reasoning):
+        part[failed] = 0
 
     ids = rng.integers(0, 2**62, size=(n, 2), dtype=np.int64)
     frame = pd.DataFrame(
@@ -549,7 +546,7 @@ def _write_anthropic_costs(
             continue
         day = cfg.start + timedelta(days=int(rec.day))
         unit = prices.unit_price("anthropic", rec.model, rec.part, day)
-        usd = tokens_usd = int(rec.tokens) * unit * (1 - discount)
+        usd = int(rec.tokens) * unit * (1 - discount)
         cents = _q(usd * 100, "0.0001")
         model_id = rec.model  # the cost report names the dated model id, as the API returns it
         lines[int(rec.day)].append(
@@ -566,7 +563,6 @@ def _write_anthropic_costs(
             }
         )
         ledger.add("anthropic", cents / 100)
-        _ = tokens_usd
     # Web search tool charges: billed per workspace, no token usage behind them.
     for d in range(min(cfg.days, last_billed_day + 1)):
         searches = int(rng.integers(40, 160))
@@ -600,10 +596,6 @@ def _write_anthropic_costs(
 
 GPU_HOURLY_LIST = Decimal("5.672")  # g5.12xlarge on-demand, us-east-1
 GPU_INSTANCES = ("i-0a7c3e91f25b4d601", "i-0b18d2f4c97e3a552")
-
-
-def _focus_row(**values: object) -> dict:
-    return values
 
 
 def _write_aws_focus(

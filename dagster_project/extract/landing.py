@@ -59,6 +59,7 @@ create table if not exists raw._quarantine (
 
 # Demo-only fallback; production sets AIFINOPS_PSEUDONYM_KEY (see README, "Privacy").
 _DEMO_PSEUDONYM_KEY = "demo-only-pseudonym-key"
+_warned_demo_key: list[bool] = []  # warn once per process, not once per source
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,9 @@ def file_sha256(path: Path) -> str:
 def set_session_variables(con: duckdb.DuckDBPyConnection) -> None:
     key = os.environ.get("AIFINOPS_PSEUDONYM_KEY")
     if not key:
-        log.warning("AIFINOPS_PSEUDONYM_KEY is not set: pseudonymising with the demo key")
+        if not _warned_demo_key:
+            log.warning("AIFINOPS_PSEUDONYM_KEY is not set: pseudonymising with the demo key")
+            _warned_demo_key.append(True)
         key = _DEMO_PSEUDONYM_KEY
     con.execute("set variable pseudonym_key = ?", [key])
 

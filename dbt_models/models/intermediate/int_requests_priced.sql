@@ -106,24 +106,24 @@ contracted as (
 
 ),
 
-final as (
+list_costed as (
 
-select
-    * exclude (uncached_input_list_cost, cache_read_list_cost, cache_write_list_cost,
-               output_list_cost, reasoning_list_cost),
-    {%- for part, rate in parts %}
-    {%- set cost = part | replace('_tokens', '') ~ '_list_cost' %}
-    case pricing_status when 'not_billable' then 0 when 'unpriced' then null else {{ cost }} end as {{ cost }},
-    {%- endfor %}
-    case pricing_status
-        when 'not_billable' then cast(0 as {{ money_type() }})
-        when 'unpriced' then null
-        else uncached_input_list_cost + cache_read_list_cost + cache_write_list_cost
-            + output_list_cost + reasoning_list_cost
-    end as list_cost,
-    uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens + reasoning_tokens
-        as total_tokens
-from contracted
+    select
+        * exclude (uncached_input_list_cost, cache_read_list_cost, cache_write_list_cost,
+                   output_list_cost, reasoning_list_cost),
+        {%- for part, rate in parts %}
+        {%- set cost = part | replace('_tokens', '') ~ '_list_cost' %}
+        case pricing_status when 'not_billable' then 0 when 'unpriced' then null else {{ cost }} end as {{ cost }},
+        {%- endfor %}
+        case pricing_status
+            when 'not_billable' then cast(0 as {{ money_type() }})
+            when 'unpriced' then null
+            else uncached_input_list_cost + cache_read_list_cost + cache_write_list_cost
+                + output_list_cost + reasoning_list_cost
+        end as list_cost,
+        uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens + reasoning_tokens
+            as total_tokens
+    from contracted
 
 )
 
@@ -148,4 +148,4 @@ select
             {%- endfor %}
             as {{ money_type() }})
     end as contracted_cost
-from final
+from list_costed
