@@ -85,3 +85,10 @@ def test_invariant_fails_when_allocation_is_broken(
     result = dbt_test(warehouse_copy, tmp_path / "target", invariant)
     assert result.returncode != 0
     assert "FAIL" in result.stdout and invariant in result.stdout
+
+
+def test_dbt_unit_tests_pass(warehouse_copy: Path, tmp_path: Path):
+    # the pipeline's dbt build skips unit tests (they test SQL, not data): they run here
+    result = dbt_test(warehouse_copy, tmp_path / "target", "test_type:unit")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "PASS=" in result.stdout and " ERROR=0 " in result.stdout
