@@ -96,20 +96,11 @@ select
     joined.resource_id,
     joined.resource_name,
     joined.resource_type,
-    case
-        when joined.model_id is not null or joined.provider_id in ('openai', 'anthropic', 'aws_bedrock')
-            then 'AI and Machine Learning'
-        when joined.service_name like 'AWS Support%' then 'Management and Governance'
-        else 'Compute'
-    end as service_category,
+    -- FOCUS rows bring their own category; vendor API lines are Generative AI
+    joined.service_category,
     joined.service_name,
     joined.service_provider_name,
-    case
-        when joined.model_id is not null or joined.provider_id in ('openai', 'anthropic', 'aws_bedrock')
-            then 'Generative AI'
-        when joined.service_name like 'AWS Support%' then 'Support'
-        else 'Virtual Machines'
-    end as service_subcategory,
+    joined.service_subcategory,
     joined.sku_id,
     joined.sku_meter,
     joined.sku_price_id,
