@@ -370,7 +370,7 @@ def _billable_usage(frame: pd.DataFrame, prices: PriceBook) -> pd.DataFrame:
     Vendors bill the model they served, not the alias the gateway logged."""
     billable = frame[~frame["failed"] & ~frame["proxy_cache_hit"]].copy()
     billable["model"] = [
-        prices.canonical(p, m) if m.startswith("openai/") else m
+        prices.canonical(p, m)[1] if m.startswith("openai/") else m
         for p, m in zip(billable["provider_id"], billable["model"], strict=True)
     ]
     billable["uncached_input"] = (
@@ -656,7 +656,7 @@ def _write_aws_focus(
 
     for rec in bedrock.itertuples(index=False):
         day = cfg.start + timedelta(days=int(rec.day))
-        model_id = prices.canonical("aws_bedrock", rec.model)
+        model_id = prices.canonical("aws_bedrock", rec.model)[1]
         unit = prices.unit_price("aws_bedrock", rec.model, rec.part, day)
         tokens = int(rec.tokens)
         list_cost = tokens * unit

@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from dagster_project.prices.model_matching import resolve
+
 PARTS = (
     "input",
     "cache_read",
@@ -78,15 +80,22 @@ class PriceBook:
         self._rows = load_catalog(seeds_dir)
         self.aliases = load_aliases(seeds_dir)
 
-    def canonical(self, provider_id: str, model: str) -> str:
-        return self.aliases.get((provider_id, model), model)
+    def canonical(self, provider_id: str, model: str) -> tuple[str, str]:
+        """(catalog provider, catalog model) the warehouse resolves this name to: the hand
+        alias wins, then genai-prices' matching, else the name as written."""
+        if (provider_id, model) in self.aliases:
+            return provider_id, self.aliases[(provider_id, model)]
+        match = resolve(provider_id, model)
+        if match is None:
+            return provider_id, model
+        return match.price_provider_id or provider_id, match.model_id
 
     def unit_price(self, provider_id: str, model: str, part: str, day: date) -> Decimal:
         """USD per single token of `part` for the model on `day`."""
-        model_id = self.canonical(provider_id, model)
+        price_provider_id, model_id = self.canonical(provider_id, model)
         for row in self._rows:
             if (
-                row.provider_id == provider_id
+                row.provider_id == price_provider_id
                 and row.model_id == model_id
                 and row.effective_from <= day
                 and (row.effective_to is None or day < row.effective_to)

@@ -60,6 +60,8 @@ PROVIDER_ID_MAP: dict[str, str] = {
     "openai": "openai",
     "anthropic": "anthropic",
     "aws": "aws_bedrock",
+    "azure": "azure_openai",
+    "google": "gcp_vertex_ai",
 }
 
 DEFAULT_EFFECTIVE_FROM = date(2020, 1, 1)

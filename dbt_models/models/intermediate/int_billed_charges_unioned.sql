@@ -28,6 +28,12 @@ model_aliases as (
 
 ),
 
+model_matches as (
+
+    select * from {{ ref('int_model_matches') }}
+
+),
+
 provider_accounts as (
 
     select distinct provider_id, billing_account_id, billing_account_name
@@ -222,7 +228,7 @@ enriched as (
 
     select
         unioned.*,
-        coalesce(model_aliases.model_id, unioned.model_raw) as model_id,
+        {{ resolved_model_columns('model_aliases', 'model_matches', 'unioned') }},
         cast(unioned.charge_period_start as date) as charge_date,
         {{ dbt.date_trunc('month', 'unioned.charge_period_start') }} as billing_period_start_derived,
         discounts.discount_pct,
@@ -231,6 +237,9 @@ enriched as (
     left join model_aliases
         on unioned.provider_id = model_aliases.provider_id
         and unioned.model_raw = model_aliases.alias
+    left join model_matches
+        on unioned.provider_id is not distinct from model_matches.provider_id
+        and unioned.model_raw = model_matches.model_raw
     left join {{ ref('org_provider_accounts') }} as accounts
         on unioned.provider_id = accounts.provider_id
         and unioned.sub_account_id = accounts.sub_account_id
@@ -261,7 +270,7 @@ list_priced as (
         prices.effective_from as catalog_effective_from
     from enriched
     left join prices
-        on enriched.provider_id = prices.provider_id
+        on enriched.price_provider_id = prices.provider_id
         and enriched.model_id = prices.model_id
         and enriched.charge_date >= prices.effective_from
         and enriched.charge_date < prices.effective_to

@@ -52,7 +52,7 @@ joined as (
             as used_fallback_rate
     from requests
     left join prices
-        on requests.provider_id = prices.provider_id
+        on requests.price_provider_id = prices.provider_id
         and requests.model_id = prices.model_id
         and requests.request_date >= prices.effective_from
         and requests.request_date < prices.effective_to

@@ -28,6 +28,12 @@ model_aliases as (
 
 ),
 
+model_matches as (
+
+    select * from {{ ref('int_model_matches') }}
+
+),
+
 teams as (
 
     select * from {{ ref('org_teams') }}
@@ -62,13 +68,17 @@ unioned as (
 
 models_normalised as (
 
+    -- the organisation's hand aliases win; then genai-prices' matching; else the name as logged
     select
         unioned.*,
-        coalesce(model_aliases.model_id, unioned.model_raw) as model_id
+        {{ resolved_model_columns('model_aliases', 'model_matches', 'unioned') }}
     from unioned
     left join model_aliases
         on unioned.provider_id = model_aliases.provider_id
         and unioned.model_raw = model_aliases.alias
+    left join model_matches
+        on unioned.provider_id is not distinct from model_matches.provider_id
+        and unioned.model_raw = model_matches.model_raw
 
 ),
 
@@ -152,6 +162,8 @@ select
     accounts_resolved.resolved_sub_account_id as sub_account_id,
     accounts_resolved.model_raw,
     accounts_resolved.model_id,
+    accounts_resolved.price_provider_id,
+    accounts_resolved.model_resolved_by,
     accounts_resolved.call_type,
     accounts_resolved.team_id,
     coalesce(accounts_resolved.cost_center_id, 'unassigned') as cost_center_id,

@@ -1,0 +1,35 @@
+"""One row per distinct (provider_id, model_raw) that logs and bills name and genai-prices' own
+model matching resolves to a price-catalog model (contract C5). The rules live in
+dagster_project/prices/model_matching.py; the pricing models join this table after the
+organisation's hand aliases (seeds/model_aliases.csv), which win. A name that matches nothing
+has no row and stays unpriced."""
+
+import pyarrow as pa
+
+from dagster_project.prices.model_matching import MATCH_COLUMNS, match_rows
+
+NAMES_SQL = "select distinct {provider}, model_raw from names where model_raw is not null"
+
+
+def _pairs(relation, provider):
+    return relation.query("names", NAMES_SQL.format(provider=provider)).fetchall()
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    # dbt reads refs of Python models statically: each one is written out literally.
+    pairs = [
+        *_pairs(dbt.ref("stg_litellm__requests"), "provider_id"),
+        *_pairs(dbt.ref("stg_otel__genai_spans"), "provider_id"),
+        *_pairs(dbt.ref("stg_focus__charges"), "provider_id"),
+        # the vendor cost pages are their vendor's own bill (int_billed_charges_unioned)
+        *_pairs(dbt.ref("stg_openai__costs"), "'openai'"),
+        *_pairs(dbt.ref("stg_anthropic__costs"), "'anthropic'"),
+    ]
+    rows = match_rows(pairs)
+    return pa.table(
+        {
+            column: pa.array([row[index] for row in rows], type=pa.string())
+            for index, column in enumerate(MATCH_COLUMNS)
+        }
+    )
