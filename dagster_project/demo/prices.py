@@ -82,12 +82,11 @@ class PriceBook:
 
     def canonical(self, provider_id: str, model: str) -> tuple[str, str]:
         """(catalog provider, catalog model) the warehouse resolves this name to: the hand
-        alias wins, then genai-prices' matching, else the name as written."""
-        if (provider_id, model) in self.aliases:
-            return provider_id, self.aliases[(provider_id, model)]
-        match = resolve(provider_id, model)
+        alias names the model, genai-prices' matching resolves it (macros/model_resolution.sql)."""
+        name = self.aliases.get((provider_id, model), model)
+        match = resolve(provider_id, name)
         if match is None:
-            return provider_id, model
+            return provider_id, name
         return match.price_provider_id or provider_id, match.model_id
 
     def unit_price(self, provider_id: str, model: str, part: str, day: date) -> Decimal:

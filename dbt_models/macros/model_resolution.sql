@@ -1,14 +1,15 @@
-{#- How a model name as logged or billed becomes a catalog model: the organisation's hand alias
-    (seeds/model_aliases.csv) wins, then genai-prices' matching (int_model_matches), else the
-    name stays as written (and is unpriced unless the catalog knows it by that exact id).
-    price_provider_id is the catalog provider whose prices apply: the request's own provider,
-    or the one genai-prices falls back to (Azure OpenAI -> OpenAI list prices). -#}
+{#- How a model name as logged or billed becomes a catalog model. The organisation's hand alias
+    (seeds/model_aliases.csv) wins: it names the model ('prod-gpt4o-eastus' -> 'gpt-4o'), and the
+    name as logged is then never matched. genai-prices' matching (int_model_matches) resolves the
+    alias's model, or the name as logged when there is no alias, to a catalog model id and the
+    catalog provider whose list prices apply: the request's own provider, or the one genai-prices
+    falls back to (Azure OpenAI -> OpenAI). A name neither knows stays as written and is unpriced
+    unless the catalog (or an internal rate) has exactly that id.
+    The caller joins: aliases on (provider_id, model_raw = alias), then matches on
+    (provider_id, coalesce(aliases.model_id, model_raw) = matches.model_raw). -#}
 {% macro resolved_model_columns(aliases, matches, names) -%}
-coalesce({{ aliases }}.model_id, {{ matches }}.model_id, {{ names }}.model_raw) as model_id,
-        case
-            when {{ aliases }}.model_id is not null then {{ names }}.provider_id
-            else coalesce({{ matches }}.price_provider_id, {{ names }}.provider_id)
-        end as price_provider_id,
+coalesce({{ matches }}.model_id, {{ aliases }}.model_id, {{ names }}.model_raw) as model_id,
+        coalesce({{ matches }}.price_provider_id, {{ names }}.provider_id) as price_provider_id,
         case
             when {{ aliases }}.model_id is not null then 'org_alias'
             when {{ matches }}.model_id is not null then 'genai_prices:' || {{ matches }}.matched_by

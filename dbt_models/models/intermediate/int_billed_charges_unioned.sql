@@ -239,7 +239,7 @@ enriched as (
         and unioned.model_raw = model_aliases.alias
     left join model_matches
         on unioned.provider_id is not distinct from model_matches.provider_id
-        and unioned.model_raw = model_matches.model_raw
+        and coalesce(model_aliases.model_id, unioned.model_raw) = model_matches.model_raw
     left join {{ ref('org_provider_accounts') }} as accounts
         on unioned.provider_id = accounts.provider_id
         and unioned.sub_account_id = accounts.sub_account_id

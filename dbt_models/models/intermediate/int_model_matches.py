@@ -1,8 +1,8 @@
 """One row per distinct (provider_id, model_raw) that logs and bills name and genai-prices' own
 model matching resolves to a price-catalog model (contract C5). The rules live in
 dagster_project/prices/model_matching.py; the pricing models join this table after the
-organisation's hand aliases (seeds/model_aliases.csv), which win. A name that matches nothing
-has no row and stays unpriced."""
+organisation's hand aliases (seeds/model_aliases.csv), which win (the model an alias names is
+resolved here too). A name that matches nothing has no row and stays unpriced."""
 
 import pyarrow as pa
 
@@ -25,6 +25,11 @@ def model(dbt, session):
         # the vendor cost pages are their vendor's own bill (int_billed_charges_unioned)
         *_pairs(dbt.ref("stg_openai__costs"), "'openai'"),
         *_pairs(dbt.ref("stg_anthropic__costs"), "'anthropic'"),
+        # an org alias names a model: resolve that name too (an Azure deployment name aliased
+        # to gpt-4o is priced at the list genai-prices gives Azure's gpt-4o)
+        *_pairs(
+            dbt.ref("model_aliases").project("provider_id, model_id as model_raw"), "provider_id"
+        ),
     ]
     rows = match_rows(pairs)
     return pa.table(

@@ -68,7 +68,8 @@ unioned as (
 
 models_normalised as (
 
-    -- the organisation's hand aliases win; then genai-prices' matching; else the name as logged
+    -- the organisation's hand alias names the model, else the name as logged; genai-prices'
+    -- matching then resolves that name to the catalog (see macros/model_resolution.sql)
     select
         unioned.*,
         {{ resolved_model_columns('model_aliases', 'model_matches', 'unioned') }}
@@ -78,7 +79,7 @@ models_normalised as (
         and unioned.model_raw = model_aliases.alias
     left join model_matches
         on unioned.provider_id is not distinct from model_matches.provider_id
-        and unioned.model_raw = model_matches.model_raw
+        and coalesce(model_aliases.model_id, unioned.model_raw) = model_matches.model_raw
 
 ),
 
