@@ -11,6 +11,55 @@ def _money(value: Decimal | None) -> str:
     return "n/a" if value is None else f"${value:,.2f}"
 
 
+def _driver_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Fully loaded cost per driver for every catalog driver, over its latest fully billed
+    month, by the first dimension the catalog delivers it by (summed over that dimension's
+    values, never over two dimensions at once)."""
+    rows = con.execute(
+        """with by_driver as (
+               select driver, min(dimension) as dimension
+               from marts.rpt_driver_unit_economics where period_grain = 'month' group by driver
+           ),
+           months as (
+               select r.driver, r.dimension, r.period_start, r.billing_currency,
+                      any_value(r.driver_label) as label, any_value(r.unit_kind) as unit_kind,
+                      bool_and(r.is_billing_complete) as complete,
+                      sum(r.billed_cost) as cost, sum(r.driver_value) as value
+               from marts.rpt_driver_unit_economics as r
+               join by_driver using (driver, dimension)
+               where r.period_grain = 'month'
+               group by all
+           )
+           select driver, label, unit_kind, dimension, billing_currency, period_start, cost, value
+           from months where complete
+           qualify row_number() over (
+               partition by driver, billing_currency order by period_start desc) = 1
+           order by driver, billing_currency"""
+    ).fetchall()
+    lines = []
+    for driver, label, unit_kind, dimension, currency, month, cost, value in rows:
+        where = f"({month:%Y-%m}, by {dimension}, {currency})"
+        if not value:
+            figure = "n/a"
+        elif unit_kind == "currency":
+            figure = f"{cost / value * 100:.4f}% of {label.lower()}"
+        else:
+            figure = f"${cost / value:,.4f} per {label.lower()}"
+        lines.append(f"  {driver:<26} {figure} {where}")
+    uncataloged = [
+        name
+        for (name,) in con.execute(
+            "select delivered_driver from marts.rpt_uncataloged_drivers order by 1"
+        ).fetchall()
+    ]
+    if uncataloged:
+        lines.append(
+            f"  not in the driver catalog (no KPI): {', '.join(uncataloged)}"
+            " (see marts.rpt_uncataloged_drivers)"
+        )
+    return lines
+
+
 def build_summary(con: duckdb.DuckDBPyConnection) -> str:
     billed, allocated, unallocated = con.execute(
         """select sum(billed_cost), sum(allocated_to_owners), sum(unallocated)
@@ -20,17 +69,12 @@ def build_summary(con: duckdb.DuckDBPyConnection) -> str:
         """select team_id, sum(billed_cost) from marts.fct_allocated_costs
            where not is_unallocated group by team_id order by 2 desc limit 5"""
     ).fetchall()
-    tickets = con.execute(
-        """select sum(allocated_cost), sum(tickets_resolved)
-           from marts.rpt_cost_per_outcome_monthly where product = 'helpdesk'"""
-    ).fetchone()
     requests, unpriced = con.execute(
         """select count(*), count(*) filter (where pricing_status = 'unpriced')
            from marts.fct_llm_requests"""
     ).fetchone()
     quarantined = con.execute("select count(*) from raw._quarantine").fetchone()[0]
     share = (unallocated / billed * 100) if billed else Decimal(0)
-    per_ticket = (tickets[0] / tickets[1]) if tickets[1] else None
     lines = [
         "",
         "AI spend summary",
@@ -40,7 +84,8 @@ def build_summary(con: duckdb.DuckDBPyConnection) -> str:
         f"unallocated             {_money(unallocated)} ({share:.2f}% of billed)",
         f"requests                {requests:,} ({unpriced:,} on models with no price: flagged)",
         f"rows quarantined        {quarantined:,} (see raw._quarantine)",
-        f"cost per ticket resolved {_money(per_ticket)} (helpdesk)",
+        "cost per business driver (fully loaded, latest fully billed month):",
+        *(_driver_lines(con) or ["  none (no driver delivered that the catalog lists)"]),
         "top teams:",
         *[f"  {team:<14} {_money(cost)}" for team, cost in teams],
     ]

@@ -157,16 +157,16 @@ def test_unlogged_research_project_sits_in_the_unallocated_bucket(
     assert owners == [("unallocated",)]
 
 
-def test_cost_per_ticket_resolved_is_reported_for_the_helpdesk(built_warehouse: BuiltWarehouse):
+def test_cost_per_driver_is_reported_for_every_billed_month(built_warehouse: BuiltWarehouse):
     with built_warehouse.connect() as con:
         rows = con.execute(
-            """select month_start, allocated_cost, tickets_resolved, cost_per_ticket_resolved
-               from marts.rpt_cost_per_outcome_monthly where product = 'helpdesk'"""
+            """select billed_cost, driver_value, cost_per_driver
+               from marts.rpt_cost_per_outcome_monthly
+               where is_billing_complete and driver_value > 0"""
         ).fetchall()
     assert rows
-    for _, cost, tickets, per_ticket in rows:
-        assert cost > 0 and tickets > 0
-        assert abs(per_ticket - cost / tickets) < Decimal("0.0000001")
+    for cost, value, per_driver in rows:
+        assert abs(per_driver - cost / value) < Decimal("0.0000001")
 
 
 def test_pseudonymised_end_users_never_appear_in_clear(built_warehouse: BuiltWarehouse):

@@ -145,13 +145,15 @@ def test_a_run_killed_during_dbt_build_leaves_the_published_data_intact(
     assert run_pipeline(data_dir) == 0
     with duckdb.connect(str(published), read_only=True) as con:
         revenue = con.execute(
-            """select sum(revenue) from marts.rpt_cost_per_outcome_monthly
-               where product = 'helpdesk' and month_start = date '2026-07-01'"""
+            """select sum(driver_value) from marts.rpt_cost_per_outcome_monthly
+               where product = 'helpdesk' and driver = 'revenue'
+               and month_start = date '2026-07-01'"""
         ).fetchone()[0]
     with duckdb.connect(str(pipeline_dir / "published" / "ai_finops.duckdb"), read_only=True) as c:
         old_revenue = c.execute(
-            """select sum(revenue) from marts.rpt_cost_per_outcome_monthly
-               where product = 'helpdesk' and month_start = date '2026-07-01'"""
+            """select sum(driver_value) from marts.rpt_cost_per_outcome_monthly
+               where product = 'helpdesk' and driver = 'revenue'
+               and month_start = date '2026-07-01'"""
         ).fetchone()[0]
     assert revenue == old_revenue + 1
 

@@ -20,6 +20,8 @@ MARTS = [
     "rpt_unpriced_models",
     "fct_unit_economics_daily",
     "rpt_unit_economics",
+    "rpt_driver_unit_economics",
+    "rpt_uncataloged_drivers",
 ]
 
 

@@ -4,13 +4,16 @@
 -- requests from fct_llm_requests. A full outer join keeps cost without requests (shared fees,
 -- unallocated charges, GPU hosts) and requests without cost (bills not yet delivered) alike;
 -- a side that is missing counts 0. Every column sums across rows; ratios live in
--- rpt_unit_economics.
+-- rpt_unit_economics and rpt_driver_unit_economics. direct_billed_cost is the part of
+-- billed_cost matched to the owner's own usage (allocated_method_id direct_usage_*);
+-- unbilled_request_count counts billable requests on a day after the last day their billing
+-- account has been billed for (its bill has not arrived): unit costs of such a day are null.
 {%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
 {%- set token_parts = [('input', 'input'), ('cache_read', 'cache_read'), ('cache_write', 'cache_write'), ('output', 'output')] %}
-{%- set cost_measures = ['billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
+{%- set cost_measures = ['billed_cost', 'direct_billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
                          'cache_write_billed_cost', 'output_billed_cost', 'non_token_billed_cost'] %}
 {%- set count_measures = ['billed_tokens', 'request_count', 'successful_request_count', 'billable_request_count',
-                          'unpriced_request_count', 'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens',
+                          'unpriced_request_count', 'unbilled_request_count', 'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens',
                           'output_tokens', 'reasoning_tokens', 'total_tokens'] %}
 with
 
@@ -34,6 +37,8 @@ costs as (
         {% endfor -%}
         billing_currency,
         sum(billed_cost) as billed_cost,
+        sum(case when {{ is_direct_cost('allocated_method_id') }} then billed_cost else cast(0 as {{ money_type() }}) end)
+            as direct_billed_cost,
         sum(effective_cost) as effective_cost,
         sum(list_cost) as billed_list_cost,
         {% for part, column in token_parts -%}
@@ -61,6 +66,18 @@ account_currencies as (
 
 ),
 
+last_billed_days as (
+
+    -- the latest day each billing account has been billed for: a later day's bill has not
+    -- arrived yet (an account with no bill line at all has not been billed for any day)
+    select
+        billing_account_id,
+        max(charge_date) as last_billed_date
+    from allocated_costs
+    group by billing_account_id
+
+),
+
 request_totals as (
 
     select
@@ -73,6 +90,10 @@ request_totals as (
         count(case when requests.is_success then 1 end) as successful_request_count,
         count(case when requests.pricing_status <> 'not_billable' then 1 end) as billable_request_count,
         count(case when requests.pricing_status = 'unpriced' then 1 end) as unpriced_request_count,
+        count(case when requests.pricing_status <> 'not_billable'
+                    and (last_billed_days.last_billed_date is null
+                         or requests.request_date > last_billed_days.last_billed_date) then 1 end)
+            as unbilled_request_count,
         -- tokens a provider bills: failed calls and proxy cache hits cost nothing and are left out
         {% for column in ['uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens'] -%}
         sum(case when requests.pricing_status <> 'not_billable' then requests.{{ column }} else 0 end) as {{ column }},
@@ -81,6 +102,8 @@ request_totals as (
     from requests
     left join account_currencies
         on requests.billing_account_id = account_currencies.billing_account_id
+    left join last_billed_days
+        on requests.billing_account_id = last_billed_days.billing_account_id
     group by all
 
 ),

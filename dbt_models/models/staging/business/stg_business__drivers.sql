@@ -1,5 +1,9 @@
--- One row per day x business driver x product x team. A corrected row delivered later
--- replaces the earlier value for the same key.
+-- One row per day x business driver x owner keys it is delivered by. A corrected row
+-- delivered later replaces the earlier value for the same key. The delivered name is mapped
+-- through the driver catalog (its names and aliases); a name the catalog does not know keeps
+-- its own name with is_cataloged false (rpt_uncataloged_drivers lists it).
+{%- set extra_dimensions = [('cost_center_id', ['cost_center', 'cost_center_id']), ('use_case', ['use_case']),
+                            ('feature', ['feature']), ('environment', ['environment'])] %}
 with
 
 source as (
@@ -8,25 +12,52 @@ source as (
 
 ),
 
+keyed as (
+
+    select
+        *,
+        lower(trim(driver)) as delivered_driver,
+        {% for column, keys in extra_dimensions -%}
+        nullif(trim(coalesce({% for key in keys %}{{ json_str('dimensions', '$."' ~ key ~ '"') }}, {% endfor %}'')), '')
+            as {{ column }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from source
+
+),
+
 latest as (
 
     select *
-    from source
+    from keyed
     qualify row_number() over (
-        partition by driver_date, driver, coalesce(product, ''), coalesce(team, '')
+        partition by driver_date, delivered_driver, coalesce(product, ''), coalesce(team, '')
+            {%- for column, keys in extra_dimensions %}, coalesce({{ column }}, ''){% endfor %}
         order by loaded_at desc, source_file desc, source_row desc
     ) = 1
+
+),
+
+names as (
+
+    select * from {{ ref('stg_business__driver_names') }}
 
 )
 
 select
-    driver_date,
-    lower(driver) as driver,
-    coalesce(nullif(product, ''), 'all') as product,
-    coalesce(nullif(team, ''), 'all') as team_id,
-    value as driver_value,
-    unit as driver_unit,
-    dimensions,
-    source_file,
-    source_row
+    latest.driver_date,
+    coalesce(names.driver, latest.delivered_driver) as driver,
+    latest.delivered_driver,
+    names.driver is not null as is_cataloged,
+    coalesce(nullif(trim(latest.product), ''), 'all') as product,
+    coalesce(nullif(trim(latest.team), ''), 'all') as team_id,
+    {% for column, keys in extra_dimensions -%}
+    coalesce(latest.{{ column }}, 'all') as {{ column }},
+    {% endfor -%}
+    latest.value as driver_value,
+    latest.unit as driver_unit,
+    latest.dimensions,
+    latest.source_file,
+    latest.source_row
 from latest
+left join names
+    on latest.delivered_driver = names.driver_name

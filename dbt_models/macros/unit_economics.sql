@@ -1,0 +1,32 @@
+{#- The unit-economics KPI definitions, written once and used by every KPI mart
+    (rpt_unit_economics, rpt_driver_unit_economics); the semantic layer's metrics
+    (_unit_economics__semantic.yml) state the same formulas. -#}
+
+{#- Direct cost: billed cost matched to an owner's own usage (a charge naming a model split
+    by that usage). Fully loaded cost adds what allocation rules give the owner (platform
+    fees, support, credits, GPU hosts, tool charges). Unallocated cost has no owner and is
+    in neither: it is its own dimension value 'unallocated'. -#}
+{% macro is_direct_cost(method_column) -%}
+    ({{ method_column }} like 'direct_usage%')
+{%- endmacro %}
+
+{#- Reason the money KPIs of a slice are null although it has cost and a divisor: a billable
+    request of the period is on a day its billing account's bill has not arrived for. -#}
+{% macro incomplete_reason(unbilled_request_count) -%}
+    case when coalesce({{ unbilled_request_count }}, 0) > 0 then 'not billed yet' end
+{%- endmacro %}
+
+{% macro is_billing_complete(unbilled_request_count) -%}
+    (coalesce({{ unbilled_request_count }}, 0) = 0)
+{%- endmacro %}
+
+{#- cost / divisor (money, decimal, truncated at 10^-10), null while the period is not fully
+    billed: a missing bill never reads as a low (or $0) unit cost. -#}
+{% macro unit_cost(cost, divisor, unbilled_request_count) -%}
+    case when {{ is_billing_complete(unbilled_request_count) }} then {{ money_divide(cost, divisor) }} end
+{%- endmacro %}
+
+{#- count / divisor as a double (tokens per driver, a ratio of counts, not money). -#}
+{% macro count_ratio(count, divisor) -%}
+    cast({{ count }} as double) / nullif(cast({{ divisor }} as double), 0)
+{%- endmacro %}

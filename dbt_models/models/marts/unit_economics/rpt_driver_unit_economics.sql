@@ -1,0 +1,179 @@
+-- One row per period grain (day, month) x period x dimension x dimension value x billing
+-- currency x business driver: cost per driver (fully loaded and direct) and tokens per driver
+-- for every driver of the driver catalog, by every dimension the catalog says it is delivered
+-- by. Long in driver: a new driver is a catalog row, never new SQL.
+-- Cost and tokens are the slices of rpt_unit_economics (one definition of each sum); the
+-- driver's period value sums its days or takes their average (the catalog's
+-- period_aggregation). A currency driver (revenue) divides only cost billed in its own
+-- currency (no conversion); other drivers divide the cost of every billing currency.
+-- Money KPIs are null while a billable request of the period waits for its bill
+-- (incomplete_reason 'not billed yet'), never a low or $0 unit cost.
+{%- set dimension_columns = {
+    'team': 'team_id', 'cost_center': 'cost_center_id', 'product': 'product', 'use_case': 'use_case',
+    'feature': 'feature', 'environment': 'environment'} %}
+{%- set grains = var('unit_economics_grains', ['day', 'month']) %}
+{#- (name, expression, money). -#}
+{%- set kpi_definitions = [
+    ('cost_per_driver', unit_cost('billed_cost', 'driver_value', 'unbilled_request_count'), true),
+    ('direct_cost_per_driver', unit_cost('direct_billed_cost', 'driver_value', 'unbilled_request_count'), true),
+    ('tokens_per_driver', count_ratio('total_tokens', 'driver_value'), false),
+] %}
+with
+
+slices as (
+
+    select
+        period_grain,
+        period_start,
+        prior_period_start,
+        dimension,
+        dimension_value,
+        billing_currency,
+        billed_cost,
+        direct_billed_cost,
+        total_tokens,
+        unbilled_request_count
+    from {{ ref('rpt_unit_economics') }}
+
+),
+
+catalog_dimensions as (
+
+    select * from {{ ref('stg_business__driver_catalog') }}
+
+),
+
+catalog as (
+
+    select distinct driver, driver_label, unit_kind, period_aggregation
+    from catalog_dimensions
+
+),
+
+drivers as (
+
+    select * from {{ ref('stg_business__drivers') }}
+    where is_cataloged
+
+),
+
+driver_days as (
+
+    -- one row per day x dimension x value x driver (x currency for currency drivers); rows
+    -- that do not name the dimension ('all') give it no value
+    {% for dimension, column in dimension_columns.items() -%}
+    select
+        drivers.driver_date as date_day,
+        catalog_dimensions.dimension,
+        drivers.{{ column }} as dimension_value,
+        drivers.driver,
+        case when catalog_dimensions.unit_kind = 'currency' then upper(trim(drivers.driver_unit)) end
+            as driver_currency,
+        sum(drivers.driver_value) as driver_value
+    from drivers
+    inner join catalog_dimensions
+        on drivers.driver = catalog_dimensions.driver
+        and catalog_dimensions.dimension = '{{ dimension }}'
+    where drivers.{{ column }} <> 'all'
+    group by 1, 2, 3, 4, 5
+    union all
+    {% endfor -%}
+    select
+        cast(null as date) as date_day,
+        cast(null as varchar) as dimension,
+        cast(null as varchar) as dimension_value,
+        cast(null as varchar) as driver,
+        cast(null as varchar) as driver_currency,
+        cast(null as decimal(38, 6)) as driver_value
+    where false
+
+),
+
+driver_periods as (
+
+    -- sum: the period adds its days; average: the period's average day with a value
+    -- (8 decimals, the most money_divide takes)
+    {% for grain in grains -%}
+    select
+        '{{ grain }}' as period_grain,
+        cast({{ dbt.date_trunc(grain, 'driver_days.date_day') }} as date) as period_start,
+        driver_days.dimension,
+        driver_days.dimension_value,
+        driver_days.driver,
+        driver_days.driver_currency,
+        cast(case when min(catalog.period_aggregation) = 'average' then avg(driver_days.driver_value)
+                  else sum(driver_days.driver_value) end as decimal(38, 8)) as driver_value
+    from driver_days
+    inner join catalog
+        on driver_days.driver = catalog.driver
+    group by 1, 2, 3, 4, 5, 6
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+kpis as (
+
+    select
+        slices.period_grain,
+        slices.period_start,
+        slices.prior_period_start,
+        slices.dimension,
+        slices.dimension_value,
+        slices.billing_currency,
+        driver_periods.driver,
+        catalog.driver_label,
+        catalog.unit_kind,
+        catalog.period_aggregation,
+        driver_periods.driver_value,
+        slices.billed_cost,
+        slices.direct_billed_cost,
+        slices.total_tokens,
+        slices.unbilled_request_count,
+        {% for name, expression, is_money in kpi_definitions -%}
+        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from slices
+    inner join driver_periods
+        on slices.period_grain = driver_periods.period_grain
+        and slices.period_start = driver_periods.period_start
+        and slices.dimension = driver_periods.dimension
+        and slices.dimension_value = driver_periods.dimension_value
+        and (driver_periods.driver_currency is null or driver_periods.driver_currency = slices.billing_currency)
+    inner join catalog
+        on driver_periods.driver = catalog.driver
+
+)
+
+select
+    {{ surrogate_key(['kpis.period_grain', 'kpis.period_start', 'kpis.dimension', 'kpis.dimension_value', 'kpis.billing_currency', 'kpis.driver']) }}
+        as unit_economics_driver_id,
+    kpis.period_grain,
+    kpis.period_start,
+    kpis.prior_period_start,
+    kpis.dimension,
+    kpis.dimension_value,
+    kpis.billing_currency,
+    kpis.driver,
+    kpis.driver_label,
+    kpis.unit_kind,
+    kpis.period_aggregation,
+    kpis.driver_value,
+    kpis.billed_cost,
+    kpis.direct_billed_cost,
+    kpis.total_tokens,
+    {{ is_billing_complete('kpis.unbilled_request_count') }} as is_billing_complete,
+    {{ incomplete_reason('kpis.unbilled_request_count') }} as incomplete_reason,
+    {% for name, expression, is_money in kpi_definitions -%}
+    kpis.{{ name }},
+    prior.{{ name }} as {{ name }}_prior,
+    kpis.{{ name }} - prior.{{ name }} as {{ name }}_change{% if not loop.last %},{% endif %}
+    {% endfor %}
+from kpis
+left join kpis as prior
+    on kpis.period_grain = prior.period_grain
+    and kpis.prior_period_start = prior.period_start
+    and kpis.dimension = prior.dimension
+    and kpis.dimension_value = prior.dimension_value
+    and kpis.billing_currency = prior.billing_currency
+    and kpis.driver = prior.driver

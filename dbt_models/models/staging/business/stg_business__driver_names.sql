@@ -1,0 +1,24 @@
+-- One row per name a delivery may call a cataloged driver (its own name and each alias),
+-- lower-cased and trimmed, with the catalog driver it stands for.
+with
+
+catalog as (
+
+    select * from {{ ref('driver_catalog') }}
+
+),
+
+names as (
+
+    select lower(trim(driver)) as driver, lower(trim(driver)) as driver_name
+    from catalog
+    union all
+    select lower(trim(catalog.driver)) as driver, lower(trim(alias.name)) as driver_name
+    from catalog
+    cross join unnest(string_split(coalesce(catalog.aliases, ''), '|')) as alias(name)
+
+)
+
+select distinct driver, driver_name
+from names
+where driver_name <> ''
