@@ -11,7 +11,7 @@ from dagster_project.extract.sources import SOURCES_BY_NAME
 # What each bill source's raw rows say was billed, in the bill's currency.
 BILLED_IN_FILES = {
     "openai_costs": ("amount_value", "amount_currency"),
-    "anthropic_cost_report": ("amount_cents / 100", "currency"),
+    "anthropic_cost_report": ("cast(amount_cents * 0.01 as decimal(38, 12))", "currency"),
     "focus_billing": ('try_cast("BilledCost" as decimal(38, 10))', '"BillingCurrency"'),
 }
 
@@ -25,11 +25,11 @@ def billed_per_source(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, De
         table = SOURCES_BY_NAME[name].table
         found += con.execute(
             f"""with files as (
-                    select {currency} as currency, sum({amount}) as billed
+                    select upper({currency}) as currency, sum({amount}) as billed
                     from {table} where superseded_by is null group by all
                 ),
                 marts as (
-                    select billing_currency as currency, sum(billed_cost) as billed
+                    select upper(billing_currency) as currency, sum(billed_cost) as billed
                     from marts.fct_allocated_costs
                     where source_file in (select source_file from {table})
                     group by all

@@ -438,3 +438,28 @@ def test_an_unreadable_bill_file_fails_the_check_and_blocks_publication(tmp_path
     assert "FAILED CHECK raw_focus_billing: every_bill_file_read" in out
     assert str(broken) in out
     assert not (tmp_path / "published").exists() or not any((tmp_path / "published").iterdir())
+
+
+def test_summary_sets_the_bills_in_force_beside_the_marts(con, landing):
+    from dagster_project.summary import billed_per_source
+
+    folder = landing / OPENAI.folder
+    write(folder / "a.json", openai_page((0, [openai_line("10.25")])), mtime=1_000)
+    later = write(folder / "b.json", openai_page((0, [openai_line("12.40")])), mtime=2_000)
+    for source in (OPENAI, ANTHROPIC, FOCUS):
+        extract(con, source, landing)
+    con.execute("create schema marts")
+    con.execute(
+        """create table marts.fct_allocated_costs
+           (billing_currency varchar, billed_cost decimal(38, 10), source_file varchar)"""
+    )
+    # the marts hold half of the revised line twice (two owners) and the superseded line once
+    con.execute(
+        "insert into marts.fct_allocated_costs values ('USD', 6.20, ?), ('USD', 6.20, ?)",
+        [str(later), str(later)],
+    )
+    assert billed_per_source(con) == [("openai_costs", "USD", Decimal("12.40"), Decimal("12.40"))]
+    con.execute(
+        "insert into marts.fct_allocated_costs values ('USD', 10.25, ?)", [str(folder / "a.json")]
+    )
+    assert billed_per_source(con) == [("openai_costs", "USD", Decimal("12.40"), Decimal("22.65"))]
