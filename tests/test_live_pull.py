@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,6 +34,7 @@ from dagster_project.extract.live_pull import (
     redact,
 )
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
+from dagster_project.extract.vendor_costs import pulled_at
 
 OPENAI_KEY = "sk-admin-TEST-0123456789abcdef-do-not-leak"
 ANTHROPIC_KEY = "sk-ant-admin01-TEST-fedcba9876543210-do-not-leak"
@@ -208,6 +210,14 @@ def _anthropic(api: FakeApi, session: requests.Session, landing: Path, **kwargs)
     )
 
 
+def _unstamped(path: Path) -> bytes:
+    """A saved page less the pull time the pull adds as its first field (checked here)."""
+    body = path.read_bytes()
+    stamped = pulled_at(path)
+    assert stamped is not None and abs(datetime.now(UTC) - stamped) < timedelta(minutes=5)
+    return re.sub(rb'^\{"x_aifinops_pulled_at": "[0-9T:.Z-]+", ', b"{", body)
+
+
 def _all_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
 
@@ -232,7 +242,7 @@ def test_openai_pages_followed_to_the_end_and_written_verbatim(
     assert sorted(folder.iterdir()) == expected  # no temp files left behind
     served = fake_api.pages[OPENAI_PATH]
     for path, cursor in zip(expected, CURSORS, strict=True):
-        assert path.read_bytes() == served[cursor]
+        assert _unstamped(path) == served[cursor]
     # page 2 was throttled once and retried; every page was asked for once more at most
     assert [fake_api.calls(OPENAI_PATH, c) for c in CURSORS] == [1, 2, 1]
 
@@ -262,7 +272,7 @@ def test_anthropic_pages_and_query_parameters(
 
     assert (summary.pages, summary.results) == (3, 4)
     served = fake_api.pages[ANTHROPIC_PATH]
-    assert [p.read_bytes() for p in summary.files] == [served[c] for c in CURSORS]
+    assert [_unstamped(p) for p in summary.files] == [served[c] for c in CURSORS]
     assert all(p.parent == tmp_path / "anthropic" / "cost_report" for p in summary.files)
     assert fake_api.requests[0][1] == [
         ("starting_at", "2026-07-01T00:00:00Z"),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.extract.sources import SOURCES, Source, extract
+from dagster_project.extract.sources import BILL_SOURCES, SOURCES, Source, extract
 from dagster_project.resources import WarehouseResource
 
 
@@ -70,5 +70,40 @@ def _make_balance_check(source: Source) -> dg.AssetChecksDefinition:
     return _check
 
 
+def _make_bill_check(source: Source) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=f"raw_{source.name}",
+        name="every_bill_file_read",
+        description="Bills may not vanish: a bill file that cannot be read, or a bill line that "
+        "was quarantined, fails this blocking check, so nothing downstream is built or "
+        "published until the file is fixed or removed.",
+        blocking=True,
+    )
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            failed = con.execute(
+                """select source_file, reason from raw._landing_files
+                   where source = ? and state = 'failed' order by source_file""",
+                [source.name],
+            ).fetchall()
+            lines = con.execute(
+                """select source_file, count(*), min(coalesce(field, '') || ': ' || reason)
+                   from raw._quarantine where source = ? and source_row is not null
+                   group by source_file order by source_file""",
+                [source.name],
+            ).fetchall()
+        problems = [f"{file}: {reason}" for file, reason in failed]
+        problems += [f"{file}: {n} bill line(s) quarantined, e.g. {why}" for file, n, why in lines]
+        return dg.AssetCheckResult(
+            passed=not problems,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="\n".join(problems[:20]) or None,
+            metadata={"unreadable_files": len(failed), "files_with_quarantined_lines": len(lines)},
+        )
+
+    return _check
+
+
 extract_assets = [_make_extract_asset(source) for source in SOURCES]
 extract_checks = [_make_balance_check(source) for source in SOURCES]
+extract_checks += [_make_bill_check(source) for source in BILL_SOURCES]

@@ -1,9 +1,12 @@
 """Live pulls of the vendor cost APIs into the landing folder.
 
 Each pull walks one paginated endpoint and writes every page it receives, byte for byte, as
-`<landing>/<provider folder>/live_<start>_<end>_page_<n>.json`. The extract step then reads those
-files with the same parsers as saved exports (`vendor_costs.py`): one code path for saved and
-live data, and the landing file stays the audit record of what the vendor sent.
+`<landing>/<provider folder>/live_<start>_<end>_page_<n>.json`, with one addition: the pull
+time, as the first top-level field `x_aifinops_pulled_at` (UTC). A later pull of an overlapping
+window supersedes the lines it delivers again (see `landing.supersede`): "latest" is this time.
+The extract step then reads those files with the same parsers as saved exports
+(`vendor_costs.py`): one code path for saved and live data, and the landing file stays the audit
+record of what the vendor sent.
 
 Endpoints (as the vendors publish them):
 
@@ -49,6 +52,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+
+from dagster_project.extract.vendor_costs import PULLED_AT_FIELD
 
 log = logging.getLogger(__name__)
 
@@ -310,14 +315,23 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def stamp_pull_time(body: bytes, pulled_at: datetime) -> bytes:
+    """The page with the pull time inserted as its first top-level field; the vendor's bytes
+    follow unchanged. (`_page_fields` made sure the page is a JSON object with a data list.)"""
+    opening = body.index(b"{") + 1
+    stamp = json.dumps({PULLED_AT_FIELD: pulled_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+    return body[:opening] + stamp[1:-1].encode() + b", " + body[opening:]
+
+
 def _write_pages(folder: Path, stem: str, bodies: list[bytes]) -> tuple[list[Path], list[Path]]:
     """Write pages 1..n, then delete page files of an earlier pull of the same range beyond n, so
     the folder holds exactly what the API returned this time."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    pulled_at = datetime.now(UTC)
     for number, body in enumerate(bodies, start=1):
         path = folder / f"{stem}_page_{number}.json"
-        _write_atomic(path, body)
+        _write_atomic(path, stamp_pull_time(body, pulled_at))
         written.append(path)
     own = re.compile(rf"{re.escape(stem)}_page_(\d+)\.json")
     stale = [

@@ -12,7 +12,15 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.extract import litellm, otel, tabular, vendor_costs
-from dagster_project.extract.landing import LoadSummary, Parser, list_files, load_source
+from dagster_project.extract.landing import (
+    NOT_DATA,
+    Deliveries,
+    LoadSummary,
+    Parser,
+    load_source,
+    scan_folder,
+    write_landing_states,
+)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,14 @@ class Source:
     parser: Parser
     ddl: str
     description: str
+    deliveries: Deliveries | None = None  # bill sources: how files make deliveries (C1)
 
+
+# Vendor API pages: each file is a delivery, made at the pull time it states (or its mtime).
+PAGE_DELIVERIES = Deliveries(per_folder=False, stated_time=vendor_costs.pulled_at)
+# FOCUS: the folder holding a file is a delivery (part files in it add up), made at the newest
+# modification time of its files.
+FOCUS_DELIVERIES = Deliveries(per_folder=True)
 
 SOURCES: tuple[Source, ...] = (
     Source(litellm.SOURCE, "litellm", litellm.FILE_PATTERNS, litellm.TABLE, litellm.parse,
@@ -34,13 +49,16 @@ SOURCES: tuple[Source, ...] = (
            "OpenTelemetry GenAI spans (OTLP JSON): one row per model call span."),
     Source(vendor_costs.OPENAI_SOURCE, "openai/costs", vendor_costs.FILE_PATTERNS,
            vendor_costs.OPENAI_TABLE, vendor_costs.parse_openai, vendor_costs.OPENAI_DDL,
-           "OpenAI organization Costs API pages: one row per daily cost result."),
+           "OpenAI organization Costs API pages: one row per daily cost result.",
+           PAGE_DELIVERIES),
     Source(vendor_costs.ANTHROPIC_SOURCE, "anthropic/cost_report", vendor_costs.FILE_PATTERNS,
            vendor_costs.ANTHROPIC_TABLE, vendor_costs.parse_anthropic, vendor_costs.ANTHROPIC_DDL,
-           "Anthropic Admin API cost report pages: one row per daily cost result (cents)."),
+           "Anthropic Admin API cost report pages: one row per daily cost result (cents).",
+           PAGE_DELIVERIES),
     Source(tabular.FOCUS_SOURCE, "focus", tabular.FOCUS_PATTERNS, tabular.FOCUS_TABLE,
            tabular.parse_focus, tabular.FOCUS_DDL,
-           "Cloud billing exports in FOCUS (AWS, Azure, GCP): one row per billed charge."),
+           "Cloud billing exports in FOCUS (AWS, Azure, GCP): one row per billed charge.",
+           FOCUS_DELIVERIES),
     Source(tabular.DRIVERS_SOURCE, "business", tabular.DRIVERS_PATTERNS, tabular.DRIVERS_TABLE,
            tabular.parse_drivers, tabular.DRIVERS_DDL,
            "Business-driver metrics in long format: day x driver x dimensions."),
@@ -48,6 +66,36 @@ SOURCES: tuple[Source, ...] = (
 SOURCES_BY_NAME = {s.name: s for s in SOURCES}
 
 
+BILL_SOURCES = tuple(s for s in SOURCES if s.deliveries is not None)
+
+
 def extract(con: duckdb.DuckDBPyConnection, source: Source, landing_dir: Path) -> LoadSummary:
-    files = list_files(landing_dir / source.folder, source.patterns)
-    return load_source(con, source.name, source.table, files, source.parser, source.ddl)
+    folder = landing_dir / source.folder
+    files, not_read = scan_folder(folder, source.patterns)
+    summary = load_source(
+        con, source.name, source.table, files, source.parser, source.ddl,
+        deliveries=source.deliveries, folder=folder, not_read=not_read,
+    )  # fmt: skip
+    record_unclaimed_files(con, landing_dir)
+    return summary
+
+
+def record_unclaimed_files(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> None:
+    """Contract C2 for files under the landing folder that no source's folder holds: each gets
+    state `not_read` with the reason (source null). Idempotent; every extract refreshes it."""
+    folders = [landing_dir / s.folder for s in SOURCES]
+    rows = []
+    if landing_dir.exists():
+        for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
+            if any(path.is_relative_to(folder) for folder in folders):
+                continue
+            parts = path.relative_to(landing_dir).parts
+            reason = (
+                NOT_DATA
+                if any(part.startswith(("_", ".")) for part in parts)
+                else "no source reads this folder (sources read "
+                + ", ".join(f"{s.folder}/" for s in SOURCES)
+                + ")"
+            )
+            rows.append((str(path), "not_read", reason, None, None))
+    write_landing_states(con, None, rows)

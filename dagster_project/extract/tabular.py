@@ -165,6 +165,7 @@ def parse_focus(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
         for c in FOCUS_TIMESTAMPS
         if c in file_columns
     ]
+    period = '"BillingPeriodStart"' if "BillingPeriodStart" in file_columns else "null"
     reject_field = " ".join(f"when {cond} then '{c}'" for cond, c, _ in checks)
     reject_reason = " ".join(f"when {cond} then '{reason}'" for cond, _, reason in checks)
     con.execute(
@@ -178,14 +179,17 @@ def parse_focus(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
                 *,
                 -- the export's folder names the provider feed: focus/<export_name>/...
                 regexp_extract(source_file, '/focus/([^/]+)/', 1) as export_name,
+                -- C1: export x account x billing period as the file gives it
+                to_json([export_name, "BillingAccountId", {period}])::varchar as bill_key,
                 md5(concat_ws('|', {quoted})) as row_hash,
                 left(concat_ws('|', {quoted}), 500) as reject_value
             from flagged"""
     )
     con.execute("drop table focus_file")
     return split_good_and_bad(
-        con, FOCUS_SOURCE, "focus_staged", FOCUS_TABLE, [*file_columns, "export_name", "row_hash"]
-    )
+        con, FOCUS_SOURCE, "focus_staged", FOCUS_TABLE,
+        [*file_columns, "export_name", "row_hash", "bill_key"],
+    )  # fmt: skip
 
 
 def parse_drivers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:

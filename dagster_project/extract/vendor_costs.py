@@ -53,6 +53,7 @@ create table if not exists {OPENAI_TABLE} (
 OPENAI_COLUMNS = [
     "bucket_start_time", "bucket_end_time", "amount_value", "amount_currency", "line_item",
     "project_id", "api_key_id", "quantity", "quantity_unit", "result_json", "row_hash",
+    "bill_key",
 ]  # fmt: skip
 
 ANTHROPIC_DDL = f"""
@@ -76,8 +77,13 @@ create table if not exists {ANTHROPIC_TABLE} (
 ANTHROPIC_COLUMNS = [
     "bucket_starting_at", "bucket_ending_at", "amount_cents", "currency", "cost_type",
     "description", "token_type", "model", "service_tier", "context_window", "workspace_id",
-    "result_json", "row_hash",
+    "result_json", "row_hash", "bill_key",
 ]  # fmt: skip
+# The measures of a cost line; every other field of a result is part of its bill key (C1).
+OPENAI_MEASURES = ("amount", "quantity")
+ANTHROPIC_MEASURES = ("amount",)
+# live_pull writes the pull time into each saved page under this top-level key.
+PULLED_AT_FIELD = "x_aifinops_pulled_at"
 
 
 class _Reject(Exception):
@@ -135,6 +141,28 @@ def _rfc3339(value: object, field: str) -> datetime:
         raise _Reject(field, f"{field} missing or not an RFC 3339 timestamp") from error
 
 
+def _bill_key(start: datetime, end: datetime, result: dict, measures: tuple[str, ...]) -> str:
+    """Contract C1: a cost line's identity across deliveries: its bucket and every field of the
+    result except the measures (a field absent and a field null are the same grouping)."""
+    fields = {k: v for k, v in result.items() if k not in measures and v is not None}
+    key = {"bucket": [start.isoformat(), end.isoformat()], "fields": fields}
+    return json.dumps(key, default=str, sort_keys=True)
+
+
+def pulled_at(path: Path) -> datetime | None:
+    """The pull time a live pull wrote into the page, if any (`Deliveries.stated_time`)."""
+    value = _load_page(path).get(PULLED_AT_FIELD)
+    if value is None:
+        return None
+    try:
+        stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as error:
+        raise UnreadableFile(f"{path.name}: {PULLED_AT_FIELD} is not a timestamp") from error
+    if stamp.tzinfo is None:
+        raise UnreadableFile(f"{path.name}: {PULLED_AT_FIELD} has no time zone: {value}")
+    return stamp.astimezone(UTC)
+
+
 def _openai_row(bucket: dict, result: dict) -> dict:
     amount = result.get("amount")
     if not isinstance(amount, dict):
@@ -143,9 +171,12 @@ def _openai_row(bucket: dict, result: dict) -> dict:
     if not currency:
         raise _Reject("amount.currency", "missing amount.currency")
     quantity = result.get("quantity")
+    start = _unix(bucket.get("start_time"), "start_time")
+    end = _unix(bucket.get("end_time"), "end_time")
     return {
-        "bucket_start_time": _unix(bucket.get("start_time"), "start_time"),
-        "bucket_end_time": _unix(bucket.get("end_time"), "end_time"),
+        "bucket_start_time": start,
+        "bucket_end_time": end,
+        "bill_key": _bill_key(start, end, result, OPENAI_MEASURES),
         "amount_value": str(_decimal(amount.get("value"), "amount.value")),
         "amount_currency": str(currency),
         "line_item": result.get("line_item"),
@@ -165,9 +196,12 @@ def _anthropic_row(bucket: dict, result: dict) -> dict:
     currency = result.get("currency")
     if not currency:
         raise _Reject("currency", "missing currency")
+    start = _rfc3339(bucket.get("starting_at"), "starting_at")
+    end = _rfc3339(bucket.get("ending_at"), "ending_at")
     return {
-        "bucket_starting_at": _rfc3339(bucket.get("starting_at"), "starting_at"),
-        "bucket_ending_at": _rfc3339(bucket.get("ending_at"), "ending_at"),
+        "bucket_starting_at": start,
+        "bucket_ending_at": end,
+        "bill_key": _bill_key(start, end, result, ANTHROPIC_MEASURES),
         "amount_cents": str(_decimal(amount, "amount")),
         "currency": str(currency),
         "cost_type": result.get("cost_type"),
