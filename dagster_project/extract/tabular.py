@@ -7,6 +7,7 @@ FOCUS columns are kept as delivered, as text: exports differ in version, column 
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -90,8 +91,29 @@ def _file_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     else:
         # header = false: the header row as written, before the reader renames duplicates
         sql = "select * from read_csv($p, all_varchar = true, header = false) limit 1"
-        header = probe(con, sql, {"p": [str(path)]}, f"{path}: file could not be read")
+        try:
+            header = probe(con, sql, {"p": [str(path)]}, f"{path}: file could not be read")
+        except UnreadableFile:
+            # The reader cannot split a header with a line break in it: say which one it is.
+            _check_names(path, _first_csv_record(path))
+            raise
         names = ["" if name is None else name for name in header or ()]
+    _check_names(path, names)
+    return names
+
+
+def _first_csv_record(path: Path) -> list[str]:
+    """The first record of a plain CSV file as Python's csv module reads it, or nothing."""
+    if path.suffix != ".csv":
+        return []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _check_names(path: Path, names: list[str]) -> None:
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         shown = repr(name[:120])
@@ -111,7 +133,6 @@ def _file_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
                 f"{position}; names are compared ignoring case); rename one of them"
             )
         seen[name.lower()] = position
-    return names
 
 
 def _read_as_text(
