@@ -195,16 +195,17 @@ def test_otel_sensitive_attributes_are_dropped_and_addresses_pseudonymised(
 
     extract(con, OTEL, tmp_path / "landing")
 
-    [(attributes, enduser)] = con.execute(
-        "select span_attributes, enduser_pseudonym from raw.otel_genai_spans"
+    [(attributes, enduser, status)] = con.execute(
+        "select span_attributes, enduser_pseudonym, status_message from raw.otel_genai_spans"
     ).fetchall()
+    assert status == f"free text removed ({len(ERROR_TEXT)} characters)"
     attributes = json.loads(attributes)
     assert not set(DROPPED_ATTRIBUTES) & set(attributes)
     assert attributes["app.feature"] == "summaries"
     assert enduser is not None  # the end user is still counted, as a pseudonym
     assert EMAIL not in attributes["app.note"] and IPV4 not in attributes["app.note"]
-    assert all_text_containing(con, "PRIVACY-PROMPT-MARKER") == []
-    assert all_text_containing(con, EMAIL) == []
+    for marker in ("PRIVACY-PROMPT-MARKER", "PRIVACY-ERROR-MARKER", EMAIL):
+        assert all_text_containing(con, marker) == [], marker
     assert all_text_containing(con, IPV4) == []
 
 

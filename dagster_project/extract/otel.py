@@ -2,8 +2,9 @@
 
 Attributes are kept as a JSON object after dropping the ones that can carry prompt or
 completion text, tool arguments and results, or identify a person (e-mail, user, IP address;
-the end-user id is stored only as a keyed hash); in the ones kept, and in the status message,
-e-mail and IP addresses are pseudonymised (privacy.py). Token counts are typed
+the end-user id is stored only as a keyed hash); in the ones kept e-mail and IP addresses are
+pseudonymised (privacy.py). A status message is kept when it is an error code or class, not
+when it is free text (it can echo the request). Token counts are typed
 columns; deprecated attribute names (`gen_ai.system`, `gen_ai.usage.prompt_tokens`, ...) are
 read when the current ones are absent.
 """
@@ -150,8 +151,14 @@ typed as (
         otel_time(span ->> 'startTimeUnixNano') as start_time,
         otel_time(span ->> 'endTimeUnixNano') as end_time,
         try_cast(span -> 'status' ->> 'code' as integer) as status_code,
-        -- (not `->`: inside the macro's lambda DuckDB would read it as a lambda arrow)
-        pii_scrub(json_extract_string(span, '$.status.message')) as status_message,
+        -- an error code or class is kept; free text (it can echo the request) is not
+        case when regexp_full_match(json_extract_string(span, '$.status.message'),
+                                    '[A-Za-z0-9_.:/-]{1,100}')
+             then json_extract_string(span, '$.status.message')
+             when json_extract_string(span, '$.status.message') <> ''
+             then 'free text removed ('
+                  || length(json_extract_string(span, '$.status.message')) || ' characters)'
+        end as status_message,
         otel_attr(res, 'service.name') as service_name,
         coalesce(otel_attr(res, 'deployment.environment.name'),
                  otel_attr(res, 'deployment.environment')) as deployment_environment,
@@ -180,7 +187,8 @@ typed as (
 ),
 checked as (
     select
-        * exclude (resource_attributes_kept, span_attributes_kept),
+        * exclude (resource_attributes_kept, span_attributes_kept, status_message),
+        pii_scrub(status_message) as status_message,
         -- e-mail and IP addresses in the attributes kept are pseudonymised, in the JSON text
         -- (an address has no character JSON escapes)
         json(pii_scrub(resource_attributes_kept::varchar)) as resource_attributes,
