@@ -52,6 +52,8 @@ from urllib.parse import quote, quote_plus
 import duckdb
 import pandas as pd
 
+from dagster_project.extract.landing import quote_ident
+
 REQUIRED = ("date", "driver", "value")
 KNOWN = (*REQUIRED, "unit", "product", "team")
 # Names the driver parser uses for its own columns (lineage, Parquet reader options).
@@ -214,7 +216,7 @@ def _read_duckdb(
         raise DriversImportError(f"DuckDB database file not found: {database}")
     if table is not None:
         schema, name = _split_table(table)
-        quoted = ".".join('"' + p.replace('"', '""') + '"' for p in (schema, name) if p)
+        quoted = ".".join(quote_ident(p) for p in (schema, name) if p)
         query = f"select * from {quoted}"
     with duckdb.connect(database, read_only=True) as con:
         cursor = con.execute(query)
@@ -296,7 +298,7 @@ def _write(target: Path, columns: list[str], rows: list[tuple]) -> ImportResult:
         with duckdb.connect() as con:
             con.execute("set threads = 1")  # one writer: row groups in a fixed order
             con.register("snapshot", frame)
-            select = ", ".join(f'"{c}"::varchar as "{c}"' for c in order)
+            select = ", ".join(f"{quote_ident(c)}::varchar as {quote_ident(c)}" for c in order)
             path = str(tmp).replace("'", "''")
             con.execute(
                 f"copy (select {select} from snapshot order by all nulls first) "

@@ -44,6 +44,8 @@ from pathlib import Path
 import duckdb
 import zstandard
 
+from dagster_project.extract.privacy import create_scrub_macro, scrub_text
+
 log = logging.getLogger(__name__)
 
 RAW_DDL = """
@@ -156,7 +158,15 @@ def probe(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list, what: s
     try:
         return con.execute(sql, params).fetchone()
     except duckdb.Error as error:
-        raise UnreadableFile(f"{what}: {str(error).splitlines()[0][:400]}") from error
+        raise UnreadableFile(scrub_text(f"{what}: {str(error).splitlines()[0][:400]}")) from error
+
+
+def quote_ident(name: str) -> str:
+    """`name` as a SQL identifier, whatever it contains: in double quotes, each " doubled.
+    Every name that comes from a file (a CSV header, a JSON key) reaches SQL only through this."""
+    if "\x00" in name:
+        raise ValueError(f"a SQL identifier cannot contain NUL: {name!r}")
+    return '"' + name.replace('"', '""') + '"'
 
 
 # A parser loads a batch of files listed in temp table `load_batch` (source_file,
@@ -654,7 +664,7 @@ def split_good_and_bad(
     """Move rows of temp table `staged` into `raw_table`, or into the quarantine when their
     `reject_reason` is set. `staged` carries source_file, source_row, reject_field,
     reject_reason and reject_value besides `columns`."""
-    cols = ", ".join(columns)
+    cols = ", ".join(quote_ident(c) for c in columns)
     con.execute(
         f"""insert into {raw_table} ({cols}, source_file, source_row, content_hash, loaded_at,
                                      load_id)
@@ -663,10 +673,12 @@ def split_good_and_bad(
             inner join load_batch as b on b.read_path = s.source_file
             where s.reject_reason is null"""
     )
+    # A quarantined row keeps no raw e-mail or IP address (see privacy.py).
+    create_scrub_macro(con)
     con.execute(
         f"""insert into raw._quarantine
-            select ?, b.source_file, s.source_row, s.reject_field, s.reject_reason,
-                   left(s.reject_value, 500), b.content_hash, b.loaded_at
+            select ?, b.source_file, s.source_row, s.reject_field, pii_scrub(s.reject_reason),
+                   left(pii_scrub(s.reject_value), 500), b.content_hash, b.loaded_at
             from {staged} as s
             inner join load_batch as b on b.read_path = s.source_file
             where s.reject_reason is not null""",

@@ -1,7 +1,9 @@
 """LiteLLM proxy spend logs (JSONL, one request per line), parsed in bulk inside DuckDB.
 
 Prompt and completion text (`messages`, `response`) is never read into the warehouse; end-user
-identifiers are stored only as keyed hashes.
+identifiers are stored only as keyed hashes. `metadata` is cut down at extraction to the fields
+the pipeline reads (METADATA_KEPT): guardrail and error text, IP addresses, e-mails and request
+headers never land. E-mail and IP addresses in tags and `api_base` are pseudonymised.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dagster_project.extract.landing import (
     probe,
     split_good_and_bad,
 )
+from dagster_project.extract.privacy import create_scrub_macro, sql_literal
 
 SOURCE = "litellm_spend_logs"
 TABLE = "raw.litellm_spend_logs"
@@ -74,6 +77,57 @@ LITELLM_STRUCTURE = json.dumps(
     {name: "VARCHAR" for name in _TEXT_FIELDS} | {"metadata": "JSON", "request_tags": "JSON"}
 )
 
+# The part of `metadata` the pipeline reads (stg_litellm__requests: team alias, batch flag, token
+# counts of usage_object); nothing else of it is stored. A key missing from a log stays missing.
+METADATA_KEPT: dict = {
+    "user_api_key_team_alias": None,
+    "batch": None,
+    "usage_object": {
+        "prompt_tokens": None,
+        "completion_tokens": None,
+        "total_tokens": None,
+        "cache_read_input_tokens": None,
+        "cache_creation_input_tokens": None,
+        "prompt_tokens_details": {"cached_tokens": None},
+        "completion_tokens_details": {"reasoning_tokens": None},
+    },
+}
+
+
+def _kept_json(spec: dict, source: str, path: str = "$") -> str:
+    """SQL building a JSON object of only the keys in `spec` (nested), taken from `source`;
+    keys absent from `source` stay absent, an object left empty is null."""
+    parts = []
+    for key, inner in spec.items():
+        here = f'{path}."{key}"'
+        value = f"({source} -> {sql_literal(here)})" if inner is None else _kept_json(
+            inner, source, here)  # fmt: skip
+        parts.append(f"{sql_literal(key)}, {value}")
+    # json_merge_patch onto {} drops the keys whose value is null
+    kept = f"json_merge_patch('{{}}', json_object({', '.join(parts)}))"
+    return f"nullif({kept}::varchar, '{{}}')::json"
+
+
+METADATA_SQL = _kept_json(METADATA_KEPT, "metadata_full")
+
+# Token parts the log reports inside prompt_tokens / completion_tokens, as staging reads them
+# (column, path under usage_object). A part that is not a non-negative integer, or parts that
+# exceed their total, quarantine the request with the field named: one bad row must not fail a
+# test that blocks every source.
+TOKEN_PARTS = (
+    ("cache_read_1", "cache_read_input_tokens"),
+    ("cache_read_2", "prompt_tokens_details.cached_tokens"),
+    ("cache_write", "cache_creation_input_tokens"),
+    ("reasoning", "completion_tokens_details.reasoning_tokens"),
+)
+
+# Where an excerpt of an unparseable line ends: at the first nested value (after the opening
+# character) or the first field that can carry prompt text or personal data.
+UNPARSEABLE_CUT = (
+    r'^(.[^\[{]*?)(\[|\{|"(messages|response|metadata|proxy_server_request|requester_ip_address'
+    r'|user|end_user|request_tags)"\s*:).*$'
+)
+
 # A token count must be a whole number: try_cast('12.5' as bigint) would round it to 13.
 MACROS = """
 create or replace temp macro litellm_int(text) as
@@ -86,7 +140,8 @@ PARSE_SQL = """
 create or replace temp table litellm_staged as
 with lines as (
     select source_file, unnest(lines) as line, generate_subscripts(lines, 1) as source_row
-    from (select filename as source_file, string_split(content, chr(10)) as lines
+    -- a UTF-8 byte order mark before the first line is not part of it
+    from (select filename as source_file, string_split(ltrim(content, chr(65279)), chr(10)) as lines
           from read_text($paths))
 ),
 valid as (
@@ -128,24 +183,42 @@ typed as (
         r.model_id,
         r.model_group,
         r.custom_llm_provider,
-        r.api_base,
+        pii_scrub(r.api_base) as api_base,
         case when nullif(r."user", '') is not null
              then sha256(getvariable('pseudonym_key') || r."user") end as user_pseudonym,
         case when nullif(r.end_user, '') is not null
              then sha256(getvariable('pseudonym_key') || r.end_user) end as end_user_pseudonym,
         -- metadata and tags may arrive as objects or as JSON-encoded strings
         case when json_type(r.metadata) = 'VARCHAR' and json_valid(r.metadata ->> '$')
-             then json(r.metadata ->> '$') else r.metadata end as metadata,
+             then json(r.metadata ->> '$') else r.metadata end as metadata_full,
         lower(r.cache_hit) in ('true', '1') as cache_hit,
         r.cache_key,
-        case when json_type(r.request_tags) = 'VARCHAR' and json_valid(r.request_tags ->> '$')
-             then json(r.request_tags ->> '$') else r.request_tags end as request_tags,
+        json(pii_scrub(case
+            when json_type(r.request_tags) = 'VARCHAR' and json_valid(r.request_tags ->> '$')
+            then json(r.request_tags ->> '$') else r.request_tags end)) as request_tags,
         r.team_id,
         r.organization_id,
         r.session_id,
         r.status,
         md5(line) as row_hash
     from records
+),
+parts as (
+    select
+        * exclude (metadata_full),
+        -- metadata that is not a JSON object holds nothing the pipeline reads
+        case when json_type(metadata_full) = 'OBJECT' then <metadata> end as metadata,
+        <part_texts>
+    from typed
+),
+counted as (
+    select
+        *,
+        <part_ints>,
+        coalesce(part_cache_read_1, part_cache_read_2, 0) as cache_read,
+        coalesce(part_cache_write, 0) as cache_write,
+        coalesce(part_reasoning, 0) as reasoning
+    from parts
 )
 select
     *,
@@ -158,6 +231,9 @@ select
           or prompt_tokens > $max_tokens then 'prompt_tokens'
         when completion_tokens is null or completion_tokens < 0
           or completion_tokens > $max_tokens then 'completion_tokens'
+        <part_fields>
+        when cache_read + cache_write > prompt_tokens then 'prompt_tokens'
+        when reasoning > completion_tokens then 'completion_tokens'
         when start_time > now() + interval 1 day then 'startTime'
     end as reject_field,
     case
@@ -173,11 +249,41 @@ select
         when completion_tokens < 0 then 'completion_tokens is negative'
         when completion_tokens > $max_tokens
             then 'completion_tokens implausibly large'
+        <part_reasons>
+        when cache_read + cache_write > prompt_tokens
+            then 'cache read (' || cache_read || ') + cache write (' || cache_write
+                 || ') tokens exceed prompt_tokens (' || prompt_tokens || ')'
+        when reasoning > completion_tokens
+            then 'reasoning tokens (' || reasoning || ') exceed completion_tokens ('
+                 || completion_tokens || ')'
         when start_time > now() + interval 1 day then 'startTime is in the future'
     end as reject_reason,
     line as reject_value
-from typed
+from counted
 """
+
+
+def _parse_sql() -> str:
+    texts = ",\n        ".join(
+        f"metadata_full ->> {sql_literal('$.usage_object.' + path)} as part_{name}_text"
+        for name, path in TOKEN_PARTS
+    )
+    ints = ",\n        ".join(f"litellm_int(part_{name}_text) as part_{name}"
+                               for name, _ in TOKEN_PARTS)  # fmt: skip
+    bad = [(f"part_{name}_text is not null and (part_{name} is null or part_{name} < 0)",
+            f"metadata.usage_object.{path}", name) for name, path in TOKEN_PARTS]  # fmt: skip
+    fields = " ".join(f"when {cond} then {sql_literal(field)}" for cond, field, _ in bad)
+    reasons = " ".join(
+        f"when {cond} then {sql_literal(field + ' is not a non-negative integer: ')}"
+        f" || part_{name}_text"
+        for cond, field, name in bad
+    )
+    generated = {"<metadata>": METADATA_SQL, "<part_texts>": texts, "<part_ints>": ints,
+                 "<part_fields>": fields, "<part_reasons>": reasons}  # fmt: skip
+    sql = PARSE_SQL
+    for placeholder, text in generated.items():
+        sql = sql.replace(placeholder, text)
+    return sql
 
 
 def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
@@ -186,21 +292,28 @@ def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
     probe(con, "select sum(length(content)) from read_text($paths)", {"paths": files},
           "not a readable UTF-8 text file")  # fmt: skip
     con.execute(MACROS)
+    create_scrub_macro(con)
     con.execute(
-        PARSE_SQL,
+        _parse_sql(),
         {"paths": files, "structure": LITELLM_STRUCTURE, "max_tokens": MAX_TOKENS_PER_REQUEST},
     )
-    # Prompt text must not survive even in quarantine: a rejected line keeps only the fields
-    # that explain the rejection; an unparseable one its first 200 characters, minus any
-    # messages / response it shows.
+    # Prompt text, metadata and personal data must not survive even in quarantine: a rejected
+    # line keeps only the fields that explain the rejection; valid JSON that is not an object
+    # only its type; an unparseable line its first 200 characters up to the first nested value
+    # or the first field that can carry text about a person (e-mail and IP addresses left in
+    # it are pseudonymised by split_good_and_bad).
     con.execute(
         """update litellm_staged set reject_value = case
                when is_json then to_json({request_id: request_id, model: model,
                                           prompt_tokens: prompt_tokens_text,
                                           completion_tokens: completion_tokens_text,
                                           startTime: start_time_text})::varchar
-               else regexp_replace(left(line, 200), '"(messages|response)".*', '"\\1": <removed>')
+               when json_valid(line)
+                   then 'a JSON ' || lower(json_type(line)) || ' of ' || length(line)
+                        || ' characters: <removed>'
+               else regexp_replace(left(ltrim(line), 200), $cut, '\\1<removed>')
            end
-           where reject_reason is not null"""
+           where reject_reason is not null""",
+        {"cut": UNPARSEABLE_CUT},
     )
     return split_good_and_bad(con, SOURCE, "litellm_staged", TABLE, COLUMNS)

@@ -1,7 +1,10 @@
 """OpenTelemetry GenAI spans as OTLP JSON files (`{"resourceSpans": [...]}`), parsed in DuckDB.
 
-Attributes are kept as a JSON list of {k, v} after dropping the ones that can carry prompt or
-completion text and the end-user id (stored only as a keyed hash). Token counts are typed
+Attributes are kept as a JSON object after dropping the ones that can carry prompt or
+completion text, tool arguments and results, or identify a person (e-mail, user, IP address;
+the end-user id is stored only as a keyed hash); in the ones kept e-mail and IP addresses are
+pseudonymised (privacy.py). A status message is kept when it is an error code or class, not
+when it is free text (it can echo the request). Token counts are typed
 columns; deprecated attribute names (`gen_ai.system`, `gen_ai.usage.prompt_tokens`, ...) are
 read when the current ones are absent.
 """
@@ -19,6 +22,7 @@ from dagster_project.extract.landing import (
     probe,
     split_good_and_bad,
 )
+from dagster_project.extract.privacy import create_scrub_macro
 
 SOURCE = "otel_genai_spans"
 TABLE = "raw.otel_genai_spans"
@@ -73,12 +77,26 @@ create or replace temp macro otel_kv(attrs) as list_transform(
         a -> 'value' ->> 'stringValue', a -> 'value' ->> 'intValue',
         a -> 'value' ->> 'doubleValue', a -> 'value' ->> 'boolValue')});
 create or replace temp macro otel_attr(kv, key) as list_filter(kv, lambda a: a.k = key)[1].v;
--- attributes that can carry prompt / completion text or identify a person
-create or replace temp macro otel_is_sensitive(key) as
+-- attributes that can carry prompt / completion text or identify a person (GenAI semantic
+-- conventions, OpenInference, OpenLLMetry); compared in lower case
+create or replace temp macro otel_key_is_sensitive(key) as
     key in ('enduser.id', 'gen_ai.prompt', 'gen_ai.completion', 'gen_ai.input.messages',
-            'gen_ai.output.messages', 'gen_ai.system_instructions', 'user.email', 'user.id')
-    or key like 'gen_ai.prompt.%' or key like 'gen_ai.completion.%';
--- {key: value} object of the attributes, first occurrence of a repeated key wins
+            'gen_ai.output.messages', 'gen_ai.system_instructions',
+            'gen_ai.tool.call.arguments', 'gen_ai.tool.call.result', 'gen_ai.tool.definitions',
+            'input.value', 'output.value', 'llm.prompts', 'tool.parameters', 'metadata',
+            'traceloop.entity.input', 'traceloop.entity.output', 'client.address', 'client.ip',
+            'source.address', 'network.peer.address', 'network.local.address', 'net.peer.ip',
+            'net.peer.name', 'net.sock.peer.addr', 'net.host.ip', 'host.ip', 'http.client_ip',
+            'session.id')
+    or key like 'gen_ai.prompt.%' or key like 'gen_ai.completion.%'
+    or key like 'llm.input_messages.%' or key like 'llm.output_messages.%'
+    or key like 'llm.prompt_template.%' or key like 'retrieval.documents.%'
+    or key like 'embedding.embeddings.%' or key like 'reranker.%'
+    or key like '%.content' or key = 'content' or key like '%.text'
+    or key like 'enduser.%' or key like 'user.%' or key like '%email%'
+    or key like '%ip_address%' or key like '%.ip' or key like '%\\_ip' escape '\\';
+create or replace temp macro otel_is_sensitive(attribute) as
+    otel_key_is_sensitive(lower(attribute));
 create or replace temp macro otel_object(kv) as to_json(map_from_entries(list_filter(
     list_filter(kv, lambda a, i: list_position(list_transform(kv, lambda b: b.k), a.k) = i),
     lambda a: a.k is not null and not otel_is_sensitive(a.k))));
@@ -95,7 +113,8 @@ create or replace temp macro otel_token(kv, key, deprecated) as
 PARSE_SQL = """
 create or replace temp table otel_staged as
 with doc as (
-    select filename as source_file, content::json as j from read_text($paths)
+    -- a UTF-8 byte order mark before the document is not part of it
+    select filename as source_file, ltrim(content, chr(65279))::json as j from read_text($paths)
 ),
 resources as (
     select source_file, unnest(rs) as resource_span, generate_subscripts(rs, 1) as rs_idx
@@ -132,7 +151,14 @@ typed as (
         otel_time(span ->> 'startTimeUnixNano') as start_time,
         otel_time(span ->> 'endTimeUnixNano') as end_time,
         try_cast(span -> 'status' ->> 'code' as integer) as status_code,
-        span -> 'status' ->> 'message' as status_message,
+        -- an error code or class is kept; free text (it can echo the request) is not
+        case when regexp_full_match(json_extract_string(span, '$.status.message'),
+                                    '[A-Za-z0-9_.:/-]{1,100}')
+             then json_extract_string(span, '$.status.message')
+             when json_extract_string(span, '$.status.message') <> ''
+             then 'free text removed ('
+                  || length(json_extract_string(span, '$.status.message')) || ' characters)'
+        end as status_message,
         otel_attr(res, 'service.name') as service_name,
         coalesce(otel_attr(res, 'deployment.environment.name'),
                  otel_attr(res, 'deployment.environment')) as deployment_environment,
@@ -154,14 +180,19 @@ typed as (
         case when otel_attr(att, 'enduser.id') is not null
              then sha256(getvariable('pseudonym_key') || otel_attr(att, 'enduser.id'))
         end as enduser_pseudonym,
-        otel_object(res) as resource_attributes,
-        otel_object(att) as span_attributes,
+        otel_object(res) as resource_attributes_kept,
+        otel_object(att) as span_attributes_kept,
         md5(span::varchar) as row_hash
     from kv
 ),
 checked as (
     select
-        *,
+        * exclude (resource_attributes_kept, span_attributes_kept, status_message),
+        pii_scrub(status_message) as status_message,
+        -- e-mail and IP addresses in the attributes kept are pseudonymised, in the JSON text
+        -- (an address has no character JSON escapes)
+        json(pii_scrub(resource_attributes_kept::varchar)) as resource_attributes,
+        json(pii_scrub(span_attributes_kept::varchar)) as span_attributes,
         otel_int(input_tokens_text) as input_tokens,
         otel_int(output_tokens_text) as output_tokens,
         otel_int(cache_read_text) as cache_read_input_tokens,
@@ -188,6 +219,11 @@ select
         when (reasoning_text is not null and (reasoning_output_tokens is null
                                               or reasoning_output_tokens < 0))
             then 'gen_ai.usage.reasoning.output_tokens'
+        -- the parts are counted inside the totals: more parts than total is a broken span
+        when coalesce(cache_read_input_tokens, 0) + coalesce(cache_creation_input_tokens, 0)
+             > input_tokens then 'gen_ai.usage.input_tokens'
+        when coalesce(reasoning_output_tokens, 0) > output_tokens
+            then 'gen_ai.usage.output_tokens'
         when start_time > now() + interval 1 day then 'startTimeUnixNano'
     end as reject_field,
     case
@@ -207,8 +243,16 @@ select
         when output_tokens < 0 then 'gen_ai.usage.output_tokens is negative'
         when output_tokens > $max_tokens
             then 'gen_ai.usage.output_tokens implausibly large'
-        when start_time > now() + interval 1 day then 'startTimeUnixNano is in the future'
-        when reject_field is not null then 'token count is not a non-negative integer'
+        when reject_field = 'startTimeUnixNano' then 'startTimeUnixNano is in the future'
+        when reject_field = 'gen_ai.usage.input_tokens'
+            then 'cache read (' || coalesce(cache_read_input_tokens, 0)
+                 || ') + cache creation (' || coalesce(cache_creation_input_tokens, 0)
+                 || ') tokens exceed gen_ai.usage.input_tokens (' || input_tokens || ')'
+        when reject_field = 'gen_ai.usage.output_tokens'
+            then 'gen_ai.usage.reasoning.output_tokens (' || reasoning_output_tokens
+                 || ') exceeds gen_ai.usage.output_tokens (' || output_tokens || ')'
+        when reject_field is not null
+            then 'token count is not a non-negative integer: ' || reject_field
     end as reject_reason,
     to_json({span_id: span_id, model: coalesce(response_model, request_model),
              input_tokens: input_tokens_text, output_tokens: output_tokens_text})
@@ -218,6 +262,7 @@ from checked
 
 
 def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
+    create_scrub_macro(con)
     con.execute(MACROS)
     files = [str(p) for p in paths]
     invalid, not_otlp = probe(
@@ -226,7 +271,8 @@ def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
                       filter (where not json_valid(content)),
                   string_agg(filename, ', ') filter (where case when json_valid(content)
                       then coalesce(json_type(content, '$.resourceSpans'), '') <> 'ARRAY' end)
-           from read_text($paths)""",
+           from (select filename, ltrim(content, chr(65279)) as content
+                 from read_text($paths))""",
         {"paths": files},
         "not a readable UTF-8 text file",
     )

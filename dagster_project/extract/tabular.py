@@ -7,6 +7,8 @@ FOCUS columns are kept as delivered, as text: exports differ in version, column 
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import duckdb
@@ -16,8 +18,10 @@ from dagster_project.extract.landing import (
     Counts,
     UnreadableFile,
     probe,
+    quote_ident,
     split_good_and_bad,
 )
+from dagster_project.extract.privacy import create_scrub_macro, sql_literal
 from dagster_project.focus.columns import FOCUS_COLUMNS
 
 FOCUS_SOURCE = "focus_billing"
@@ -64,14 +68,71 @@ DRIVERS_COLUMNS = ["driver_date", "driver", "value", "unit", "product", "team", 
                    "row_hash"]  # fmt: skip
 
 
-def _lacks_columns(con: duckdb.DuckDBPyConnection, path: Path, required: tuple[str, ...]) -> bool:
-    reader = "read_parquet($p)" if path.suffix == ".parquet" else "read_csv($p, header = true)"
+# Names the loader gives its own columns: a file column of the same name would be ambiguous.
+RESERVED_COLUMNS = frozenset({"source_file", "source_row", "content_hash", "loaded_at", "load_id",
+                              "row_hash", "export_name", "reject_field", "reject_reason",
+                              "reject_value", "filename", "file_row_number"})  # fmt: skip
+# A column name may hold any character a spreadsheet puts in a header (apostrophes, spaces,
+# unicode) except these: they have no business in a name and are how SQL injection starts.
+_FORBIDDEN_IN_NAMES = re.compile(r'[";\x00-\x1f\x7f]')
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix == ".parquet"
+
+
+def _file_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """The column names of one file as it writes them, checked: a name with a forbidden
+    character, a name given twice (SQL names ignore case) or a loader's own name makes the file
+    unreadable, with a message naming the file and the column."""
+    if _is_parquet(path):
+        sql = "select list(column_name) from (describe select * from read_parquet($p))"
+        names = probe(con, sql, {"p": [str(path)]}, f"{path}: file could not be read")[0] or []
+    else:
+        # header = false: the header row as written, before the reader renames duplicates
+        sql = "select * from read_csv($p, all_varchar = true, header = false) limit 1"
+        try:
+            header = probe(con, sql, {"p": [str(path)]}, f"{path}: file could not be read")
+        except UnreadableFile:
+            # The reader cannot split a header with a line break in it: say which one it is.
+            _check_names(path, _first_csv_record(path))
+            raise
+        names = ["" if name is None else name for name in header or ()]
+    _check_names(path, names)
+    return names
+
+
+def _first_csv_record(path: Path) -> list[str]:
+    """The first record of a plain CSV file as Python's csv module reads it, or nothing."""
+    if path.suffix != ".csv":
+        return []
     try:
-        described = con.execute(f"describe select * from {reader}", {"p": [str(path)]})
-        found = {row[0] for row in described.fetchall()}
-    except duckdb.Error:
-        return True  # unreadable: read alone, it will be quarantined with the reader's error
-    return not set(required) <= found
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _check_names(path: Path, names: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        shown = repr(name[:120])
+        if _FORBIDDEN_IN_NAMES.search(name):
+            raise UnreadableFile(
+                f"{path}: column {position} header {shown} contains a double quote, semicolon "
+                "or control character, which a column name may not have; rename the column"
+            )
+        if name.lower() in RESERVED_COLUMNS:
+            raise UnreadableFile(
+                f"{path}: column {position} header {shown} is a name the loader uses for "
+                "lineage; rename the column"
+            )
+        if name and name.lower() in seen:
+            raise UnreadableFile(
+                f"{path}: header {shown} appears twice (columns {seen[name.lower()]} and "
+                f"{position}; names are compared ignoring case); rename one of them"
+            )
+        seen[name.lower()] = position
 
 
 def _read_as_text(
@@ -83,12 +144,13 @@ def _read_as_text(
 ) -> list[str]:
     """Read Parquet and CSV files into one temp table of text columns, with file and row.
     A file that lacks a required column cannot be read as a whole."""
-    if len(paths) > 1 and any(_lacks_columns(con, p, required) for p in paths):
+    headers = [_file_columns(con, p) for p in paths]  # checked before any name reaches SQL
+    if len(paths) > 1 and any(not set(required) <= set(h) for h in headers):
         # union_by_name would fill the column from the other files and hide the gap: let the
         # loader retry file by file, so only the file that lacks it is quarantined.
         raise UnreadableFile(f"a file in the batch lacks one of {', '.join(required)}")
-    parquet = [str(p) for p in paths if p.suffix == ".parquet"]
-    csv = [str(p) for p in paths if p.suffix != ".parquet"]
+    parquet = [str(p) for p in paths if _is_parquet(p)]
+    csv = [str(p) for p in paths if not _is_parquet(p)]
     parts = []
     if parquet:
         parts.append(
@@ -140,34 +202,27 @@ def parse_focus(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
     for column in file_columns:
         if column.lower() not in existing:
             # A newer FOCUS version or a provider's x_ column: keep it.
-            con.execute(f'alter table {FOCUS_TABLE} add column "{column}" varchar')
-    quoted = ", ".join(f'"{c}"' for c in file_columns)
-    # (condition, field, reason): the first that holds rejects the row
+            con.execute(f"alter table {FOCUS_TABLE} add column {quote_ident(column)} varchar")
+    quoted = ", ".join(quote_ident(c) for c in file_columns)
+    # (condition, field, reason): the first that holds rejects the row. The names are the
+    # code's own FOCUS column names, quoted all the same.
     checks = [
-        (f"""nullif(trim("{c}"), '') is null""", c, f"missing required FOCUS column value {c}")
+        (f"nullif(trim({quote_ident(c)}), '') is null", c,
+         f"missing required FOCUS column value {c}")
         for c in FOCUS_REQUIRED
-    ]
+    ]  # fmt: skip
     checks += [
-        (
-            f'"{c}" is not null and try_cast("{c}" as decimal(38, 10)) is null',
-            c,
-            f"{c} is not a decimal number",
-        )
-        for c in FOCUS_DECIMALS
-        if c in file_columns
-    ]
+        (f"{q} is not null and try_cast({q} as decimal(38, 10)) is null", c,
+         f"{c} is not a decimal number")
+        for c in FOCUS_DECIMALS if c in file_columns for q in [quote_ident(c)]
+    ]  # fmt: skip
     checks += [
-        (
-            f'"{c}" is not null and try_cast("{c}" as timestamptz) is null',
-            c,
-            f"{c} is not a timestamp",
-        )
-        for c in FOCUS_TIMESTAMPS
-        if c in file_columns
-    ]
-    period = '"BillingPeriodStart"' if "BillingPeriodStart" in file_columns else "null"
-    reject_field = " ".join(f"when {cond} then '{c}'" for cond, c, _ in checks)
-    reject_reason = " ".join(f"when {cond} then '{reason}'" for cond, _, reason in checks)
+        (f"{q} is not null and try_cast({q} as timestamptz) is null", c, f"{c} is not a timestamp")
+        for c in FOCUS_TIMESTAMPS if c in file_columns for q in [quote_ident(c)]
+    ]  # fmt: skip
+    reject_field = " ".join(f"when {cond} then {sql_literal(c)}" for cond, c, _ in checks)
+    reject_reason = " ".join(f"when {cond} then {sql_literal(why)}" for cond, _, why in checks)
+    period = quote_ident("BillingPeriodStart") if "BillingPeriodStart" in file_columns else "null"
     con.execute(
         f"""create or replace temp table focus_staged as
             with flagged as (
@@ -180,7 +235,10 @@ def parse_focus(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
                 -- the export's folder names the provider feed: focus/<export_name>/...
                 regexp_extract(source_file, '/focus/([^/]+)/', 1) as export_name,
                 -- C1: export x account x billing period as the file gives it
-                to_json([export_name, "BillingAccountId", {period}])::varchar as bill_key,
+                -- (the period normalised to UTC, so two spellings of one instant match)
+                to_json([export_name, "BillingAccountId", coalesce(
+                    strftime(try_cast({period} as timestamptz), '%Y-%m-%dT%H:%M:%SZ'),
+                    {period})])::varchar as bill_key,
                 md5(concat_ws('|', {quoted})) as row_hash,
                 left(concat_ws('|', {quoted}), 500) as reject_value
             from flagged"""
@@ -196,8 +254,14 @@ def parse_drivers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
     columns = _read_as_text(con, "drivers_file", paths, ("date", "driver", "value"),
                             "business driver file lacks column(s)")  # fmt: skip
     extra = [c for c in columns if c not in ("date", "driver", "value", "unit")]
-    dims = ", ".join(f"'{c}': \"{c}\"" for c in extra) or "'none': null"
-    optional = {c: (f'"{c}"' if c in columns else "null::varchar") for c in
+    # Dimension names are bound as values, their columns quoted; e-mail and IP addresses in
+    # dimension values are pseudonymised (privacy.py).
+    create_scrub_macro(con)
+    dims = (
+        f"map($dimension_names, [{', '.join(f'pii_scrub({quote_ident(c)})' for c in extra)}])"
+        if extra else "{'none': null}"
+    )  # fmt: skip
+    optional = {c: (quote_ident(c) if c in columns else "null::varchar") for c in
                 ("unit", "product", "team")}  # fmt: skip
     con.execute(
         f"""create or replace temp table drivers_staged as
@@ -210,9 +274,9 @@ def parse_drivers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
                     try_cast(trim("value") as decimal(38, 6)) as value,
                     "value" as value_text,
                     {optional["unit"]} as unit,
-                    {optional["product"]} as product,
-                    {optional["team"]} as team,
-                    to_json({{{dims}}}) as dimensions,
+                    pii_scrub({optional["product"]}) as product,
+                    pii_scrub({optional["team"]}) as team,
+                    to_json({dims}) as dimensions,
                     md5(concat_ws('|', "date", "driver", "value", {optional["unit"]},
                                   {optional["product"]}, {optional["team"]})) as row_hash,
                     concat_ws(',', "date", "driver", "value") as raw_text
@@ -229,7 +293,8 @@ def parse_drivers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
                          then 'value is not a number: ' || coalesce(value_text, 'empty')
                 end as reject_reason,
                 raw_text as reject_value
-            from typed"""
+            from typed""",
+        {"dimension_names": extra} if extra else {},
     )
     con.execute("drop table drivers_file")
     return split_good_and_bad(con, DRIVERS_SOURCE, "drivers_staged", DRIVERS_TABLE,

@@ -94,7 +94,8 @@ class _Reject(Exception):
 
 def _load_page(path: Path) -> dict:
     try:
-        page = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        # utf-8-sig: a UTF-8 byte order mark, which some tools write, is not part of the JSON
+        page = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UnreadableFile(f"{path.name} is not a valid JSON page: {error}") from error
     if not isinstance(page, dict) or not isinstance(page.get("data"), list):
