@@ -25,6 +25,7 @@ import hashlib
 import io
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR, Settings
@@ -135,7 +136,7 @@ def prepare_seeds(
         folder, seed_path = SEEDS_DIR, DEFAULT_DBT_SEED_PATH
     else:
         for note in assemble_seeds(settings.seeds_dir, assembled_dir):
-            print(f"seeds: {note}")
+            print(f"seeds: {note}", file=sys.stderr)
         folder = assembled_dir
         seed_path = os.path.relpath(assembled_dir, DBT_PROJECT_DIR)
     os.environ[DBT_SEED_PATH_VARIABLE] = seed_path
@@ -144,3 +145,14 @@ def prepare_seeds(
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def main() -> None:
+    """`python -m dagster_project.org_seeds`: assemble the seeds of AIFINOPS_SEEDS_DIR and print
+    what `dbt` run by hand from dbt_models/ needs (the pipeline does this itself)."""
+    prepare_seeds()
+    print(f"export {DBT_SEED_PATH_VARIABLE}={os.environ[DBT_SEED_PATH_VARIABLE]}")
+
+
+if __name__ == "__main__":
+    main()
