@@ -83,6 +83,18 @@ def test_seed_missing_a_column_is_an_error_naming_file_and_column(tmp_path: Path
         assemble_seeds(tmp_path, tmp_path / "out")
 
 
+def test_run_stops_before_anything_runs_on_a_bad_seed_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "org_teams.csv").write_text("team_id,team_name\nkiln,Kiln\n")
+    assert run_pipeline(tmp_path / "data", seeds_dir=seeds) == 2
+    err = capsys.readouterr().err
+    assert "org_teams.csv: header lacks column(s) litellm_team_id, cost_center_id" in err
+    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
+
+
 def test_seeds_folder_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SeedsError, match="is not a folder"):
         assemble_seeds(tmp_path / "nowhere", tmp_path / "out")
