@@ -12,6 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_models"
 SEEDS_DIR = REPO_ROOT / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+SEEDS_VAR = "AIFINOPS_SEEDS_DIR"  # a company's own org seeds (dagster_project/org_seeds.py)
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Settings:
     warehouse_path: Path
     publish_dir: Path
     export_dir: Path
+    # a company's own organisation seeds (dagster_project/org_seeds.py); None: the repo's
+    seeds_dir: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -31,4 +34,5 @@ class Settings:
             ),
             publish_dir=Path(os.environ.get("AIFINOPS_PUBLISH_DIR", data_dir / "published")),
             export_dir=Path(os.environ.get("AIFINOPS_EXPORT_DIR", data_dir / "exports")),
+            seeds_dir=Path(seeds).resolve() if (seeds := os.environ.get(SEEDS_VAR)) else None,
         )

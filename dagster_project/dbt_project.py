@@ -9,6 +9,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR
+from dagster_project.org_seeds import prepare_seeds
 
 # Use the dbt installed beside this Python even when its virtualenv is not activated (make
 # targets and CI call .venv/bin/... directly).
@@ -18,6 +19,8 @@ if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# dbt's seed folder follows AIFINOPS_SEEDS_DIR (a company's own org seeds): set before any parse
+prepare_seeds()
 # `dagster dev` re-parses the project on start; `aifinops-run` and the tests call
 # `prepare_dbt_manifest()` first.
 dbt_project.prepare_if_dev()
@@ -35,11 +38,20 @@ def _newest_project_file() -> float:
 
 
 def prepare_dbt_manifest() -> None:
-    """Parse the dbt project unless the manifest is newer than every project file (a parse
-    takes some 25 s, and a changed warehouse path defeats dbt's partial parsing)."""
+    """Parse the dbt project unless the manifest is newer than every project file and was
+    parsed for the same seeds (a parse takes some 25 s, and a changed warehouse path defeats
+    dbt's partial parsing). The seeds are the company's (AIFINOPS_SEEDS_DIR) or the repo's."""
     if _bin not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+    seeds = prepare_seeds()
     manifest = dbt_project.manifest_path
-    if manifest.exists() and manifest.stat().st_mtime > _newest_project_file():
+    stamp = manifest.with_name("aifinops_seeds.sha256")
+    if (
+        manifest.exists()
+        and manifest.stat().st_mtime > _newest_project_file()
+        and stamp.exists()
+        and stamp.read_text() == seeds
+    ):
         return
     dbt_project.preparer.prepare(dbt_project)
+    stamp.write_text(seeds)

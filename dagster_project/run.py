@@ -37,9 +37,15 @@ def main(argv: list[str] | None = None) -> int:
         demo_main(["--out", str(settings.landing_dir)])
     print(f"landing folder: {settings.landing_dir}\nwarehouse:      {settings.warehouse_path}")
 
-    from dagster_project.dbt_project import prepare_dbt_manifest
+    from dagster_project.org_seeds import SeedsError
 
-    prepare_dbt_manifest()
+    try:  # the company's seed folder (AIFINOPS_SEEDS_DIR) is checked before anything runs
+        from dagster_project.dbt_project import prepare_dbt_manifest
+
+        prepare_dbt_manifest()
+    except SeedsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from dagster_project.definitions import build_definitions
 
     job = build_definitions().resolve_implicit_global_asset_job_def()

@@ -52,11 +52,12 @@ def pipeline_env(data_dir: Path) -> dict[str, str]:
     }
 
 
-def run_pipeline(data_dir: Path) -> int:
-    """Run `aifinops-run` in-process with the environment pointing at `data_dir`."""
+def run_pipeline(data_dir: Path, seeds_dir: Path | None = None) -> int:
+    """Run `aifinops-run` in-process with the environment pointing at `data_dir`, and at a
+    company's own org seeds when `seeds_dir` is given (else the repository's)."""
     from dagster_project.run import main
 
-    env = pipeline_env(data_dir)
+    env = pipeline_env(data_dir) | {"AIFINOPS_SEEDS_DIR": str(seeds_dir or "")}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:
