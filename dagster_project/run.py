@@ -11,14 +11,16 @@ import sys
 import time
 
 import dagster as dg
-import duckdb
 
+from dagster_project import db
 from dagster_project.config import REPO_ROOT, Settings
 
 
 def _instance() -> dg.DagsterInstance:
     # Runs are kept, so `dagster dev` shows their history and asset check results.
     home = os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "data" / ".dagster"))
+    # Dagster wants an absolute DAGSTER_HOME; a relative one is taken from the working directory
+    home = os.environ["DAGSTER_HOME"] = os.path.abspath(os.path.expanduser(home))
     os.makedirs(home, exist_ok=True)
     return dg.DagsterInstance.get()
 
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         print(f"run failed in step(s): {', '.join(failed) or 'unknown'}; see the log above")
         return 1
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with db.connect(settings.warehouse_path, read_only=True) as con:
         from dagster_project.summary import build_summary
 
         print(build_summary(con))

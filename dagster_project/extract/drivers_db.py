@@ -49,8 +49,9 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-import duckdb
 import pandas as pd
+
+from dagster_project import db
 
 REQUIRED = ("date", "driver", "value")
 KNOWN = (*REQUIRED, "unit", "product", "team")
@@ -216,7 +217,7 @@ def _read_duckdb(
         schema, name = _split_table(table)
         quoted = ".".join('"' + p.replace('"', '""') + '"' for p in (schema, name) if p)
         query = f"select * from {quoted}"
-    with duckdb.connect(database, read_only=True) as con:
+    with db.connect(database, read_only=True) as con:
         cursor = con.execute(query)
         names = [d[0] for d in cursor.description or []]
         return names, cursor.fetchall()
@@ -293,7 +294,7 @@ def _write(target: Path, columns: list[str], rows: list[tuple]) -> ImportResult:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        with duckdb.connect() as con:
+        with db.connect() as con:
             con.execute("set threads = 1")  # one writer: row groups in a fixed order
             con.register("snapshot", frame)
             select = ", ".join(f'"{c}"::varchar as "{c}"' for c in order)

@@ -33,6 +33,11 @@ create table if not exists {FOCUS_TABLE} (
     x_Operation varchar,
     export_name varchar,
     row_hash varchar,
+    -- bill revisions (contract C1; LANDING fills them, null = in force)
+    bill_key varchar,
+    delivery_id varchar,
+    delivered_at timestamptz,
+    superseded_by varchar,
     {LINEAGE_COLUMNS}
 )
 """

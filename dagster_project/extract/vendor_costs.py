@@ -47,6 +47,11 @@ create table if not exists {OPENAI_TABLE} (
     quantity_unit varchar,
     result_json json not null,
     row_hash varchar not null,
+    -- bill revisions (contract C1; LANDING fills them, null = in force)
+    bill_key varchar,
+    delivery_id varchar,
+    delivered_at timestamptz,
+    superseded_by varchar,
     {LINEAGE_COLUMNS}
 )
 """
@@ -70,6 +75,11 @@ create table if not exists {ANTHROPIC_TABLE} (
     workspace_id varchar,
     result_json json not null,
     row_hash varchar not null,
+    -- bill revisions (contract C1; LANDING fills them, null = in force)
+    bill_key varchar,
+    delivery_id varchar,
+    delivered_at timestamptz,
+    superseded_by varchar,
     {LINEAGE_COLUMNS}
 )
 """
