@@ -25,12 +25,10 @@ import yaml
 
 from dagster_project import db
 from dagster_project.config import DBT_PROJECT_DIR, REPO_ROOT, SEEDS_DIR, Settings
-from dagster_project.dbt_project import DBT_EXECUTABLE
 from dagster_project.demo.generator import DemoConfig, generate
-from dagster_project.extract.landing import RAW_DDL
-from dagster_project.extract.sources import SOURCES
 from dagster_project.serving.publish import published_path
 from tests.conftest import pipeline_env, run_pipeline
+from tests.dbt_copy import DbtCopy
 
 # --------------------------------------------------------------------------------------------
 # Seeds declare their column types
@@ -63,44 +61,6 @@ def test_every_seed_declares_a_type_for_every_column():
 # --------------------------------------------------------------------------------------------
 # dbt alone on a copy of the project
 # --------------------------------------------------------------------------------------------
-
-
-class DbtCopy:
-    """The dbt project and seeds copied under `root` (same layout as the repository), with an
-    empty warehouse: every raw table the pipeline creates, with no rows."""
-
-    def __init__(self, root: Path):
-        self.project = root / "dbt_models"
-        self.seeds = root / "seeds"
-        self.warehouse = root / "warehouse.duckdb"
-        shutil.copytree(
-            DBT_PROJECT_DIR, self.project, ignore=shutil.ignore_patterns("target", "logs")
-        )
-        shutil.copytree(SEEDS_DIR, self.seeds)
-        with db.connect(self.warehouse) as con:
-            con.execute(RAW_DDL)
-            for source in SOURCES:
-                con.execute(source.ddl)
-
-    def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "AIFINOPS_DUCKDB_PATH": str(self.warehouse)}
-        command = [DBT_EXECUTABLE, *args, "--project-dir", str(self.project)]
-        command += ["--profiles-dir", str(self.project)]
-        return subprocess.run(
-            command, cwd=self.project, env=env, capture_output=True, text=True, timeout=600
-        )
-
-    def write_seed(self, name: str, rows: list[list[str]]) -> None:
-        with open(self.seeds / f"{name}.csv", "w", newline="") as handle:
-            csv.writer(handle).writerows(rows)
-
-    def read_seed(self, name: str) -> list[list[str]]:
-        with open(self.seeds / f"{name}.csv", newline="") as handle:
-            return list(csv.reader(handle))
-
-    def query(self, sql: str) -> list[tuple]:
-        with db.connect(self.warehouse, read_only=True) as con:
-            return con.execute(sql).fetchall()
 
 
 @pytest.fixture
