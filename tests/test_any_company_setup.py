@@ -26,6 +26,7 @@ import yaml
 from dagster_project import db
 from dagster_project.config import DBT_PROJECT_DIR, REPO_ROOT, SEEDS_DIR, Settings
 from dagster_project.demo.generator import DemoConfig, generate
+from dagster_project.run import failure_reasons
 from dagster_project.serving.publish import published_path
 from tests.conftest import pipeline_env, run_pipeline
 from tests.dbt_copy import DbtCopy
@@ -69,13 +70,8 @@ def dbt_copy(tmp_path: Path) -> DbtCopy:
 
 
 def _failures(project: DbtCopy, test_name: str) -> list[str]:
-    """The failure_reason column of a singular test's failing rows (dbt --store-failures)."""
-    return [
-        row[0]
-        for row in project.query(
-            f'select failure_reason from "dbt_test__audit"."{test_name}" order by 1'
-        )
-    ]
+    """The reasons `aifinops-run` prints under a failed check (the test stores its failures)."""
+    return failure_reasons(project.warehouse, test_name)
 
 
 def test_fixed_shares_not_summing_to_100_fail_naming_rule_sum_and_teams(dbt_copy: DbtCopy):
@@ -94,9 +90,7 @@ def test_fixed_shares_not_summing_to_100_fail_naming_rule_sum_and_teams(dbt_copy
                 period_scope="billing_period")  # fmt: skip
     dbt_copy.write_seed("allocation_rules", [*rules, list(rule.values())])
 
-    result = dbt_copy.dbt(
-        "build", "--select", "allocation_rule_shares", "allocation_rules", "--store-failures"
-    )
+    result = dbt_copy.dbt("build", "--select", "allocation_rule_shares", "allocation_rules")
 
     assert result.returncode != 0, result.stdout[-3000:]
     assert "assert_fixed_percentage_shares_sum_to_100" in result.stdout
@@ -151,7 +145,7 @@ def test_overlapping_price_overrides_fail_naming_provider_account_model_and_date
         ],
     )  # fmt: skip
 
-    result = dbt_copy.dbt("build", "--select", "price_overrides", "--store-failures")
+    result = dbt_copy.dbt("build", "--select", "price_overrides")
 
     assert result.returncode != 0, result.stdout[-3000:]
     reasons = _failures(dbt_copy, "assert_price_overrides_do_not_overlap")

@@ -1,4 +1,4 @@
-{{ config(meta={'dagster': {'ref': {'name': 'allocation_rule_shares'}}}) }}
+{{ config(store_failures=true, meta={'dagster': {'ref': {'name': 'allocation_rule_shares'}}}) }}
 -- Every fixed_percentage rule's shares (allocation_rule_shares) sum to exactly 100: a rule whose
 -- shares sum to 90 or 110 is an error naming the rule, the sum and the teams, never rescaled.
 -- A fixed_percentage rule with no shares at all fails too (its charges would go nowhere).

@@ -1,3 +1,4 @@
+{{ config(store_failures=true) }}
 -- No two price_overrides rows for the same provider, billing account and model are in force on
 -- the same day: which negotiated term applies would otherwise depend on join order (a charge
 -- priced twice, or by either). effective_to is exclusive; empty means open-ended.
