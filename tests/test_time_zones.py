@@ -83,3 +83,29 @@ def test_same_files_in_two_time_zones_publish_identical_marts(
     assert la["fct_allocated_costs"][0] > 0 and la["fct_llm_requests"][0] > 0
     differing = sorted(t for t in la.keys() | kolkata.keys() if la.get(t) != kolkata.get(t))
     assert not differing, f"marts differ between {TIME_ZONES}: {differing}"
+
+
+def test_every_pipeline_connection_is_in_utc(tmp_path: Path):
+    """Contract C4: dagster_project.db.connect and the warehouse resource set the session time
+    zone whatever the machine's (here Kolkata, in a fresh process): a timestamp late on 31 July
+    UTC is still 31 July."""
+    script = f"""
+from dagster_project import db
+from dagster_project.resources import WarehouseResource
+resource = WarehouseResource(warehouse_path={str(tmp_path / "w.duckdb")!r}, landing_dir=".")
+sql = "select current_setting('TimeZone'), cast(timestamptz '2026-07-31 23:30:00+00' as date)"
+with db.connect() as memory, resource.connect() as warehouse:
+    for con in (memory, warehouse):
+        zone, day = con.execute(sql).fetchone()
+        print(zone, day)
+"""
+    env = {
+        **os.environ,
+        "TZ": "Asia/Kolkata",
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split("\n")[:2] == ["UTC 2026-07-31", "UTC 2026-07-31"]
