@@ -1,6 +1,8 @@
 """Where the pipeline reads and writes. Every path comes from an environment variable with a default
 under the repository's `data/` folder, so a user points the pipeline at their own exports by
-setting variables, not by editing code."""
+setting variables, not by editing code. A relative path is taken from the working directory the
+pipeline was started in and made absolute here, so dbt (which runs in `dbt_models/`) and every
+step see the same files."""
 
 from __future__ import annotations
 
@@ -26,13 +28,18 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        data_dir = Path(os.environ.get("AIFINOPS_DATA_DIR", REPO_ROOT / "data"))
+        data_dir = _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data")
         return cls(
-            landing_dir=Path(os.environ.get("AIFINOPS_LANDING_DIR", data_dir / "landing")),
-            warehouse_path=Path(
-                os.environ.get("AIFINOPS_DUCKDB_PATH", data_dir / "warehouse.duckdb")
-            ),
-            publish_dir=Path(os.environ.get("AIFINOPS_PUBLISH_DIR", data_dir / "published")),
-            export_dir=Path(os.environ.get("AIFINOPS_EXPORT_DIR", data_dir / "exports")),
+            landing_dir=_path("AIFINOPS_LANDING_DIR", data_dir / "landing"),
+            warehouse_path=_path("AIFINOPS_DUCKDB_PATH", data_dir / "warehouse.duckdb"),
+            publish_dir=_path("AIFINOPS_PUBLISH_DIR", data_dir / "published"),
+            export_dir=_path("AIFINOPS_EXPORT_DIR", data_dir / "exports"),
             seeds_dir=Path(seeds).resolve() if (seeds := os.environ.get(SEEDS_VAR)) else None,
         )
+
+
+def _path(variable: str, default: Path) -> Path:
+    """The variable's path (`~` expanded), absolute against the current working directory;
+    unset or empty means the default."""
+    value = os.environ.get(variable, "").strip()
+    return Path(os.path.abspath(Path(value).expanduser() if value else default))

@@ -18,9 +18,10 @@ from dagster_project.resources import WarehouseResource
 
 
 def build_definitions() -> dg.Definitions:
-    # dbt reads the same AIFINOPS_* variables through profiles.yml: configure by environment
+    # dbt reads the same AIFINOPS_* variables through profiles.yml: configure by environment.
+    # dbt runs in dbt_models/, so it gets the absolute path (a relative one would move).
     settings = Settings.from_env()
-    os.environ.setdefault("AIFINOPS_DUCKDB_PATH", str(settings.warehouse_path))
+    os.environ["AIFINOPS_DUCKDB_PATH"] = str(settings.warehouse_path)
     return dg.Definitions(
         assets=[*extract_assets, dbt_models, published_warehouse, focus_export],
         asset_checks=[*extract_checks, *build_expectation_checks()],

@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from dagster_project import db
 from dagster_project.config import Settings
 
 
@@ -25,7 +26,7 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.warehouse_path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.warehouse_path, read_only=read_only)
+        con = db.connect(self.warehouse_path, read_only=read_only)
         try:
             yield con
         finally:

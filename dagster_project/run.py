@@ -13,14 +13,37 @@ import time
 import dagster as dg
 import duckdb
 
+from dagster_project import db
 from dagster_project.config import REPO_ROOT, Settings
 
 
 def _instance() -> dg.DagsterInstance:
     # Runs are kept, so `dagster dev` shows their history and asset check results.
     home = os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "data" / ".dagster"))
+    # Dagster wants an absolute DAGSTER_HOME; a relative one is taken from the working directory
+    home = os.environ["DAGSTER_HOME"] = os.path.abspath(os.path.expanduser(home))
     os.makedirs(home, exist_ok=True)
     return dg.DagsterInstance.get()
+
+
+# dbt tests configured with store_failures keep their failing rows here, one table per test
+AUDIT_SCHEMA = "dbt_test__audit"
+
+
+def failure_reasons(
+    warehouse_path: os.PathLike | str, check_name: str, limit: int = 5
+) -> list[str]:
+    """What a failed dbt test says is wrong: the `failure_reason` column of the rows it stored
+    (tests that store their failures and name each one in that column); else nothing."""
+    table = '"' + check_name.replace('"', '""') + '"'
+    try:
+        with db.connect(warehouse_path, read_only=True) as con:
+            rows = con.execute(
+                f"select failure_reason from {AUDIT_SCHEMA}.{table} order by 1 limit ?", [limit]
+            ).fetchall()
+    except duckdb.Error:
+        return []
+    return [str(reason) for (reason,) in rows]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,11 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{level} {evaluation.asset_key.to_user_string()}: {evaluation.check_name}")
         if evaluation.description:
             print(f"    {evaluation.description[:500]}")
+        for reason in failure_reasons(settings.warehouse_path, evaluation.check_name):
+            print(f"    {reason[:500]}")
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         print(f"run failed in step(s): {', '.join(failed) or 'unknown'}; see the log above")
         return 1
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with db.connect(settings.warehouse_path, read_only=True) as con:
         from dagster_project.summary import build_summary
 
         print(build_summary(con))

@@ -26,10 +26,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from dagster_project import db
 from dagster_project.config import SEEDS_DIR
 from dagster_project.demo import org
 from dagster_project.demo.prices import PriceBook
@@ -280,7 +280,7 @@ def _write_litellm(frame: pd.DataFrame, out: Path, start: date) -> None:
     )
     folder = out / "litellm"
     folder.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = db.connect()
     con.register("requests", rows.drop(columns=["owner_team"]))
     for day in sorted(rows["day"].unique()):
         path = folder / f"spend_logs_{start + timedelta(days=int(day))}.jsonl"
@@ -351,7 +351,7 @@ create macro otel_int(k, v) as case when v is not null then
 def _write_otel(frame: pd.DataFrame, out: Path, start: date) -> None:
     folder = out / "otel"
     folder.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = db.connect()
     con.register("requests", frame)
     con.execute(OTEL_MACROS)
     for day, document in con.execute(OTEL_SQL).fetchall():
@@ -805,7 +805,7 @@ def _write_aws_focus(
 
     frame = pd.DataFrame(rows)
     frame["month"] = frame["BillingPeriodStart"].dt.strftime("%Y-%m")
-    con = duckdb.connect()
+    con = db.connect()
     money_cols = [
         "BilledCost",
         "EffectiveCost",

@@ -49,9 +49,9 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-import duckdb
 import pandas as pd
 
+from dagster_project import db
 from dagster_project.extract.landing import quote_ident
 
 REQUIRED = ("date", "driver", "value")
@@ -218,7 +218,7 @@ def _read_duckdb(
         schema, name = _split_table(table)
         quoted = ".".join(quote_ident(p) for p in (schema, name) if p)
         query = f"select * from {quoted}"
-    with duckdb.connect(database, read_only=True) as con:
+    with db.connect(database, read_only=True) as con:
         cursor = con.execute(query)
         names = [d[0] for d in cursor.description or []]
         return names, cursor.fetchall()
@@ -295,7 +295,7 @@ def _write(target: Path, columns: list[str], rows: list[tuple]) -> ImportResult:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        with duckdb.connect() as con:
+        with db.connect() as con:
             con.execute("set threads = 1")  # one writer: row groups in a fixed order
             con.register("snapshot", frame)
             select = ", ".join(f"{quote_ident(c)}::varchar as {quote_ident(c)}" for c in order)

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
+from dagster_project import db
 
 PUBLISHED_NAME = "ai_finops.duckdb"
 PUBLISHED_SCHEMAS = ("marts", "reference")
@@ -32,7 +32,7 @@ def publish(warehouse_path: Path, publish_dir: Path) -> dict[str, object]:
     staging = publish_dir / f".{PUBLISHED_NAME}.{uuid.uuid4().hex}.tmp"
     tables: dict[str, int] = {}
     try:
-        with duckdb.connect(str(staging)) as con:
+        with db.connect(staging) as con:
             con.execute(f"attach '{warehouse_path}' as source (read_only)")
             rows = con.execute(
                 """select schema_name, table_name from duckdb_tables()

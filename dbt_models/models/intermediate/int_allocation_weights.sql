@@ -269,6 +269,33 @@ fixed_share_allocations as (
 
 ),
 
+fixed_share_remainders as (
+
+    -- shares are percentages of the charge, never rescaled: what a rule's shares leave below
+    -- 100% stays unallocated (assert_fixed_percentage_shares_sum_to_100 fails the build too)
+    select
+        rule_matches.charge_id,
+        {% for key in owner_keys %}'unallocated' as {{ key }},
+        {% endfor -%}
+        'unallocated' as allocated_method_id,
+        rule_matches.rule_id,
+        'none' as basis,
+        cast(100 - share_sums.share_sum as {{ money_type() }}) as weight,
+        0 as allocated_tokens,
+        0 as allocated_reasoning_tokens,
+        0 as allocated_requests,
+        'rule ' || rule_matches.rule_id || ' fixed shares sum to ' || cast(share_sums.share_sum as varchar)
+            || '%, not 100%' as match_scope
+    from rule_matches
+    inner join (
+        select rule_id, sum(share_pct) as share_sum from rule_shares group by rule_id
+    ) as share_sums
+        on rule_matches.rule_id = share_sums.rule_id
+    where rule_matches.method = 'fixed_percentage'
+        and share_sums.share_sum < 100
+
+),
+
 matched as (
 
     select * from direct_allocations where weight > 0
@@ -278,6 +305,8 @@ matched as (
     select * from even_split_allocations
     union all
     select * from fixed_share_allocations where weight > 0
+    union all
+    select * from fixed_share_remainders
 
 ),
 

@@ -66,6 +66,8 @@ openai_lines as (
         cast(null as varchar) as sub_account_name,
         openai_costs.charge_period_start,
         openai_costs.charge_period_end,
+        cast(null as timestamptz) as billing_period_start,
+        cast(null as timestamptz) as billing_period_end,
         -- a platform fee is a recurring usage charge (not a prepayment: FOCUS would then want
         -- its EffectiveCost amortised to zero)
         'Usage' as charge_category,
@@ -122,6 +124,8 @@ anthropic_lines as (
         cast(null as varchar) as sub_account_name,
         anthropic_costs.charge_period_start,
         anthropic_costs.charge_period_end,
+        cast(null as timestamptz) as billing_period_start,
+        cast(null as timestamptz) as billing_period_end,
         'Usage' as charge_category,
         'Usage-Based' as charge_frequency,
         anthropic_costs.description as charge_description,
@@ -175,6 +179,9 @@ focus_lines as (
         sub_account_name,
         charge_period_start,
         charge_period_end,
+        -- as the export gives it, never recomputed from the charge period
+        billing_period_start,
+        billing_period_end,
         charge_category,
         charge_frequency,
         charge_description,
@@ -230,7 +237,11 @@ enriched as (
         unioned.*,
         {{ resolved_model_columns('model_aliases', 'model_matches', 'unioned') }},
         cast(unioned.charge_period_start as date) as charge_date,
-        {{ dbt.date_trunc('month', 'unioned.charge_period_start') }} as billing_period_start_derived,
+        -- vendor API lines name no billing period: the calendar month of the charge (UTC)
+        coalesce(unioned.billing_period_start, {{ dbt.date_trunc('month', 'unioned.charge_period_start') }})
+            as billing_period_start_resolved,
+        coalesce(unioned.billing_period_end, {{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'unioned.charge_period_start')) }})
+            as billing_period_end_resolved,
         discounts.discount_pct,
         accounts.sub_account_name as seeded_sub_account_name
     from unioned
@@ -346,10 +357,10 @@ select
     billing_account_name,
     sub_account_id,
     coalesce(sub_account_name, seeded_sub_account_name, sub_account_id) as sub_account_name,
-    coalesce(invoice_id, provider_id || '-' || billing_account_id || '-' || strftime(billing_period_start_derived, '%Y-%m'))
+    coalesce(invoice_id, provider_id || '-' || billing_account_id || '-' || strftime(billing_period_start_resolved, '%Y-%m'))
         as invoice_id,
-    billing_period_start_derived as billing_period_start,
-    {{ dbt.dateadd('month', 1, 'billing_period_start_derived') }} as billing_period_end,
+    billing_period_start_resolved as billing_period_start,
+    billing_period_end_resolved as billing_period_end,
     charge_period_start,
     charge_period_end,
     charge_date,

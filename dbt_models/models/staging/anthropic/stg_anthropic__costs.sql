@@ -1,5 +1,7 @@
--- One row per Anthropic cost report result. Amounts arrive in cents as decimal strings;
--- Anthropic reports cache reads and cache writes apart from uncached input.
+-- One row per Anthropic cost report result in force. Amounts arrive in cents as decimal
+-- strings; Anthropic reports cache reads and cache writes apart from uncached input. A result
+-- delivered again supersedes the earlier delivery at extraction (superseded_by); rows are never
+-- deduplicated by content (lines differing only in context_window are two charges).
 with
 
 source as (
@@ -8,15 +10,9 @@ source as (
 
 ),
 
-deduplicated as (
+in_force as (
 
-    select *
-    from source
-    qualify row_number() over (
-        partition by bucket_starting_at, coalesce(workspace_id, ''), coalesce(description, ''),
-            coalesce(model, ''), coalesce(token_type, ''), coalesce(service_tier, ''), amount_cents
-        order by loaded_at, source_file, source_row
-    ) = 1
+    select * from source where superseded_by is null
 
 ),
 
@@ -42,9 +38,12 @@ renamed as (
         service_tier,
         context_window,
         workspace_id,
+        bill_key,
+        delivery_id,
+        delivered_at,
         source_file,
         source_row
-    from deduplicated
+    from in_force
 
 )
 

@@ -1,5 +1,8 @@
 -- One row per FOCUS charge row from any cloud's FOCUS export, typed and in snake_case.
--- Exports of FOCUS 1.0 to 1.3 are accepted: columns a version lacks are null.
+-- Exports of FOCUS 1.0 to 1.3 are accepted: columns a version lacks are null. A billing period
+-- delivered again for the same export and account supersedes the earlier delivery at
+-- extraction (superseded_by); rows inside a delivery are never deduplicated by content:
+-- identical rows are two charges. BillingPeriodStart / End are kept as the export gives them.
 with
 
 source as (
@@ -8,12 +11,9 @@ source as (
 
 ),
 
-deduplicated as (
+in_force as (
 
-    -- The same charge row delivered in two files counts once.
-    select *
-    from source
-    qualify row_number() over (partition by row_hash order by loaded_at, source_file, source_row) = 1
+    select * from source where superseded_by is null
 
 ),
 
@@ -70,9 +70,12 @@ typed as (
         x_ServiceCode as x_service_code,
         x_Operation as x_operation,
         export_name,
+        bill_key,
+        delivery_id,
+        delivered_at,
         source_file,
         source_row
-    from deduplicated
+    from in_force
 
 ),
 

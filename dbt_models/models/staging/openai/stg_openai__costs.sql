@@ -1,5 +1,7 @@
--- One row per OpenAI Costs API result: a day x project x line item amount. The API names no
--- organization, so the billing account comes from the org seed.
+-- One row per OpenAI Costs API result in force: a day x project x line item amount. The API
+-- names no organization, so the billing account comes from the org seed. A result delivered
+-- again (a re-pull, an overlapping page) supersedes the earlier delivery at extraction
+-- (superseded_by); rows are never deduplicated by content: two equal results are two charges.
 with
 
 source as (
@@ -8,16 +10,9 @@ source as (
 
 ),
 
-deduplicated as (
+in_force as (
 
-    -- Overlapping page pulls return the same result twice: count it once.
-    select *
-    from source
-    qualify row_number() over (
-        partition by bucket_start_time, coalesce(project_id, ''), coalesce(line_item, ''),
-            coalesce(api_key_id, ''), amount_value, coalesce(quantity, -1)
-        order by loaded_at, source_file, source_row
-    ) = 1
+    select * from source where superseded_by is null
 
 ),
 
@@ -37,9 +32,12 @@ renamed as (
         api_key_id,
         quantity,
         quantity_unit,
+        bill_key,
+        delivery_id,
+        delivered_at,
         source_file,
         source_row
-    from deduplicated
+    from in_force
 
 ),
 

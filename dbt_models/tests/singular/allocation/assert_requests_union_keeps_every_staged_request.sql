@@ -1,6 +1,7 @@
 {{ config(meta={'dagster': {'ref': {'name': 'int_requests_priced'}}}) }}
 -- Invariant: every request in staging reaches the request grain once, with its tokens:
--- counts and token totals per source are equal (tolerance: zero).
+-- counts and token totals per source are equal (tolerance: zero), and no source appears in
+-- the request grain that staging does not have.
 with
 
 staged as (
@@ -23,10 +24,15 @@ unioned as (
 
 )
 
-select staged.*, unioned.requests as unioned_requests, unioned.tokens as unioned_tokens
+-- a source with no requests at all (a company without OpenTelemetry, say) has zero on both sides
+select
+    coalesce(staged.source_system, unioned.source_system) as source_system,
+    coalesce(staged.requests, 0) as requests,
+    coalesce(staged.tokens, 0) as tokens,
+    coalesce(unioned.requests, 0) as unioned_requests,
+    coalesce(unioned.tokens, 0) as unioned_tokens
 from staged
-left join unioned
+full outer join unioned
     on staged.source_system = unioned.source_system
-where unioned.source_system is null
-    or staged.requests <> unioned.requests
-    or staged.tokens <> unioned.tokens
+where coalesce(staged.requests, 0) <> coalesce(unioned.requests, 0)
+    or coalesce(staged.tokens, 0) <> coalesce(unioned.tokens, 0)
