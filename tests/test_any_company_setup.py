@@ -341,3 +341,41 @@ def test_relative_aifinops_paths_run_from_another_working_directory(
     assert not (DBT_PROJECT_DIR / "state").exists()
     with db.connect(tmp_path / "state" / "warehouse.duckdb", read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_allocated_costs").fetchone()[0] > 0
+
+
+def test_vendor_lines_of_an_unmapped_organisation_are_kept_not_dropped(dbt_copy: DbtCopy):
+    """The OpenAI cost API names no organisation: with no OpenAI account in the org seed, its
+    lines stay, under an explicit placeholder account, and reach the unallocated bucket."""
+    accounts = dbt_copy.read_seed("org_provider_accounts")
+    provider = accounts[0].index("provider_id")
+    dbt_copy.write_seed(
+        "org_provider_accounts",
+        [accounts[0], *(r for r in accounts[1:] if r[provider] != "openai")],
+    )
+    with db.connect(dbt_copy.warehouse) as con:
+        for row, (amount, project) in enumerate([("12.5000", "proj_x"), ("0.2500", None)], 1):
+            con.execute(
+                """insert into raw.openai_costs (bucket_start_time, bucket_end_time, amount_value,
+                       amount_currency, line_item, project_id, result_json, row_hash, bill_key,
+                       delivery_id, delivered_at, source_file, source_row, content_hash,
+                       loaded_at, load_id)
+                   values (timestamptz '2026-07-01 00:00:00+00',
+                           timestamptz '2026-07-02 00:00:00+00',
+                           ?, 'usd', 'gpt-4o, input', ?, '{}', ?, ?, 'p.json', now(), 'p.json',
+                           ?, 'h', now(), 'l')""",
+                [amount, project, f"r{row}", f"k{row}", row],
+            )
+
+    result = dbt_copy.dbt("build", "--select", "+int_billed_charges_unioned+1", "--exclude",
+                          "resource_type:unit_test")  # fmt: skip
+
+    charges = dbt_copy.query(
+        """select billing_account_id, billed_cost from intermediate.int_billed_charges_unioned
+           where provider_id = 'openai' order by billed_cost"""
+    )
+    assert [(a, str(c)) for a, c in charges] == [
+        ("unmapped-openai-account", "0.2500000000"),
+        ("unmapped-openai-account", "12.5000000000"),
+    ], result.stdout[-3000:]
+    assert "assert_every_bill_line_reaches_the_charges" in result.stdout
+    assert "FAIL" not in result.stdout.split("assert_every_bill_line_reaches_the_charges")[1][:200]

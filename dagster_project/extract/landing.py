@@ -404,7 +404,7 @@ def load_source(
     con.execute(RAW_DDL)
     con.execute(ddl)
     if deliveries is not None:
-        _add_bill_columns(con, source, raw_table)
+        add_bill_columns(con, source, raw_table)
     set_session_variables(con)
     summary = LoadSummary(source=source, files_seen=len(files))
     load_id = uuid.uuid4().hex[:12]
@@ -466,7 +466,7 @@ def _fail(
     log.warning("quarantined file %s: %s", ctx.path, reason)
 
 
-def _add_bill_columns(con: duckdb.DuckDBPyConnection, source: str, raw_table: str) -> None:
+def add_bill_columns(con: duckdb.DuckDBPyConnection, source: str, raw_table: str) -> None:
     """Give a bill table the C1 columns. A table loaded before they existed has rows without a
     bill key: the landing folder is the source of truth, so those files are loaded again."""
     for name, kind in BILL_COLUMNS:

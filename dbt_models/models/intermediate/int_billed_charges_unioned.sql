@@ -34,10 +34,24 @@ model_matches as (
 
 ),
 
+-- The vendor cost APIs name no organisation. A line's billing account is the one its project /
+-- workspace belongs to in the org seed, else the provider's only account there, else an explicit
+-- placeholder: a line is never dropped or duplicated for want of a mapping.
+project_accounts as (
+
+    select provider_id, sub_account_id, billing_account_id, billing_account_name
+    from {{ ref('org_provider_accounts') }}
+
+),
+
 provider_accounts as (
 
-    select distinct provider_id, billing_account_id, billing_account_name
-    from {{ ref('org_provider_accounts') }}
+    select
+        provider_id,
+        case when count(distinct billing_account_id) = 1 then min(billing_account_id) end as billing_account_id,
+        case when count(distinct billing_account_id) = 1 then min(billing_account_name) end as billing_account_name
+    from project_accounts
+    group by provider_id
 
 ),
 
@@ -60,8 +74,10 @@ openai_lines as (
         'openai' as provider_id,
         'OpenAI' as service_provider_name,
         'OpenAI' as invoice_issuer_name,
-        accounts.billing_account_id,
-        accounts.billing_account_name,
+        coalesce(project_account.billing_account_id, provider_account.billing_account_id,
+                 'unmapped-openai-account') as billing_account_id,
+        coalesce(project_account.billing_account_name, provider_account.billing_account_name,
+                 'OpenAI account not in org_provider_accounts') as billing_account_name,
         openai_costs.project_id as sub_account_id,
         cast(null as varchar) as sub_account_name,
         openai_costs.charge_period_start,
@@ -107,7 +123,11 @@ openai_lines as (
         openai_costs.source_file,
         openai_costs.source_row
     from openai_costs
-    cross join (select * from provider_accounts where provider_id = 'openai' limit 1) as accounts
+    left join project_accounts as project_account
+        on project_account.provider_id = 'openai'
+        and project_account.sub_account_id = openai_costs.project_id
+    left join provider_accounts as provider_account
+        on provider_account.provider_id = 'openai'
 
 ),
 
@@ -118,8 +138,10 @@ anthropic_lines as (
         'anthropic' as provider_id,
         'Anthropic' as service_provider_name,
         'Anthropic' as invoice_issuer_name,
-        accounts.billing_account_id,
-        accounts.billing_account_name,
+        coalesce(project_account.billing_account_id, provider_account.billing_account_id,
+                 'unmapped-anthropic-account') as billing_account_id,
+        coalesce(project_account.billing_account_name, provider_account.billing_account_name,
+                 'Anthropic account not in org_provider_accounts') as billing_account_name,
         anthropic_costs.workspace_id as sub_account_id,
         cast(null as varchar) as sub_account_name,
         anthropic_costs.charge_period_start,
@@ -162,7 +184,11 @@ anthropic_lines as (
         anthropic_costs.source_file,
         anthropic_costs.source_row
     from anthropic_costs
-    cross join (select * from provider_accounts where provider_id = 'anthropic' limit 1) as accounts
+    left join project_accounts as project_account
+        on project_account.provider_id = 'anthropic'
+        and project_account.sub_account_id = anthropic_costs.workspace_id
+    left join provider_accounts as provider_account
+        on provider_account.provider_id = 'anthropic'
 
 ),
 
