@@ -343,6 +343,22 @@ def test_relative_aifinops_paths_run_from_another_working_directory(
         assert con.execute("select count(*) from marts.fct_allocated_costs").fetchone()[0] > 0
 
 
+def _insert_openai_lines(project: DbtCopy, lines: list[tuple[str, str | None, str, int | None]]):
+    """Raw OpenAI cost lines (amount, project id, line item, quantity) for 2026-07-01."""
+    with db.connect(project.warehouse) as con:
+        for row, (amount, project_id, line_item, quantity) in enumerate(lines, 1):
+            con.execute(
+                """insert into raw.openai_costs (bucket_start_time, bucket_end_time, amount_value,
+                       amount_currency, line_item, project_id, quantity, result_json, row_hash,
+                       bill_key, delivery_id, delivered_at, source_file, source_row,
+                       content_hash, loaded_at, load_id)
+                   values (timestamptz '2026-07-01 00:00:00+00',
+                           timestamptz '2026-07-02 00:00:00+00', ?, 'usd', ?, ?, ?, '{}', ?, ?,
+                           'p.json', now(), 'p.json', ?, 'h', now(), 'l')""",
+                [amount, line_item, project_id, quantity, f"r{row}", f"k{row}", row],
+            )
+
+
 def test_vendor_lines_of_an_unmapped_organisation_are_kept_not_dropped(dbt_copy: DbtCopy):
     """The OpenAI cost API names no organisation: with no OpenAI account in the org seed, its
     lines stay, under an explicit placeholder account, and reach the unallocated bucket."""
@@ -352,19 +368,9 @@ def test_vendor_lines_of_an_unmapped_organisation_are_kept_not_dropped(dbt_copy:
         "org_provider_accounts",
         [accounts[0], *(r for r in accounts[1:] if r[provider] != "openai")],
     )
-    with db.connect(dbt_copy.warehouse) as con:
-        for row, (amount, project) in enumerate([("12.5000", "proj_x"), ("0.2500", None)], 1):
-            con.execute(
-                """insert into raw.openai_costs (bucket_start_time, bucket_end_time, amount_value,
-                       amount_currency, line_item, project_id, result_json, row_hash, bill_key,
-                       delivery_id, delivered_at, source_file, source_row, content_hash,
-                       loaded_at, load_id)
-                   values (timestamptz '2026-07-01 00:00:00+00',
-                           timestamptz '2026-07-02 00:00:00+00',
-                           ?, 'usd', 'gpt-4o, input', ?, '{}', ?, ?, 'p.json', now(), 'p.json',
-                           ?, 'h', now(), 'l')""",
-                [amount, project, f"r{row}", f"k{row}", row],
-            )
+    _insert_openai_lines(
+        dbt_copy, [("12.5000", "proj_x", "gpt-4o, input", None), ("0.2500", None, "fee", None)]
+    )
 
     result = dbt_copy.dbt("build", "--select", "+int_billed_charges_unioned+1", "--exclude",
                           "resource_type:unit_test")  # fmt: skip
@@ -379,3 +385,25 @@ def test_vendor_lines_of_an_unmapped_organisation_are_kept_not_dropped(dbt_copy:
     ], result.stdout[-3000:]
     assert "assert_every_bill_line_reaches_the_charges" in result.stdout
     assert "FAIL" not in result.stdout.split("assert_every_bill_line_reaches_the_charges")[1][:200]
+
+
+def test_a_vendor_rate_the_catalog_does_not_know_is_price_variance_not_a_failed_run(
+    dbt_copy: DbtCopy,
+):
+    """240,000 gpt-4o output tokens billed at 2.41 while the catalog says 2.40: the FOCUS
+    pricing columns stay consistent (ContractedUnitPrice x PricingQuantity = ContractedCost)."""
+    _insert_openai_lines(dbt_copy, [("2.41", None, "gpt-4o-2024-08-06, output", 240000)])
+
+    result = dbt_copy.dbt("build", "--exclude", "resource_type:unit_test")
+
+    test = "assert_focus_list_cost_equals_unit_price_times_quantity"
+    assert test in result.stdout, result.stdout[-3000:]
+    assert result.returncode == 0, result.stdout[-3000:]
+    (row,) = dbt_copy.query(
+        """select billed_cost, list_cost, contracted_unit_price, pricing_quantity
+           from marts.fct_allocated_costs where provider_id = 'openai'"""
+    )
+    billed, list_cost, contracted_rate, quantity = row
+    assert billed == Decimal("2.41") and list_cost == Decimal("2.40")
+    # the rate is kept to 10 decimals: price x quantity is within FOCUS' 1e-6 of the cost
+    assert abs(contracted_rate * quantity - Decimal("2.41")) < Decimal("0.000001")

@@ -420,6 +420,10 @@ select
     end as list_unit_price,
     case
         when not is_vendor_api_line then contracted_unit_price
+        -- a line with its own quantity: the rate it was actually billed at (a vendor price the
+        -- catalog has not caught up with shows as price variance, not as a broken FOCUS row)
+        when token_quantity > 0 and catalog_usd_per_mtok is not null
+            then {{ money_divide('contracted_cost * 1000000', 'token_quantity') }}
         when catalog_usd_per_mtok is not null
             then cast(catalog_usd_per_mtok * (1 - coalesce(discount_pct, 0) * 0.01) as decimal(38, 10))
         when logged_tokens is not null then {{ money_divide('billed_cost * 1000000', 'logged_tokens') }}
