@@ -34,7 +34,9 @@ class Settings:
             warehouse_path=_path("AIFINOPS_DUCKDB_PATH", data_dir / "warehouse.duckdb"),
             publish_dir=_path("AIFINOPS_PUBLISH_DIR", data_dir / "published"),
             export_dir=_path("AIFINOPS_EXPORT_DIR", data_dir / "exports"),
-            seeds_dir=Path(seeds).resolve() if (seeds := os.environ.get(SEEDS_VAR)) else None,
+            seeds_dir=_path(SEEDS_VAR, REPO_ROOT)
+            if os.environ.get(SEEDS_VAR, "").strip()
+            else None,
         )
 
 

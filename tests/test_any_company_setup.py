@@ -204,6 +204,7 @@ def test_settings_make_relative_paths_absolute_from_the_working_directory(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AIFINOPS_DATA_DIR", "company")
     monkeypatch.setenv("AIFINOPS_DUCKDB_PATH", "./db/wh.duckdb")
+    monkeypatch.setenv("AIFINOPS_SEEDS_DIR", "org_seeds")
     for name in ("AIFINOPS_LANDING_DIR", "AIFINOPS_PUBLISH_DIR", "AIFINOPS_EXPORT_DIR"):
         monkeypatch.delenv(name, raising=False)
 
@@ -212,6 +213,7 @@ def test_settings_make_relative_paths_absolute_from_the_working_directory(
     assert settings.landing_dir == tmp_path / "company" / "landing"
     assert settings.warehouse_path == tmp_path / "db" / "wh.duckdb"
     assert settings.publish_dir == tmp_path / "company" / "published"
+    assert settings.seeds_dir == tmp_path / "org_seeds"
     assert all(p.is_absolute() for p in vars(settings).values())
 
 
