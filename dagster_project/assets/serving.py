@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from dagster_project.assets.governance import RPT_ALERTS_KEY
 from dagster_project.assets.transform import dbt_models
 from dagster_project.config import Settings
 from dagster_project.resources import WarehouseResource
@@ -28,7 +29,7 @@ MARTS = [
 @dg.asset(
     group_name="serving",
     kinds={"duckdb"},
-    deps=[get_asset_key_for_model([dbt_models], name) for name in MARTS],
+    deps=[*(get_asset_key_for_model([dbt_models], name) for name in MARTS), RPT_ALERTS_KEY],
     description="The marts and reference tables copied into the published DuckDB file BI tools "
     "read (AIFINOPS_PUBLISH_DIR/ai_finops.duckdb), swapped in atomically.",
 )
