@@ -17,7 +17,12 @@ import dagster as dg
 import pytest
 
 from dagster_project import db
-from dagster_project.governance.alerts import build_alerts, read_alerts, write_alerts
+from dagster_project.governance.alerts import (
+    COLUMN_DOCS,
+    build_alerts,
+    read_alerts,
+    write_alerts,
+)
 from dagster_project.governance.webhook import WEBHOOK_URL_ENV
 from dagster_project.serving.publish import published_path
 
@@ -107,9 +112,11 @@ def test_missing_governance_marts_mean_no_alerts_not_an_error(tmp_path: Path):
     _make_marts(path, budgets=None, anomalies=None)
     with db.connect(path, read_only=True) as con:
         assert read_alerts(con) == []
-        types = dict(con.execute("select column_name, data_type from duckdb_columns() "
-                                 "where table_name = 'rpt_alerts'").fetchall())  # fmt: skip
+        sql = """select column_name, data_type from duckdb_columns()
+                 where table_name = 'rpt_alerts' order by column_index"""
+        types = dict(con.execute(sql).fetchall())
     assert types["amount"] == "DECIMAL(38,10)" and types["alert_id"] == "VARCHAR"
+    assert list(types) == list(COLUMN_DOCS)  # every column documented, in table order
 
 
 def test_payload_keeps_money_exact_and_is_json():

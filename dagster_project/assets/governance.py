@@ -15,6 +15,7 @@ from dagster_project.assets.transform import dbt_models
 from dagster_project.governance.alerts import (
     ANOMALY_TABLE,
     BUDGET_TABLE,
+    COLUMN_DOCS,
     build_alerts,
     read_alerts,
     write_alerts,
@@ -54,6 +55,11 @@ RPT_ALERTS_KEY = dg.AssetKey(["marts", "rpt_alerts"])
     description="One row per alert: each budget threshold crossed (marts.rpt_budget_thresholds) "
     "and each cost anomaly (marts.rpt_cost_anomalies), with a stable alert_id, the owner, "
     "amount, budget, forecast or expected range, and the reason in `message`.",
+    metadata={
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name, description=doc) for name, doc in COLUMN_DOCS.items()]
+        )
+    },
 )
 def rpt_alerts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect() as con:

@@ -66,7 +66,35 @@ create or replace table marts.rpt_alerts (
     message varchar not null
 )
 """
-SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+# one description per column of marts.rpt_alerts (shown in the Dagster UI; a test keeps them
+# in step with the table)
+COLUMN_DOCS = {
+    "alert_id": "Stable id: budget-<hash> of budget, month, threshold and basis; anomaly-<hash> "
+    "of the anomaly id. Amounts may change between runs, the id does not.",
+    "alert_kind": "budget_threshold or cost_anomaly.",
+    "source_id": "The budget_id or anomaly_id the alert comes from.",
+    "alert_date": "Day the threshold was crossed (crossed_on) or the anomaly's day.",
+    "owner_key": "Owner key of the budget or anomaly (team, cost_center, product, use_case, "
+    "feature, environment, model).",
+    "owner_value": "The owner it is about.",
+    "severity": "low, medium or high. Budgets: 100% spent high; 100% forecast or 80% spent "
+    "medium; else low. Anomalies: their own severity.",
+    "metric": "cost or tokens.",
+    "billing_currency": "Currency of the money columns; null for token anomalies.",
+    "amount": "Actual spend to date (budgets) or the observed value (anomalies).",
+    "budget_amount": "The month's budget (budget alerts).",
+    "forecast_month_end": "Month-end forecast at the time of the run (budget alerts).",
+    "expected": "Expected value from the anomaly baseline.",
+    "expected_low": "Lower end of the expected range.",
+    "expected_high": "Upper end of the expected range.",
+    "threshold_pct": "50, 80 or 100 (budget alerts).",
+    "basis": "actual or forecast: what crossed the threshold (budget alerts).",
+    "budget_kind": "production or experimentation (budget alerts).",
+    "month_start": "First day of the budget month (budget alerts).",
+    "root_cause_dimension": "Dimension that moved most (anomaly alerts).",
+    "root_cause_value": "Its value (anomaly alerts).",
+    "message": "One sentence: owner, amount, budget, forecast or expected range, and the reason.",
+}
 
 
 @dataclass(frozen=True)
