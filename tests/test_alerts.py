@@ -129,6 +129,17 @@ def test_payload_keeps_money_exact_and_is_json():
     assert payload["alert_date"] == "2026-08-14" and payload["text"] == alert.message
 
 
+def test_token_anomaly_message_has_no_currency():
+    from dagster_project.governance.alerts import ANOMALY_COLUMNS, anomaly_alert
+
+    row = ("an-2", date(2026, 8, 3), "use_case", "uc-2", "tokens", Decimal("3000000"),
+           Decimal("1000000"), Decimal("800000"), Decimal("1200000"), None, "medium",
+           "input tokens on use_case=uc-2 tripled (x3.0)", "token_part", "input")  # fmt: skip
+    alert = anomaly_alert(dict(zip(ANOMALY_COLUMNS, row, strict=True)))
+    assert "observed 3,000,000, expected 1,000,000 (range 800,000 to 1,200,000)" in alert.message
+    assert alert.billing_currency is None and "tripled" in alert.message
+
+
 # --- the asset checks -------------------------------------------------------------------------
 
 

@@ -45,8 +45,8 @@ create or replace table marts.rpt_alerts (
     alert_id varchar not null primary key,
     alert_kind varchar not null,          -- budget_threshold | cost_anomaly
     source_id varchar not null,           -- budget_id or anomaly_id
-    alert_date date not null,             -- crossed_on or anomaly_date
-    owner_key varchar not null,
+    alert_date date,                      -- crossed_on or anomaly_date
+    owner_key varchar,
     owner_value varchar,
     severity varchar not null,            -- low | medium | high
     metric varchar not null,              -- cost | tokens
@@ -234,11 +234,12 @@ def budget_alert(row: dict[str, Any]) -> Alert:
 
 
 def anomaly_alert(row: dict[str, Any]) -> Alert:
+    severity = row["severity"] or "low"  # contract A1 always sets it; a gap is not an error
     unit = row["billing_currency"] + " " if row["billing_currency"] else ""
     tokens = row["metric"] == "tokens"
     fmt = (lambda v: "n/a" if v is None else f"{int(v):,}") if tokens else _money
     message = (
-        f"{row['severity'].capitalize()} {row['metric']} anomaly on {row['anomaly_date']} for "
+        f"{severity.capitalize()} {row['metric']} anomaly on {row['anomaly_date']} for "
         f"{row['owner_key']}={row['owner_value']}: observed {unit}{fmt(row['observed'])}, "
         f"expected {unit}{fmt(row['expected'])} (range {fmt(row['expected_low'])} to "
         f"{fmt(row['expected_high'])}). Root cause: {row['root_cause'] or 'not identified'}"
@@ -250,7 +251,7 @@ def anomaly_alert(row: dict[str, Any]) -> Alert:
         alert_date=row["anomaly_date"],
         owner_key=row["owner_key"],
         owner_value=row["owner_value"],
-        severity=row["severity"],
+        severity=severity,
         metric=row["metric"],
         billing_currency=row["billing_currency"],
         amount=row["observed"],
@@ -281,14 +282,20 @@ def build_alerts(con: duckdb.DuckDBPyConnection) -> list[Alert]:
 
 def write_alerts(con: duckdb.DuckDBPyConnection, alerts: list[Alert]) -> int:
     """Replace `marts.rpt_alerts` with `alerts`; returns the row count."""
-    con.execute("create schema if not exists marts")
-    con.execute(ALERTS_DDL)
-    if alerts:
-        marks = ", ".join("?" for _ in ALERT_FIELDS)
-        con.executemany(
-            f"insert into marts.rpt_alerts ({', '.join(ALERT_FIELDS)}) values ({marks})",
-            [[getattr(a, f) for f in ALERT_FIELDS] for a in alerts],
-        )
+    con.execute("begin")  # readers never see a half-written table
+    try:
+        con.execute("create schema if not exists marts")
+        con.execute(ALERTS_DDL)
+        if alerts:
+            marks = ", ".join("?" for _ in ALERT_FIELDS)
+            con.executemany(
+                f"insert into marts.rpt_alerts ({', '.join(ALERT_FIELDS)}) values ({marks})",
+                [[getattr(a, f) for f in ALERT_FIELDS] for a in alerts],
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
     return len(alerts)
 
 
