@@ -154,7 +154,9 @@ recurring_remaining as (
         and {% endfor -%}
         last_month.date_day >= {{ dbt.dateadd('month', -1, 'as_of.month_start') }}
         and last_month.date_day < as_of.month_start
-        and extract(day from last_month.date_day) > extract(day from as_of.date_day)
+        -- a charge on the 31st is due on the last day of a shorter month
+        and least(extract(day from last_month.date_day), extract(day from as_of.month_end))
+            > extract(day from as_of.date_day)
         and last_month.recurring_cost <> 0
     group by all
 
