@@ -23,6 +23,8 @@ MARTS = [
     "rpt_unit_economics",
     "rpt_driver_unit_economics",
     "rpt_uncataloged_drivers",
+    "rpt_budget_status",
+    "rpt_budget_thresholds",
 ]
 
 
