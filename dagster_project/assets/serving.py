@@ -22,6 +22,11 @@ MARTS = [
     "rpt_unit_economics",
     "rpt_driver_unit_economics",
     "rpt_uncataloged_drivers",
+    "rpt_request_waste",
+    "rpt_cache_batch_savings",
+    "rpt_environment_mismatches",
+    "rpt_cheaper_model_candidates",
+    "rpt_gpu_idle_cost",
 ]
 
 
