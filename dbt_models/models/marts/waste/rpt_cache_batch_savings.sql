@@ -38,8 +38,10 @@ monthly as (
         count(*) as request_count,
         count(*) filter (where is_proxy_cache_hit) as proxy_cache_hit_count,
         count(*) filter (where is_batch) as batch_request_count,
-        sum(uncached_input_tokens + cache_read_tokens + cache_write_tokens) as input_tokens,
-        sum(cache_read_tokens) as cache_read_tokens,
+        -- token rates over what reached the provider: a proxy cache hit never did
+        sum(case when not is_proxy_cache_hit
+            then uncached_input_tokens + cache_read_tokens + cache_write_tokens else 0 end) as input_tokens,
+        sum(case when not is_proxy_cache_hit then cache_read_tokens else 0 end) as cache_read_tokens,
         sum(case when not is_proxy_cache_hit and not is_batch
             and uncached_input_tokens + cache_read_tokens + cache_write_tokens >= {{ var('waste_min_cacheable_prompt_tokens') }}
             then uncached_input_tokens else 0 end) as cacheable_uncached_input_tokens,

@@ -1,5 +1,5 @@
 -- One row per month x owner x model x finding: production-size models used outside production
--- ('production_model_outside_production': development, staging or experiment traffic on a model
+-- ('production_model_outside_production': development or experiment traffic on a model
 -- whose current input list price is at least var('production_size_input_usd_per_mtok') per
 -- million tokens) and experiments running in production ('experiment_in_production': production
 -- traffic of a feature whose traffic that month is mostly in the experiment environment).
@@ -59,7 +59,8 @@ findings as (
         feature_mix.*,
         current_prices.input_usd_per_mtok as current_input_usd_per_mtok,
         case
-            when feature_mix.environment in ('development', 'staging', 'experiment')
+            -- staging is left out: it is meant to mirror production, models included
+            when feature_mix.environment in ('development', 'experiment')
                 and current_prices.input_usd_per_mtok >= {{ var('production_size_input_usd_per_mtok') }}
                 then 'production_model_outside_production'
             when feature_mix.environment = 'production'
