@@ -58,7 +58,10 @@ create table if not exists {TABLE} (
     prompt_fingerprint varchar,
     row_hash varchar not null,
     {LINEAGE_COLUMNS}
-)
+);
+-- a table loaded before prompt fingerprints existed gets the column; its old rows keep none
+-- (they are never called retries or duplicates)
+alter table {TABLE} add column if not exists prompt_fingerprint varchar;
 """
 
 COLUMNS = [
