@@ -25,6 +25,11 @@ MARTS = [
     "rpt_uncataloged_drivers",
     "rpt_budget_status",
     "rpt_budget_thresholds",
+    "rpt_request_waste",
+    "rpt_cache_batch_savings",
+    "rpt_environment_mismatches",
+    "rpt_cheaper_model_candidates",
+    "rpt_gpu_idle_cost",
 ]
 
 
