@@ -376,7 +376,9 @@ def test_pipeline_builds_and_publishes_the_alerts_table(built_warehouse):
     # both checks ran in the pipeline's run; each fails (WARN) exactly when alerts of its kind
     # exist
     with built_warehouse.connect() as con:
-        kinds = {k for (k,) in con.execute("select distinct alert_kind from marts.rpt_alerts")}
+        kinds = {
+            k for (k,) in con.execute("select distinct alert_kind from marts.rpt_alerts").fetchall()
+        }
     runs = dg.DagsterInstance.from_config(str(built_warehouse.data_dir / ".dagster"))
     records = runs.event_log_storage.get_asset_check_summary_records(
         [
