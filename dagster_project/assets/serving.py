@@ -22,6 +22,7 @@ MARTS = [
     "rpt_unit_economics",
     "rpt_driver_unit_economics",
     "rpt_uncataloged_drivers",
+    "rpt_cost_anomalies",
 ]
 
 
