@@ -52,7 +52,7 @@ def plan(days: int, seed: int) -> Plan | None:
     if days < MIN_DAYS:
         return None
     rng = np.random.default_rng(seed + 1009)
-    lo, hi = max(21, days // 3), days - 3  # after a baseline's history, before the billing lag
+    lo, hi = max(14, days // 3), days - 3  # after two weeks of history, before the billing lag
     workloads = org.WORKLOADS
     gateway = [
         i for i, w in enumerate(workloads) if w.channel == "litellm" and w.output_tokens_median
@@ -92,11 +92,25 @@ def _new_ids(rows: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return rows
 
 
-def inject(frame: pd.DataFrame, the_plan: Plan, start: date, seed: int) -> pd.DataFrame:
-    """The requests with the planned anomalies added; sorted like simulate_requests' output."""
+def _moved(rows: pd.DataFrame) -> dict:
+    """What the injected or changed rows carry beyond their workload's own ids: untagged
+    calls and unmapped keys move the 'unassigned' owner, the demo's dirt other model names."""
+    return {
+        "untagged": bool(rows["tags_missing"].any()),
+        "unmapped_key": bool(rows["key_unmapped"].any()),
+        "models": sorted({(p, m) for p, m in zip(rows["provider_id"], rows["model"], strict=True)}),
+    }
+
+
+def inject(
+    frame: pd.DataFrame, the_plan: Plan, start: date, seed: int
+) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """The requests with the planned anomalies added (sorted like simulate_requests' output),
+    and per kind what the moved rows carry (see _moved)."""
     rng = np.random.default_rng(seed + 2003)
     workloads = frame["workload"].to_numpy()
     extra = []
+    moved: dict[str, dict] = {}
 
     # Runaway retry loop: every successful production call of the feature that day, three
     # more times, 5 to 90 seconds apart (same end user, same prompt).
@@ -114,6 +128,7 @@ def inject(frame: pd.DataFrame, the_plan: Plan, start: date, seed: int) -> pd.Da
             upper=retries["ts"].dt.normalize() + pd.Timedelta("86399s")
         )
         extra.append(retries)
+    moved["runaway_retry_loop"] = _moved(base)
 
     # Development environment left running a large model: calls around the clock, each with
     # a long prompt, on top of the team's normal development traffic.
@@ -123,6 +138,7 @@ def inject(frame: pd.DataFrame, the_plan: Plan, start: date, seed: int) -> pd.Da
     template = template[
         ~template["tags_missing"] & ~template["key_unmapped"] & ~template["team_id_missing"]
     ]
+    moved["dev_environment_left_running"] = _moved(template)
     per_day = max(40, int(len(frame) / frame["day"].nunique() * 0.04))
     for day in the_plan.dev_days:
         rows = _new_ids(template.sample(n=per_day, replace=True, random_state=rng), rng)
@@ -145,10 +161,13 @@ def inject(frame: pd.DataFrame, the_plan: Plan, start: date, seed: int) -> pd.Da
         & ~frame["failed"]
     )
     frame.loc[changed, "input_tokens"] = frame.loc[changed, "input_tokens"] * 3
-    return frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True)
+    moved["prompt_change_tripled_input"] = _moved(frame[changed])
+    return frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True), moved
 
 
-def truth(the_plan: Plan, start: date, prices: PriceBook, seeds_dir: Path) -> list[dict]:
+def truth(
+    the_plan: Plan, moved: dict[str, dict], start: date, prices: PriceBook, seeds_dir: Path
+) -> list[dict]:
     """The injected anomalies: kind, first and last date, what moved, and the owners moved."""
     with open(seeds_dir / "org_teams.csv", newline="") as handle:
         cost_centers = {row["team_id"]: row["cost_center_id"] for row in csv.DictReader(handle)}
@@ -156,43 +175,50 @@ def truth(the_plan: Plan, start: date, prices: PriceBook, seeds_dir: Path) -> li
     def day(index: int) -> str:
         return str(start + timedelta(days=index))
 
-    def owners(index: int, environments: list[str]) -> dict[str, list[str]]:
+    def owners(
+        index: int, environments: list[str], kind: str | None = None
+    ) -> dict[str, list[str]]:
         work = org.WORKLOADS[index]
+        rows = moved.get(kind or "", {"untagged": False, "unmapped_key": False, "models": []})
+        models = [(work.provider_id, work.model_as_logged), *rows["models"]]
+        unassigned = ["unassigned"] if rows["untagged"] else []
+        unmapped = ["unassigned"] if rows["unmapped_key"] else []
         return {
-            "team": [work.team_id],
-            "cost_center": [cost_centers.get(work.team_id, "unassigned")],
-            "product": [work.product],
-            "use_case": [work.use_case],
-            "feature": [work.feature],
-            "model": [prices.canonical(work.provider_id, work.model_as_logged)[1]],
-            "environment": environments,
+            "team": [work.team_id, *unmapped],
+            "cost_center": [cost_centers.get(work.team_id, "unassigned"), *unmapped],
+            "product": [work.product, *unassigned],
+            "use_case": [work.use_case, *unassigned],
+            "feature": [work.feature, *unassigned],
+            "model": sorted({prices.canonical(p, m)[1] for p, m in models}),
+            "environment": environments + unassigned,
         }
 
     search_host = next(w for w in org.WORKLOADS if w.provider_id == "self_hosted")
-    gpu_index = org.WORKLOADS.index(search_host)
-    gpu_owners = owners(gpu_index, [])
-    del gpu_owners["environment"]  # the host's cost follows the model's users in every environment
+    # the host's cost follows the model's users, in whichever environment they are
+    gpu_owners = owners(org.WORKLOADS.index(search_host), ENVIRONMENTS)
     return [
         {
             "kind": "runaway_retry_loop",
             "first_date": day(the_plan.retry_day),
             "last_date": day(the_plan.retry_day),
             "metrics": ["cost", "tokens"],
-            "owners": owners(the_plan.retry_workload, ["production"]),
+            "owners": owners(the_plan.retry_workload, ["production"], "runaway_retry_loop"),
         },
         {
             "kind": "dev_environment_left_running",
             "first_date": day(the_plan.dev_days[0]),
             "last_date": day(the_plan.dev_days[-1]),
             "metrics": ["cost", "tokens"],
-            "owners": owners(the_plan.dev_workload, ["development"]),
+            "owners": owners(
+                the_plan.dev_workload, ["development"], "dev_environment_left_running"
+            ),
         },
         {
             "kind": "prompt_change_tripled_input",
             "first_date": day(the_plan.prompt_days[0]),
             "last_date": day(the_plan.prompt_days[-1]),
             "metrics": ["cost", "tokens"],
-            "owners": owners(the_plan.prompt_workload, ENVIRONMENTS),
+            "owners": owners(the_plan.prompt_workload, ENVIRONMENTS, "prompt_change_tripled_input"),
         },
         {
             "kind": "idle_gpu_host",

@@ -943,7 +943,7 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     frame = simulate_requests(cfg)
     plan = anomalies.plan(cfg.days, cfg.seed) if cfg.anomalies else None
     if plan is not None:
-        frame = anomalies.inject(frame, plan, cfg.start, cfg.seed)
+        frame, moved = anomalies.inject(frame, plan, cfg.start, cfg.seed)
     rng = np.random.default_rng(cfg.seed + 1)
     _write_litellm(frame, out, cfg.start)
     _write_otel(frame, out, cfg.start)
@@ -957,7 +957,7 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     truth = _truth(frame, ledger, drivers, dirt)
     truth["config"] = {k: str(v) for k, v in asdict(cfg).items()}
     truth["injected_anomalies"] = (
-        anomalies.truth(plan, cfg.start, prices, seeds_dir) if plan else []
+        anomalies.truth(plan, moved, cfg.start, prices, seeds_dir) if plan else []
     )
     (out / "_demo_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True))
     return truth
