@@ -8,12 +8,13 @@
 
 {% macro anomaly_setting(name) -%}
     {%- set defaults = {
-        'anomaly_baseline_days': 28,
+        'anomaly_baseline_days': 56,
         'anomaly_min_history': 8,
         'anomaly_mad_threshold': 4,
         'anomaly_min_ratio': 1.5,
         'anomaly_min_cost_increase': 1,
         'anomaly_min_token_increase': 20000,
+        'anomaly_min_share_of_total': 0.01,
     } -%}
     {{- var(name, defaults[name]) -}}
 {%- endmacro %}

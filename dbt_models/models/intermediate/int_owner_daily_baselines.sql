@@ -5,7 +5,9 @@
 -- (MAD, scaled by 1.4826 to read like a standard deviation). A day is an anomaly when it lies
 -- above median + anomaly_mad_threshold x scaled MAD, is at least anomaly_min_ratio times the
 -- median, and rose by at least the minimum increase: a robust score alone would flag noise on
--- flat series (MAD 0), the ratio alone noise on small ones.
+-- flat series (MAD 0), the ratio alone noise on small ones; and the rise must be at least
+-- anomaly_min_share_of_total of the whole company's total of the metric that day (a sparse
+-- series of a few requests a day doubles by chance, and moves nobody's bill).
 {%- set owner_keys = [('team', 'team_id'), ('cost_center', 'cost_center_id'), ('product', 'product'), ('use_case', 'use_case'),
                       ('feature', 'feature'), ('environment', 'environment'), ('model', 'model_id')] %}
 with
@@ -31,6 +33,18 @@ owner_days as (
     group by all
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+
+),
+
+company_totals as (
+
+    select
+        date_day,
+        metric,
+        billing_currency,
+        sum(amount) as company_total
+    from daily
+    group by all
 
 ),
 
@@ -142,6 +156,7 @@ scored as (
     select
         medians.*,
         spreads.mad,
+        company_totals.company_total,
         -- 1.4826 x MAD estimates the standard deviation of normally distributed days
         cast({{ anomaly_setting('anomaly_mad_threshold') }} * 1.4826 * spreads.mad as {{ money_type() }}) as band
     from medians
@@ -151,6 +166,10 @@ scored as (
         and spreads.metric = medians.metric
         and spreads.billing_currency is not distinct from medians.billing_currency
         and spreads.date_day = medians.date_day
+    inner join company_totals
+        on company_totals.metric = medians.metric
+        and company_totals.billing_currency is not distinct from medians.billing_currency
+        and company_totals.date_day = medians.date_day
 
 )
 
@@ -175,5 +194,6 @@ select
         and observed - expected >= case metric
             when 'cost' then {{ anomaly_setting('anomaly_min_cost_increase') }}
             else {{ anomaly_setting('anomaly_min_token_increase') }} end
+        and observed - expected >= company_total * {{ anomaly_setting('anomaly_min_share_of_total') }}
         as is_anomaly
 from scored
