@@ -42,8 +42,10 @@ reprice: install
 benchmark: install
 	$(BIN)/python benchmarks/run_benchmarks.py
 
+# a kept DAGSTER_HOME (as aifinops-run's): run history and sensor cursors (alerts sent) survive
 dagster: install
-	$(BIN)/dagster dev -m dagster_project.definitions
+	mkdir -p "$${DAGSTER_HOME:-$(CURDIR)/data/.dagster}"
+	DAGSTER_HOME="$${DAGSTER_HOME:-$(CURDIR)/data/.dagster}" $(BIN)/dagster dev -m dagster_project.definitions
 
 clean:
 	rm -rf data dbt_models/target dbt_models/logs .pytest_cache

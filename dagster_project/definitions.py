@@ -9,8 +9,10 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.assets.export import focus_export
 from dagster_project.assets.extract import extract_assets, extract_checks
+from dagster_project.assets.governance import alert_checks, rpt_alerts
 from dagster_project.assets.serving import published_warehouse
 from dagster_project.assets.transform import dbt_models
+from dagster_project.automation import pipeline_job, schedules, sensors
 from dagster_project.config import Settings
 from dagster_project.dbt_project import DBT_EXECUTABLE, dbt_project
 from dagster_project.quality.expectations import build_expectation_checks
@@ -23,8 +25,11 @@ def build_definitions() -> dg.Definitions:
     settings = Settings.from_env()
     os.environ["AIFINOPS_DUCKDB_PATH"] = str(settings.warehouse_path)
     return dg.Definitions(
-        assets=[*extract_assets, dbt_models, published_warehouse, focus_export],
-        asset_checks=[*extract_checks, *build_expectation_checks()],
+        assets=[*extract_assets, dbt_models, rpt_alerts, published_warehouse, focus_export],
+        asset_checks=[*extract_checks, *alert_checks, *build_expectation_checks()],
+        jobs=[pipeline_job],
+        schedules=schedules,
+        sensors=sensors,
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
             "dbt": DbtCliResource(

@@ -1,6 +1,6 @@
 """A company's own reference data: `AIFINOPS_SEEDS_DIR` names a folder with the company's
 versions of the organisation seeds (teams, API keys, services, provider accounts, allocation
-rules and shares, price overrides, model aliases, internal rates).
+rules and shares, price overrides, model aliases, internal rates, budgets).
 
 dbt reads seeds from one folder (`seed-paths` in dbt_project.yml is
 `env_var('AIFINOPS_DBT_SEED_PATH', '../seeds')`, and dbt wants it relative to the project), so
@@ -43,6 +43,7 @@ ORGANISATION_SEEDS = (
     "price_overrides",
     "model_aliases",
     "price_internal_rates",
+    "budgets",
 )
 DBT_SEED_PATH_VARIABLE = "AIFINOPS_DBT_SEED_PATH"
 DEFAULT_DBT_SEED_PATH = "../seeds"

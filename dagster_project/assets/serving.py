@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from dagster_project.assets.governance import RPT_ALERTS_KEY
 from dagster_project.assets.transform import dbt_models
 from dagster_project.config import Settings
 from dagster_project.resources import WarehouseResource
@@ -22,6 +23,13 @@ MARTS = [
     "rpt_unit_economics",
     "rpt_driver_unit_economics",
     "rpt_uncataloged_drivers",
+    "rpt_budget_status",
+    "rpt_budget_thresholds",
+    "rpt_request_waste",
+    "rpt_cache_batch_savings",
+    "rpt_environment_mismatches",
+    "rpt_cheaper_model_candidates",
+    "rpt_gpu_idle_cost",
     "rpt_cost_anomalies",
 ]
 
@@ -29,7 +37,7 @@ MARTS = [
 @dg.asset(
     group_name="serving",
     kinds={"duckdb"},
-    deps=[get_asset_key_for_model([dbt_models], name) for name in MARTS],
+    deps=[*(get_asset_key_for_model([dbt_models], name) for name in MARTS), RPT_ALERTS_KEY],
     description="The marts and reference tables copied into the published DuckDB file BI tools "
     "read (AIFINOPS_PUBLISH_DIR/ai_finops.duckdb), swapped in atomically.",
 )

@@ -934,13 +934,48 @@ def _truth(frame: pd.DataFrame, ledger: Ledger, drivers: dict[str, Decimal], dir
     }
 
 
+def _inject_repeats(frame: pd.DataFrame, cfg: DemoConfig) -> tuple[pd.DataFrame, dict]:
+    """Waste the warehouse must find (marts/waste): gateway calls sent again by the same caller
+    with the same prompt. A retry follows a failed first attempt 15 s earlier; a duplicate
+    repeats a successful call 40 s later. Returns the frame with the extra attempts and the
+    request ids of the retries and duplicates (the second attempts)."""
+    rng = np.random.default_rng(cfg.seed + 9)
+    eligible = frame.index[
+        (frame["channel"] == "litellm") & ~frame["failed"] & ~frame["proxy_cache_hit"]
+        & ~frame["batch"] & frame["ts_seconds"].between(60, 86_000)
+    ]  # fmt: skip
+    k = max(1, int(len(eligible) * 0.004))
+    picked = rng.choice(eligible, size=2 * k, replace=False)
+    first_failed = frame.loc[picked[:k]].copy()
+    first_failed["ts"] -= pd.Timedelta(seconds=15)
+    first_failed["failed"] = True
+    for part in ("input_tokens", "output_tokens", "cache_read", "cache_write", "reasoning"):
+        first_failed[part] = 0
+    duplicates = frame.loc[picked[k:]].copy()
+    duplicates["ts"] += pd.Timedelta(seconds=40)
+    extra = pd.concat([first_failed, duplicates])
+    extra["ts_seconds"] = (
+        (extra["ts"] - extra["ts"].dt.floor("D")).dt.total_seconds().astype(np.int64)
+    )
+    extra[["id_a", "id_b"]] = rng.integers(0, 2**62, size=(len(extra), 2), dtype=np.int64)
+
+    def request_ids(rows: pd.DataFrame) -> list[str]:
+        return sorted(
+            f"chatcmpl-{a:016x}{b:016x}" for a, b in zip(rows["id_a"], rows["id_b"], strict=True)
+        )
+
+    truth = {"retries": request_ids(frame.loc[picked[:k]]), "duplicates": request_ids(extra[k:])}
+    frame = pd.concat([frame, extra]).sort_values(["ts", "id_a"], kind="stable")
+    return frame.reset_index(drop=True), truth
+
+
 def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     """Write the demo landing folder and return the truth the tests check against."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     prices = PriceBook(seeds_dir)
-    frame = simulate_requests(cfg)
+    frame, repeats = _inject_repeats(simulate_requests(cfg), cfg)
     plan = anomalies.plan(cfg.days, cfg.seed) if cfg.anomalies else None
     if plan is not None:
         frame, moved = anomalies.inject(frame, plan, cfg.start, cfg.seed)
@@ -955,6 +990,7 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     drivers = _write_business_drivers(frame, cfg, out, rng)
     dirt = _add_dirt(out, cfg) if cfg.dirt else {}
     truth = _truth(frame, ledger, drivers, dirt)
+    truth["waste_repeats"] = repeats
     truth["config"] = {k: str(v) for k, v in asdict(cfg).items()}
     truth["injected_anomalies"] = (
         anomalies.truth(plan, moved, cfg.start, prices, seeds_dir) if plan else []

@@ -1,7 +1,9 @@
 """LiteLLM proxy spend logs (JSONL, one request per line), parsed in bulk inside DuckDB.
 
-Prompt and completion text (`messages`, `response`) is never read into the warehouse; end-user
-identifiers are stored only as keyed hashes. `metadata` is cut down at extraction to the fields
+Prompt and completion text (`messages`, `response`) is never stored in the warehouse; end-user
+identifiers are stored only as keyed hashes. `messages` is read only to compute a keyed hash of
+the prompt (prompt_fingerprint), which tells a retry or duplicate of the same prompt apart
+without keeping any of its text. `metadata` is cut down at extraction to the fields
 the pipeline reads (METADATA_KEPT): guardrail and error text, IP addresses, e-mails and request
 headers never land. E-mail and IP addresses in tags and `api_base` are pseudonymised.
 """
@@ -53,9 +55,13 @@ create table if not exists {TABLE} (
     organization_id varchar,
     session_id varchar,
     status varchar,
+    prompt_fingerprint varchar,
     row_hash varchar not null,
     {LINEAGE_COLUMNS}
-)
+);
+-- a table loaded before prompt fingerprints existed gets the column; its old rows keep none
+-- (they are never called retries or duplicates)
+alter table {TABLE} add column if not exists prompt_fingerprint varchar;
 """
 
 COLUMNS = [
@@ -63,7 +69,7 @@ COLUMNS = [
     "completion_tokens", "start_time", "end_time", "request_duration_ms", "model", "model_id",
     "model_group", "custom_llm_provider", "api_base", "user_pseudonym", "end_user_pseudonym",
     "metadata", "cache_hit", "cache_key", "request_tags", "team_id", "organization_id",
-    "session_id", "status", "row_hash",
+    "session_id", "status", "prompt_fingerprint", "row_hash",
 ]  # fmt: skip
 
 _TEXT_FIELDS = (
@@ -72,9 +78,10 @@ _TEXT_FIELDS = (
     "model_group", "custom_llm_provider", "api_base", "user", "end_user", "cache_hit",
     "cache_key", "team_id", "organization_id", "session_id", "status",
 )  # fmt: skip
-# messages and response are deliberately absent: prompt text is never read.
+# response is deliberately absent; messages is parsed only into the keyed hash below, never kept.
 LITELLM_STRUCTURE = json.dumps(
-    {name: "VARCHAR" for name in _TEXT_FIELDS} | {"metadata": "JSON", "request_tags": "JSON"}
+    {name: "VARCHAR" for name in _TEXT_FIELDS}
+    | {"metadata": "JSON", "request_tags": "JSON", "messages": "JSON"}
 )
 
 # The part of `metadata` the pipeline reads (stg_litellm__requests: team alias, batch flag, token
@@ -200,6 +207,10 @@ typed as (
         r.organization_id,
         r.session_id,
         r.status,
+        -- keyed (the pseudonym key), so a fingerprint cannot be matched against guessed prompts
+        case when json_type(r.messages) = 'ARRAY'
+             then sha256(getvariable('pseudonym_key') || 'prompt:' || json(r.messages)::varchar)
+        end as prompt_fingerprint,
         md5(line) as row_hash
     from records
 ),

@@ -6,6 +6,12 @@
 --   2. rule: a shared charge (fees, tools, GPU hosts, support, credits) matches a row of the
 --      allocation_rules seed: proportional to usage in scope, an even split, or fixed shares;
 --   3. unallocated: nothing matched; one row owned by 'unallocated' with the reason.
+-- A proportional rule's charge billed in hours (GPU hosts) is split into used and idle hours:
+-- an hour of its charge period is used when the usage in the rule's scope logged a request in
+-- it. The used share goes to that usage as the rule says; the idle share follows its own rule,
+-- to the teams using the hosts in the billing period by the same basis, on rows of their own
+-- (product, use case, feature, environment and model 'idle_capacity', method 'rule:<id>:idle'),
+-- never hidden in the used share.
 {%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
 with
 
@@ -36,6 +42,19 @@ rule_shares as (
 teams as (
 
     select * from {{ ref('org_teams') }}
+
+),
+
+request_hours as (
+
+    -- the hours in which logged usage ran (what makes a billed host hour "used")
+    select distinct
+        provider_id,
+        billing_account_id,
+        sub_account_id,
+        {{ dbt.date_trunc('hour', 'requested_at') }} as usage_hour
+    from {{ ref('int_requests_priced') }}
+    where is_success and not is_proxy_cache_hit
 
 ),
 
@@ -143,7 +162,13 @@ rule_matches as (
         coalesce(rules.basis, 'none') as basis,
         rules.usage_provider_id,
         rules.usage_scope,
-        rules.period_scope
+        rules.period_scope,
+        charges.charge_period_start,
+        charges.charge_period_end,
+        rules.method = 'proportional_usage'
+            and lower(coalesce(charges.consumed_unit, '')) in ('hours', 'hour', 'hrs')
+            as is_billed_in_hours,
+        {{ dbt.datediff('charges.charge_period_start', 'charges.charge_period_end', 'hour') }} as period_hours
     from charges
     inner join rules
         on charges.provider_id = rules.charge_provider_id
@@ -193,7 +218,7 @@ rule_pool_in_scope as (
 
 ),
 
-proportional_allocations as (
+proportional_weights as (
 
     select
         charge_id,
@@ -214,6 +239,97 @@ proportional_allocations as (
     from rule_pool_in_scope
     where method = 'proportional_usage'
     group by charge_id, {{ owner_keys | join(', ') }}, rule_id, basis
+
+),
+
+busy_hours as (
+
+    select
+        rule_matches.charge_id,
+        rule_matches.period_hours,
+        least(count(distinct request_hours.usage_hour), rule_matches.period_hours) as used_hours
+    from rule_matches
+    left join request_hours
+        on request_hours.billing_account_id = rule_matches.billing_account_id
+        and (rule_matches.usage_provider_id = '*' or request_hours.provider_id = rule_matches.usage_provider_id)
+        and (rule_matches.usage_scope = 'any_sub_account' or request_hours.sub_account_id = rule_matches.sub_account_id)
+        and request_hours.usage_hour >= rule_matches.charge_period_start
+        and request_hours.usage_hour < rule_matches.charge_period_end
+    where rule_matches.is_billed_in_hours
+        and rule_matches.period_hours > 0
+    group by rule_matches.charge_id, rule_matches.period_hours
+
+),
+
+proportional_allocations as (
+
+    -- a charge billed in hours keeps weights in the ratio used hours : idle hours, each side
+    -- split by its owners' share (exact decimals: money_divide, never a double)
+    select
+        proportional_weights.charge_id,
+        {% for key in owner_keys %}proportional_weights.{{ key }},
+        {% endfor -%}
+        proportional_weights.allocated_method_id,
+        proportional_weights.rule_id,
+        proportional_weights.basis,
+        case when busy_hours.charge_id is null then proportional_weights.weight
+            else {{ money_divide(
+                'proportional_weights.weight * busy_hours.used_hours',
+                'sum(proportional_weights.weight) over (partition by proportional_weights.charge_id)'
+            ) }}
+        end as weight,
+        proportional_weights.allocated_tokens,
+        proportional_weights.allocated_reasoning_tokens,
+        proportional_weights.allocated_requests,
+        proportional_weights.match_scope
+    from proportional_weights
+    left join busy_hours
+        on proportional_weights.charge_id = busy_hours.charge_id
+
+),
+
+idle_allocations as (
+
+    select
+        rule_pool.charge_id,
+        rule_pool.team_id,
+        rule_pool.cost_center_id,
+        'idle_capacity' as product,
+        'idle_capacity' as use_case,
+        'idle_capacity' as feature,
+        'idle_capacity' as environment,
+        'idle_capacity' as model_id,
+        'rule:' || rule_pool.rule_id || ':idle' as allocated_method_id,
+        rule_pool.rule_id,
+        rule_pool.basis,
+        {{ money_divide(
+            'team_weight * (busy_hours.period_hours - busy_hours.used_hours)',
+            'sum(team_weight) over (partition by rule_pool.charge_id)'
+        ) }} as weight,
+        0 as allocated_tokens,
+        0 as allocated_reasoning_tokens,
+        0 as allocated_requests,
+        'rule ' || rule_pool.rule_id || ' idle hours: ' || cast(busy_hours.period_hours - busy_hours.used_hours as varchar)
+            || ' of ' || cast(busy_hours.period_hours as varchar)
+            || ' billed hours without usage, to the billing period''s users by ' || rule_pool.basis as match_scope
+    from (
+        select
+            charge_id,
+            rule_id,
+            basis,
+            team_id,
+            cost_center_id,
+            case basis
+                when 'tokens' then cast(sum(total_tokens) as {{ money_type() }})
+                when 'requests' then cast(sum(request_count) as {{ money_type() }})
+                else sum(list_cost)
+            end as team_weight
+        from rule_pool
+        group by charge_id, rule_id, basis, team_id, cost_center_id
+    ) as rule_pool
+    inner join busy_hours
+        on rule_pool.charge_id = busy_hours.charge_id
+    where busy_hours.used_hours < busy_hours.period_hours
 
 ),
 
@@ -301,6 +417,8 @@ matched as (
     select * from direct_allocations where weight > 0
     union all
     select * from proportional_allocations where weight > 0
+    union all
+    select * from idle_allocations where weight > 0
     union all
     select * from even_split_allocations
     union all

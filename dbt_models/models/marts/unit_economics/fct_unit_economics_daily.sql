@@ -7,11 +7,14 @@
 -- rpt_unit_economics and rpt_driver_unit_economics. direct_billed_cost is the part of
 -- billed_cost matched to the owner's own usage (allocated_method_id direct_usage_*);
 -- unbilled_request_count counts billable requests on a day after the last day their billing
--- account has been billed for (its bill has not arrived): unit costs of such a day are null.
+-- account has been billed for (its bill has not arrived): unit costs of such a day are null,
+-- and unbilled_contracted_cost is what those requests will cost at contracted prices (what
+-- budgets count until the bill arrives). recurring_billed_cost is the part of billed_cost from
+-- charges that are not usage-based (monthly fees, credits): forecasts do not extrapolate it.
 {%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
 {%- set token_parts = [('input', 'input'), ('cache_read', 'cache_read'), ('cache_write', 'cache_write'), ('output', 'output')] %}
 {%- set cost_measures = ['billed_cost', 'direct_billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
-                         'cache_write_billed_cost', 'output_billed_cost', 'non_token_billed_cost'] %}
+                         'cache_write_billed_cost', 'output_billed_cost', 'non_token_billed_cost', 'recurring_billed_cost'] %}
 {%- set count_measures = ['billed_tokens', 'request_count', 'successful_request_count', 'billable_request_count',
                           'unpriced_request_count', 'unbilled_request_count', 'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens',
                           'output_tokens', 'reasoning_tokens', 'total_tokens'] %}
@@ -47,6 +50,8 @@ costs as (
         {% endfor -%}
         sum(case when token_part is null then billed_cost else cast(0 as {{ money_type() }}) end)
             as non_token_billed_cost,
+        sum(case when coalesce(charge_frequency, 'Usage-Based') <> 'Usage-Based' then billed_cost
+            else cast(0 as {{ money_type() }}) end) as recurring_billed_cost,
         sum(allocated_tokens) as billed_tokens
     from allocated_costs
     group by all
@@ -94,6 +99,10 @@ request_totals as (
                     and (last_billed_days.last_billed_date is null
                          or requests.request_date > last_billed_days.last_billed_date) then 1 end)
             as unbilled_request_count,
+        sum(case when requests.pricing_status <> 'not_billable'
+                  and (last_billed_days.last_billed_date is null
+                       or requests.request_date > last_billed_days.last_billed_date)
+                 then requests.contracted_cost end) as unbilled_contracted_cost,
         -- tokens a provider bills: failed calls and proxy cache hits cost nothing and are left out
         {% for column in ['uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens'] -%}
         sum(case when requests.pricing_status <> 'not_billable' then requests.{{ column }} else 0 end) as {{ column }},
@@ -123,7 +132,8 @@ joined as (
         coalesce(request_totals.{{ column }}, 0) as {{ column }},
         {% endfor -%}
         -- list cost of the priced requests: unpriced ones have none (unpriced_request_count)
-        coalesce(request_totals.request_list_cost, cast(0 as {{ money_type() }})) as request_list_cost
+        coalesce(request_totals.request_list_cost, cast(0 as {{ money_type() }})) as request_list_cost,
+        coalesce(request_totals.unbilled_contracted_cost, cast(0 as {{ money_type() }})) as unbilled_contracted_cost
     from costs
     full outer join request_totals
         on costs.date_day = request_totals.date_day
@@ -145,5 +155,6 @@ select
     {% for column in count_measures -%}
     cast({{ column }} as bigint) as {{ column }},
     {% endfor -%}
-    cast(request_list_cost as {{ money_type() }}) as request_list_cost
+    cast(request_list_cost as {{ money_type() }}) as request_list_cost,
+    cast(unbilled_contracted_cost as {{ money_type() }}) as unbilled_contracted_cost
 from joined

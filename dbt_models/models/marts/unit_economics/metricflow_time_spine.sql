@@ -1,6 +1,6 @@
 -- One row per calendar day, 2020-01-01 to 2034-12-31: the time spine MetricFlow needs to put
--- metrics on days and months and to shift them by a period (prior-period metrics). Nothing
--- else reads it.
+-- metrics on days and months and to shift them by a period (prior-period metrics), and the
+-- calendar the budget forecasts count the remaining days of a month on.
 with
 
 days as (

@@ -81,6 +81,11 @@ renamed as (
         ) as reasoning_tokens,
         deduplicated.spend as logged_spend_estimate,
         deduplicated.end_user_pseudonym as end_user_pseudonym,
+        -- what tells a retry or duplicate apart: LiteLLM's cache key and a keyed hash of the
+        -- prompt computed at extraction (the prompt text itself never lands)
+        deduplicated.cache_key,
+        deduplicated.prompt_fingerprint,
+        deduplicated.request_duration_ms,
         deduplicated.source_file,
         deduplicated.source_row
     from deduplicated
