@@ -129,6 +129,12 @@ def inject(
         )
         extra.append(retries)
     moved["runaway_retry_loop"] = _moved(base)
+    # the re-sent gateway calls are also waste (duplicates of a successful call: marts/waste)
+    resent = pd.concat(extra)
+    resent = resent[resent["channel"] == "litellm"]
+    moved["runaway_retry_loop"]["resent_request_ids"] = sorted(
+        f"chatcmpl-{a:016x}{b:016x}" for a, b in zip(resent["id_a"], resent["id_b"], strict=True)
+    )
 
     # Development environment left running a large model: calls around the clock, each with
     # a long prompt, on top of the team's normal development traffic.
@@ -196,6 +202,10 @@ def truth(
     search_host = next(w for w in org.WORKLOADS if w.provider_id == "self_hosted")
     # the host's cost follows the model's users, in whichever environment they are
     gpu_owners = owners(org.WORKLOADS.index(search_host), ENVIRONMENTS)
+    # ... and its idle hours go to owner rows of their own (int_allocation_weights: the
+    # owner value the warehouse gives idle GPU capacity)
+    for key in ("product", "use_case", "feature", "environment", "model"):
+        gpu_owners[key] = sorted({*gpu_owners[key], "idle_capacity"})
     return [
         {
             "kind": "runaway_retry_loop",

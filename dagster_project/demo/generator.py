@@ -979,6 +979,8 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     plan = anomalies.plan(cfg.days, cfg.seed) if cfg.anomalies else None
     if plan is not None:
         frame, moved = anomalies.inject(frame, plan, cfg.start, cfg.seed)
+        resent = moved["runaway_retry_loop"].pop("resent_request_ids")
+        repeats["duplicates"] = sorted(repeats["duplicates"] + resent)
     rng = np.random.default_rng(cfg.seed + 1)
     _write_litellm(frame, out, cfg.start)
     _write_otel(frame, out, cfg.start)
