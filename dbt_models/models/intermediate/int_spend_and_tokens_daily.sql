@@ -39,25 +39,13 @@ billed_usage as (
 
 account_currencies as (
 
-    -- the same rule as fct_unit_economics_daily: requests count in their account's currency
-    select
-        billing_account_id,
-        billing_currency
-    from allocated_costs
-    qualify row_number() over (
-        partition by billing_account_id order by charge_date desc, billing_currency
-    ) = 1
+    {{ account_currencies('allocated_costs') }}
 
 ),
 
 last_billed_days as (
 
-    -- the same rule as fct_unit_economics_daily: a day after this one has no bill yet
-    select
-        billing_account_id,
-        max(charge_date) as last_billed_date
-    from allocated_costs
-    group by billing_account_id
+    {{ last_billed_days('allocated_costs') }}
 
 ),
 
