@@ -30,6 +30,7 @@ MARTS = [
     "rpt_environment_mismatches",
     "rpt_cheaper_model_candidates",
     "rpt_gpu_idle_cost",
+    "rpt_cost_anomalies",
 ]
 
 

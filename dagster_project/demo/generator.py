@@ -31,7 +31,7 @@ import pandas as pd
 
 from dagster_project import db
 from dagster_project.config import SEEDS_DIR
-from dagster_project.demo import org
+from dagster_project.demo import anomalies, org
 from dagster_project.demo.prices import PriceBook
 
 TOKEN_PARTS = ("uncached_input", "cache_read", "cache_write", "output", "reasoning")
@@ -44,6 +44,7 @@ class DemoConfig:
     days: int = 90
     requests_per_day: int = 3000
     dirt: bool = True  # malformed lines, duplicate file, untagged traffic, unknown model
+    anomalies: bool = True  # known anomalies injected (demo/anomalies.py), from 21 days on
 
 
 def _q(value: Decimal, places: str) -> Decimal:
@@ -599,7 +600,12 @@ GPU_INSTANCES = ("i-0a7c3e91f25b4d601", "i-0b18d2f4c97e3a552")
 
 
 def _write_aws_focus(
-    usage: pd.DataFrame, cfg: DemoConfig, prices: PriceBook, out: Path, ledger: Ledger
+    usage: pd.DataFrame,
+    cfg: DemoConfig,
+    prices: PriceBook,
+    out: Path,
+    ledger: Ledger,
+    idle_gpu_days: tuple[int, ...] = (),
 ) -> None:
     discount = Decimal(org.DISCOUNTS["aws"])
     rows: list[dict] = []
@@ -699,7 +705,10 @@ def _write_aws_focus(
 
     for d in range(cfg.days):
         day = cfg.start + timedelta(days=d)
-        for instance in GPU_INSTANCES:
+        # an injected anomaly: a third host left running with no traffic of its own
+        for instance in GPU_INSTANCES + (
+            (anomalies.IDLE_GPU_INSTANCE,) if d in idle_gpu_days else ()
+        ):
             list_cost = GPU_HOURLY_LIST * 24
             row = (
                 base(day, org.AWS_PROD_ACCOUNT)
@@ -967,6 +976,11 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     out.mkdir(parents=True)
     prices = PriceBook(seeds_dir)
     frame, repeats = _inject_repeats(simulate_requests(cfg), cfg)
+    plan = anomalies.plan(cfg.days, cfg.seed) if cfg.anomalies else None
+    if plan is not None:
+        frame, moved = anomalies.inject(frame, plan, cfg.start, cfg.seed)
+        resent = moved["runaway_retry_loop"].pop("resent_request_ids")
+        repeats["duplicates"] = sorted(repeats["duplicates"] + resent)
     rng = np.random.default_rng(cfg.seed + 1)
     _write_litellm(frame, out, cfg.start)
     _write_otel(frame, out, cfg.start)
@@ -974,11 +988,14 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     ledger = Ledger()
     _write_openai_costs(usage, cfg, prices, out, ledger, rng)
     _write_anthropic_costs(usage, cfg, prices, out, ledger, rng)
-    _write_aws_focus(usage, cfg, prices, out, ledger)
+    _write_aws_focus(usage, cfg, prices, out, ledger, plan.idle_gpu_days if plan else ())
     drivers = _write_business_drivers(frame, cfg, out, rng)
     dirt = _add_dirt(out, cfg) if cfg.dirt else {}
     truth = _truth(frame, ledger, drivers, dirt)
     truth["waste_repeats"] = repeats
     truth["config"] = {k: str(v) for k, v in asdict(cfg).items()}
+    truth["injected_anomalies"] = (
+        anomalies.truth(plan, moved, cfg.start, prices, seeds_dir) if plan else []
+    )
     (out / "_demo_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True))
     return truth

@@ -30,3 +30,25 @@
 {% macro count_ratio(count, divisor) -%}
     cast({{ count }} as double) / nullif(cast({{ divisor }} as double), 0)
 {%- endmacro %}
+
+{# Billing accounts as the allocated cost fact knows them, defined once for the KPIs, budgets
+   and anomalies. A request carries no currency: it counts in the currency its billing account
+   is billed in. A day after last_billed_date has no bill yet for the account (an account with
+   no bill line at all has not been billed for any day). #}
+{% macro account_currencies(allocated_costs) -%}
+    select
+        billing_account_id,
+        billing_currency
+    from {{ allocated_costs }}
+    qualify row_number() over (
+        partition by billing_account_id order by charge_date desc, billing_currency
+    ) = 1
+{%- endmacro %}
+
+{% macro last_billed_days(allocated_costs) -%}
+    select
+        billing_account_id,
+        max(charge_date) as last_billed_date
+    from {{ allocated_costs }}
+    group by billing_account_id
+{%- endmacro %}

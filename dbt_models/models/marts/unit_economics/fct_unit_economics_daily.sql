@@ -60,26 +60,13 @@ costs as (
 
 account_currencies as (
 
-    -- requests carry no currency: they count in the currency their billing account is billed in
-    select
-        billing_account_id,
-        billing_currency
-    from allocated_costs
-    qualify row_number() over (
-        partition by billing_account_id order by charge_date desc, billing_currency
-    ) = 1
+    {{ account_currencies('allocated_costs') }}
 
 ),
 
 last_billed_days as (
 
-    -- the latest day each billing account has been billed for: a later day's bill has not
-    -- arrived yet (an account with no bill line at all has not been billed for any day)
-    select
-        billing_account_id,
-        max(charge_date) as last_billed_date
-    from allocated_costs
-    group by billing_account_id
+    {{ last_billed_days('allocated_costs') }}
 
 ),
 

@@ -1,0 +1,150 @@
+-- One row per anomaly: an owner (team, cost center, product, use case, feature, environment
+-- or model) whose daily cost or tokens rose above its robust trailing baseline
+-- (int_owner_daily_baselines), with the expected range, a severity and the root cause: the
+-- slice of another dimension (model, use case, feature, environment, token part, ...) that
+-- rose most against its own trailing same-day-type average, and by how much.
+{%- set dimensions = [('team', 'team_id'), ('cost_center', 'cost_center_id'), ('product', 'product'), ('use_case', 'use_case'),
+                      ('feature', 'feature'), ('environment', 'environment'), ('model', 'model_id'), ('token_part', 'token_part')] %}
+with
+
+baselines as (
+
+    select * from {{ ref('int_owner_daily_baselines') }}
+
+),
+
+daily as (
+
+    select * from {{ ref('int_spend_and_tokens_daily') }}
+
+),
+
+anomalies as (
+
+    select * from baselines where is_anomaly
+
+),
+
+owner_rows as (
+
+    -- the owner's rows of the anomaly day and of its baseline days (same day type)
+    select
+        anomalies.owner_day_id,
+        anomalies.history_days,
+        daily.date_day = anomalies.date_day as is_anomaly_day,
+        {% for dimension, column in dimensions %}daily.{{ column }},
+        {% endfor -%}
+        daily.amount
+    from anomalies
+    inner join daily
+        on daily.metric = anomalies.metric
+        and daily.billing_currency is not distinct from anomalies.billing_currency
+        and daily.date_day between anomalies.baseline_from and anomalies.date_day
+        and {{ anomaly_day_type('daily.date_day') }} = {{ anomaly_day_type('anomalies.date_day') }}
+        and anomalies.owner_value = case anomalies.owner_key
+            {% for dimension, column in dimensions if dimension != 'token_part' %}when '{{ dimension }}' then daily.{{ column }}
+            {% endfor %}end
+
+),
+
+slices as (
+
+    {% for dimension, column in dimensions %}
+    select
+        owner_day_id,
+        '{{ dimension }}' as root_cause_dimension,
+        {{ column }} as root_cause_value,
+        sum(case when is_anomaly_day then amount else 0 end) as slice_observed,
+        -- the slice's trailing mean: baseline days it had nothing on count 0
+        sum(case when is_anomaly_day then 0 else amount end) as slice_history_total,
+        any_value(history_days) as history_days
+    from owner_rows
+    group by all
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+informative as (
+
+    -- a dimension with one value for this owner (a team's only product) explains nothing
+    select
+        *,
+        count(*) over (partition by owner_day_id, root_cause_dimension) as dimension_values,
+        {{ money_divide('slice_history_total', 'history_days') }} as slice_expected
+    from slices
+
+),
+
+root_causes as (
+
+    select
+        owner_day_id,
+        root_cause_dimension,
+        root_cause_value,
+        slice_observed,
+        slice_expected,
+        slice_observed - slice_expected as slice_increase
+    from informative
+    -- what moved, not who owns it: the org hierarchy (team, cost center, product) is left out
+    where dimension_values > 1
+      and root_cause_dimension in ('model', 'use_case', 'environment', 'feature', 'token_part')
+    qualify row_number() over (
+        partition by owner_day_id
+        order by slice_observed - slice_expected desc,
+            list_position(['model', 'use_case', 'environment', 'feature', 'token_part'], root_cause_dimension),
+            root_cause_value
+    ) = 1
+
+),
+
+described as (
+
+    select
+        anomalies.*,
+        root_causes.root_cause_dimension,
+        root_causes.root_cause_value,
+        root_causes.slice_observed,
+        root_causes.slice_expected,
+        root_causes.slice_increase,
+        case
+            when anomalies.observed >= anomalies.expected * 3 then 'high'
+            when anomalies.observed >= anomalies.expected * 1.75 then 'medium'
+            else 'low'
+        end as severity
+    from anomalies
+    left join root_causes
+        on root_causes.owner_day_id = anomalies.owner_day_id
+
+)
+
+select
+    owner_day_id as anomaly_id,
+    date_day as anomaly_date,
+    owner_key,
+    owner_value,
+    metric,
+    observed,
+    expected,
+    expected_low,
+    expected_high,
+    billing_currency,
+    severity,
+    metric || ' of ' || owner_key || ' ' || owner_value || ' was '
+        || cast(round(observed, 2) as varchar) || coalesce(' ' || billing_currency, ' tokens')
+        || ' against an expected ' || cast(round(expected, 2) as varchar)
+        || ' (range ' || cast(round(expected_low, 2) as varchar) || ' to ' || cast(round(expected_high, 2) as varchar) || ')'
+        || coalesce('; most of the rise is ' || root_cause_dimension || ' ' || root_cause_value
+            || ': ' || cast(round(slice_observed, 2) as varchar) || ' against a trailing average of '
+            || cast(round(slice_expected, 2) as varchar) || ' (+' || cast(round(slice_increase, 2) as varchar)
+            || case when observed > expected
+                    then ', ' || cast(round(100 * cast(slice_increase as double) / cast(observed - expected as double)) as integer) || '% of the rise'
+                    else '' end
+            || ')', '')
+        as root_cause,
+    root_cause_dimension,
+    root_cause_value,
+    robust_z,
+    history_days,
+    slice_increase as root_cause_increase
+from described
