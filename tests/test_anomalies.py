@@ -110,8 +110,8 @@ def test_injected_anomalies_are_found_with_their_root_cause(anomaly_warehouse):
         for d in (date.fromisoformat(gpu["first_date"]), date.fromisoformat(gpu["last_date"]))
     }
     gpu_rows = [r for r in rows if str(r[0]) in gpu_window]
-    # the idle host is found as cost of an owner it moved (its model's users or the
-    # idle-capacity rows the allocation gives idle GPU hours) ...
+    # the idle host is found as cost of an owner it moved (its idle hours are carried by the
+    # teams and cost centers of the model's users) ...
     assert [r for r in gpu_rows if r[3] == "cost" and r[2] in gpu["owners"].get(r[1], [])]
     # ... and is cost with no matching tokens
     assert not [r for r in gpu_rows if r[1] == "model" and r[2] in gpu["owners"]["model"]

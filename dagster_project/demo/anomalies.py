@@ -202,10 +202,6 @@ def truth(
     search_host = next(w for w in org.WORKLOADS if w.provider_id == "self_hosted")
     # the host's cost follows the model's users, in whichever environment they are
     gpu_owners = owners(org.WORKLOADS.index(search_host), ENVIRONMENTS)
-    # ... and its idle hours go to owner rows of their own (int_allocation_weights: the
-    # owner value the warehouse gives idle GPU capacity)
-    for key in ("product", "use_case", "feature", "environment", "model"):
-        gpu_owners[key] = sorted({*gpu_owners[key], "idle_capacity"})
     return [
         {
             "kind": "runaway_retry_loop",

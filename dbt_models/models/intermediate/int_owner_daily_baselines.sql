@@ -29,7 +29,9 @@ owner_days as (
         billing_currency,
         sum(amount) as amount
     from daily
-    where {{ column }} is not null and {{ column }} <> 'shared'  -- a fee split by rule is no one's spike
+    -- a fee split by rule, or idle GPU capacity (int_allocation_weights), is no one's usage
+    -- spike on these keys: it shows on the team and cost center that carry it
+    where {{ column }} is not null and {{ column }} not in ('shared', 'idle_capacity')
     group by all
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
