@@ -53,5 +53,8 @@ def prepare_dbt_manifest() -> None:
         and stamp.read_text() == seeds
     ):
         return
+    # A full parse: dbt's partial-parse state can outlive a changed semantic-layer file (seen:
+    # a deleted metric still referenced, failing the parse until target/ was removed).
+    manifest.with_name("partial_parse.msgpack").unlink(missing_ok=True)
     dbt_project.preparer.prepare(dbt_project)
     stamp.write_text(seeds)
