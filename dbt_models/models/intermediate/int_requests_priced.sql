@@ -63,15 +63,16 @@ priced as (
 
     select
         *,
+        -- no price for the model, or none for a part the request used (e.g. output tokens on
+        -- a model priced for input only): its tokens cannot be priced, never at zero
+        not has_price
+            {%- for part, rate in parts %}
+            or ({{ part }} > 0 and {{ rate }} is null)
+            {%- endfor %} as lacks_price,
         case
             -- failed calls and proxy cache hits never reach the provider's bill
             when not is_success or is_proxy_cache_hit then 'not_billable'
-            -- no price for the model, or none for a part the request used (e.g. output
-            -- tokens on a model priced for input only)
-            when not has_price
-                {%- for part, rate in parts %}
-                or ({{ part }} > 0 and {{ rate }} is null)
-                {%- endfor %} then 'unpriced'
+            when lacks_price then 'unpriced'
             else 'priced'
         end as pricing_status,
         {%- for part, rate in parts %}
@@ -106,35 +107,16 @@ contracted as (
 
 ),
 
-list_costed as (
+usage_costed as (
 
+    -- what the request's tokens cost at list prices and at the contract's terms, billable or
+    -- not (the waste marts price failed calls with it): custom contract rates for the parts
+    -- they name, list less the negotiated discount for the rest; null when it lacks a price
     select
-        * exclude (uncached_input_list_cost, cache_read_list_cost, cache_write_list_cost,
-                   output_list_cost, reasoning_list_cost),
-        {%- for part, rate in parts %}
-        {%- set cost = part | replace('_tokens', '') ~ '_list_cost' %}
-        case pricing_status when 'not_billable' then 0 when 'unpriced' then null else {{ cost }} end as {{ cost }},
-        {%- endfor %}
-        case pricing_status
-            when 'not_billable' then cast(0 as {{ money_type() }})
-            when 'unpriced' then null
-            else uncached_input_list_cost + cache_read_list_cost + cache_write_list_cost
-                + output_list_cost + reasoning_list_cost
-        end as list_cost,
-        uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens + reasoning_tokens
-            as total_tokens
-    from contracted
-
-)
-
-select
-    *,
-    -- what the contract says this request should cost: custom rates for the parts they name,
-    -- list less the negotiated discount for the rest
-    case pricing_status
-        when 'not_billable' then cast(0 as {{ money_type() }})
-        when 'unpriced' then null
-        else cast(
+        *,
+        case when not lacks_price then uncached_input_list_cost + cache_read_list_cost
+            + cache_write_list_cost + output_list_cost + reasoning_list_cost end as usage_list_cost,
+        case when not lacks_price then cast(
             {%- for part, list_cost, contract_rate in [
                 ('uncached_input_tokens', 'uncached_input_list_cost', 'contract_input_rate'),
                 ('cache_read_tokens', 'cache_read_list_cost', 'contract_cache_read_rate'),
@@ -146,6 +128,23 @@ select
                 ({{ list_cost }}) * (1 - coalesce(contract_discount_pct, 0) * 0.01)
             ){% if not loop.last %} +{% endif %}
             {%- endfor %}
-            as {{ money_type() }})
-    end as contracted_cost
-from list_costed
+            as {{ money_type() }}) end as usage_contracted_cost,
+        uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens + reasoning_tokens
+            as total_tokens
+    from contracted
+
+)
+
+select
+    * exclude (uncached_input_list_cost, cache_read_list_cost, cache_write_list_cost,
+               output_list_cost, reasoning_list_cost),
+    {%- for part, rate in parts %}
+    {%- set cost = part | replace('_tokens', '') ~ '_list_cost' %}
+    case pricing_status when 'not_billable' then 0 when 'unpriced' then null else {{ cost }} end as {{ cost }},
+    {%- endfor %}
+    -- what the request adds to the provider's bill: nothing when it never reaches it
+    case pricing_status when 'not_billable' then cast(0 as {{ money_type() }}) else usage_list_cost end
+        as list_cost,
+    case pricing_status when 'not_billable' then cast(0 as {{ money_type() }}) else usage_contracted_cost end
+        as contracted_cost
+from usage_costed

@@ -4,13 +4,6 @@
 -- its day and at the contract's terms (contracted cost, USD, the price catalog's currency);
 -- a failed call is priced on the tokens it logged (providers bill failed calls only when they
 -- consumed tokens, so this is usually zero). Retries and duplicates: see int_requests_repeated.
-{%- set parts = [
-    ('uncached_input_tokens', 'input_rate'),
-    ('cache_read_tokens', 'cache_read_rate'),
-    ('cache_write_tokens', 'cache_write_rate'),
-    ('output_tokens', 'output_rate'),
-    ('reasoning_tokens', 'reasoning_rate'),
-] %}
 with
 
 requests as (
@@ -22,26 +15,14 @@ requests as (
 
 costed as (
 
+    -- a failed call never reaches the bill (its list_cost is 0): it is priced on the tokens it
+    -- logged, at the rates in force on its day (int_requests_priced's usage costs)
     select
         *,
-        case
-            when waste_kind <> 'failed' then list_cost
-            when not has_price then null
-            else {% for part, rate in parts %}coalesce({{ tokens_to_cost(part, rate) }}, 0){% if not loop.last %} + {% endif %}{% endfor %}
-        end as waste_list_cost
+        case when waste_kind = 'failed' then usage_list_cost else list_cost end as waste_list_cost,
+        case when waste_kind = 'failed' then usage_contracted_cost else contracted_cost end
+            as waste_contracted_cost
     from requests
-
-),
-
-contract_priced as (
-
-    select
-        *,
-        case
-            when waste_kind <> 'failed' then contracted_cost
-            else waste_list_cost * (1 - coalesce(contract_discount_pct, 0) * 0.01)
-        end as waste_contracted_cost
-    from costed
 
 )
 
@@ -63,5 +44,5 @@ select
     cast(sum(waste_contracted_cost) as {{ money_type() }}) as estimated_contracted_cost_usd,
     'requests priced at list and contracted rates in force on their day; retry/duplicate = same caller and prompt fingerprint within '
         || '{{ var("waste_repeat_window_seconds") }}' || ' s' as estimate_method
-from contract_priced
+from costed
 group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
