@@ -42,23 +42,19 @@ month_to_date as (
         daily_spend.*,
         cast({{ dbt.date_trunc('month', 'daily_spend.date_day') }} as date) as month_start,
         cast({{ dbt.last_day('daily_spend.date_day', 'month') }} as date) as month_end,
-        sum(daily_spend.spend) over (
-            partition by {% for column in series %}daily_spend.{{ column }}, {% endfor -%}
-                {{ dbt.date_trunc('month', 'daily_spend.date_day') }}
-            order by daily_spend.date_day
-            rows between unbounded preceding and current row
-        ) as actual_to_date,
-        sum(daily_spend.unbilled_cost) over (
-            partition by {% for column in series %}daily_spend.{{ column }}, {% endfor -%}
-                {{ dbt.date_trunc('month', 'daily_spend.date_day') }}
-            order by daily_spend.date_day
-            rows between unbounded preceding and current row
-        ) as unbilled_to_date,
-        sum(daily_spend.spend) over (
-            partition by {% for column in series %}daily_spend.{{ column }}, {% endfor -%}
-                {{ dbt.date_trunc('month', 'daily_spend.date_day') }}
-        ) as month_spend
+        sum(daily_spend.spend) over month_so_far as actual_to_date,
+        sum(daily_spend.unbilled_cost) over month_so_far as unbilled_to_date,
+        sum(daily_spend.spend) over whole_month as month_spend
     from daily_spend
+    window
+        whole_month as (
+            partition by {% for column in series %}daily_spend.{{ column }}, {% endfor -%}
+                {{ dbt.date_trunc('month', 'daily_spend.date_day') }}
+        ),
+        month_so_far as (
+            whole_month order by daily_spend.date_day
+            rows between unbounded preceding and current row
+        )
 
 ),
 
