@@ -27,6 +27,7 @@ import dagster as dg
 
 from dagster_project import db
 from dagster_project.config import Settings
+from dagster_project.extract.landing import is_data
 from dagster_project.governance.alerts import read_alerts
 from dagster_project.governance.webhook import WEBHOOK_URL_ENV, send_new, webhook_url
 from dagster_project.serving.publish import published_path
@@ -69,11 +70,11 @@ def landing_fingerprint(landing_dir: Path) -> tuple[str | None, int]:
     """(sha256 of the sorted data-file listing, number of files); (None, 0) if no files."""
     entries = []
     for root, dirs, files in os.walk(landing_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+        dirs[:] = sorted(d for d in dirs if is_data(Path(root, d), landing_dir))
         for name in files:
-            if name.startswith(("_", ".")):
-                continue
             path = Path(root, name)
+            if not is_data(path, landing_dir):
+                continue
             try:
                 stat = path.stat()
             except OSError:  # vanished while listing: the next tick sees the new state

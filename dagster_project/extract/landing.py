@@ -202,6 +202,11 @@ def data_name(path: Path) -> str:
     return path.name
 
 
+def is_data(path: Path, root: Path) -> bool:
+    """Names starting with _ or . (or inside such a folder under `root`) are not data."""
+    return not any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
+
+
 def scan_folder(folder: Path, patterns: Iterable[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Every file under `folder`, in a stable order: (files to read, [(file not read, why)]).
     A file is read when its name (less a .gz or .zst suffix) matches a pattern; names starting
@@ -212,7 +217,7 @@ def scan_folder(folder: Path, patterns: Iterable[str]) -> tuple[list[Path], list
     files: list[Path] = []
     not_read: list[tuple[Path, str]] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if any(part.startswith(("_", ".")) for part in path.relative_to(folder).parts):
+        if not is_data(path, folder):
             not_read.append((path, NOT_DATA))
         elif any(fnmatch.fnmatchcase(data_name(path), pattern) for pattern in patterns):
             files.append(path)

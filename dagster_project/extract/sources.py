@@ -17,6 +17,7 @@ from dagster_project.extract.landing import (
     Deliveries,
     LoadSummary,
     Parser,
+    is_data,
     load_source,
     scan_folder,
     write_landing_states,
@@ -89,10 +90,9 @@ def record_unclaimed_files(con: duckdb.DuckDBPyConnection, landing_dir: Path) ->
         for path in sorted(p for p in landing_dir.rglob("*") if p.is_file()):
             if any(path.is_relative_to(folder) for folder in folders):
                 continue
-            parts = path.relative_to(landing_dir).parts
             reason = (
                 NOT_DATA
-                if any(part.startswith(("_", ".")) for part in parts)
+                if not is_data(path, landing_dir)
                 else "no source reads this folder (sources read "
                 + ", ".join(f"{s.folder}/" for s in SOURCES)
                 + ")"
