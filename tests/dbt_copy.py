@@ -12,7 +12,7 @@ from pathlib import Path
 from dagster_project import db
 from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR
 from dagster_project.dbt_project import DBT_EXECUTABLE
-from dagster_project.extract.landing import RAW_DDL, add_bill_columns
+from dagster_project.extract.landing import create_raw_tables
 from dagster_project.extract.sources import SOURCES
 
 
@@ -29,11 +29,9 @@ class DbtCopy:
         )
         shutil.copytree(SEEDS_DIR, self.seeds)
         with db.connect(self.warehouse) as con:
-            con.execute(RAW_DDL)
             for source in SOURCES:
-                con.execute(source.ddl)
-                if source.deliveries is not None:
-                    add_bill_columns(con, source.name, source.table)
+                create_raw_tables(con, source.name, source.table, source.ddl,
+                                  bills=source.deliveries is not None)  # fmt: skip
 
     def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "AIFINOPS_DUCKDB_PATH": str(self.warehouse)}

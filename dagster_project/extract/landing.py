@@ -406,10 +406,7 @@ def load_source(
     `folder`: the source's landing folder; a file this source loaded from under it that is no
     longer among `files` is retracted (a file that no longer exists anywhere always is).
     `not_read`: files in the folder the source does not read, with the reason."""
-    con.execute(RAW_DDL)
-    con.execute(ddl)
-    if deliveries is not None:
-        add_bill_columns(con, source, raw_table)
+    create_raw_tables(con, source, raw_table, ddl, bills=deliveries is not None)
     set_session_variables(con)
     summary = LoadSummary(source=source, files_seen=len(files))
     load_id = uuid.uuid4().hex[:12]
@@ -471,7 +468,18 @@ def _fail(
     log.warning("quarantined file %s: %s", ctx.path, reason)
 
 
-def add_bill_columns(con: duckdb.DuckDBPyConnection, source: str, raw_table: str) -> None:
+def create_raw_tables(
+    con: duckdb.DuckDBPyConnection, source: str, raw_table: str, ddl: str, bills: bool
+) -> None:
+    """The load bookkeeping tables and a source's raw table (a bill source with the C1
+    columns), whether or not any file arrives."""
+    con.execute(RAW_DDL)
+    con.execute(ddl)
+    if bills:
+        _add_bill_columns(con, source, raw_table)
+
+
+def _add_bill_columns(con: duckdb.DuckDBPyConnection, source: str, raw_table: str) -> None:
     """Give a bill table the C1 columns. A table loaded before they existed has rows without a
     bill key: the landing folder is the source of truth, so those files are loaded again."""
     for name, kind in BILL_COLUMNS:
