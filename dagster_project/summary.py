@@ -53,14 +53,14 @@ def _driver_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         """with by_driver as (
                select driver, min(dimension) as dimension
-               from marts.rpt_driver_unit_economics where period_grain = 'month' group by driver
+               from marts.rpt_driver_unit_economics_long where period_grain = 'month' group by driver
            ),
            months as (
                select r.driver, r.dimension, r.period_start, r.billing_currency,
                       any_value(r.driver_label) as label, any_value(r.unit_kind) as unit_kind,
                       bool_and(r.is_billing_complete) as complete,
                       sum(r.billed_cost) as cost, sum(r.driver_value) as value
-               from marts.rpt_driver_unit_economics as r
+               from marts.rpt_driver_unit_economics_long as r
                join by_driver using (driver, dimension)
                where r.period_grain = 'month'
                group by all

@@ -50,7 +50,7 @@ def test_every_delivered_catalog_driver_has_kpis_by_each_of_its_dimensions(
                        when 'environment' then drivers.environment end <> 'all'"""
         ).fetchall()
         reported = con.execute(
-            """select distinct driver, dimension from marts.rpt_driver_unit_economics
+            """select distinct driver, dimension from marts.rpt_driver_unit_economics_long
                where cost_per_driver is not null"""
         ).fetchall()
     assert expected, "the demo delivers cataloged drivers"
@@ -65,7 +65,7 @@ def test_driver_marts_and_unit_economics_agree(built_warehouse: BuiltWarehouse):
                  (select period_start, dimension_value, billing_currency, driver, driver_value,
                          billed_cost, direct_billed_cost, cost_per_driver, direct_cost_per_driver,
                          tokens_per_driver, is_billing_complete, incomplete_reason
-                  from marts.rpt_driver_unit_economics
+                  from marts.rpt_driver_unit_economics_long
                   where period_grain = 'month' and dimension = 'product')
                  except all
                  (select month_start, product, billing_currency, driver, driver_value,
@@ -74,12 +74,12 @@ def test_driver_marts_and_unit_economics_agree(built_warehouse: BuiltWarehouse):
                   from marts.rpt_cost_per_outcome_monthly))"""
         ).fetchone()[0]
         monthly = con.execute("select count(*) from marts.rpt_cost_per_outcome_monthly").fetchone()
-        # the cost beside a driver is the slice's cost in rpt_unit_economics, which sums the fact
+        # the cost beside a driver is the slice's cost in rpt_unit_economics_long, which sums the fact
         slices = con.execute(
             """select d.billed_cost, d.direct_billed_cost, u.billed_cost, u.direct_billed_cost,
                       f.billed_cost, f.direct_billed_cost
-               from marts.rpt_driver_unit_economics as d
-               join marts.rpt_unit_economics as u using
+               from marts.rpt_driver_unit_economics_long as d
+               join marts.rpt_unit_economics_long as u using
                     (period_grain, period_start, dimension, dimension_value, billing_currency)
                join (select date_trunc('month', date_day) as period_start, product,
                             billing_currency, sum(billed_cost) as billed_cost,
@@ -92,7 +92,7 @@ def test_driver_marts_and_unit_economics_agree(built_warehouse: BuiltWarehouse):
         ratios = con.execute(
             """select billed_cost, direct_billed_cost, driver_value, cost_per_driver,
                       direct_cost_per_driver
-               from marts.rpt_driver_unit_economics
+               from marts.rpt_driver_unit_economics_long
                where is_billing_complete and driver_value <> 0"""
         ).fetchall()
     assert differences == 0 and monthly[0] > 0
@@ -125,13 +125,13 @@ def test_days_whose_bill_has_not_arrived_have_null_unit_costs(built_warehouse: B
             for row in con.execute(
                 """select period_start, dimension_value, is_billing_complete, incomplete_reason,
                           cost_per_request, cost_per_1m_tokens, billed_cost, request_count
-                   from marts.rpt_unit_economics
+                   from marts.rpt_unit_economics_long
                    where period_grain = 'day' and dimension = 'team'"""
             ).fetchall()
         }
         driver_rows = con.execute(
             """select period_start, dimension_value, cost_per_driver, direct_cost_per_driver
-               from marts.rpt_driver_unit_economics
+               from marts.rpt_driver_unit_economics_long
                where period_grain = 'day' and dimension = 'team'
                  and incomplete_reason = 'not billed yet'"""
         ).fetchall()
@@ -162,7 +162,7 @@ def test_uncataloged_drivers_warn_and_a_new_catalog_row_needs_no_sql(
         )
         # a fully billed day and a team with cost on it
         day, team = con.execute(
-            """select period_start, dimension_value from marts.rpt_unit_economics
+            """select period_start, dimension_value from marts.rpt_unit_economics_long
                where period_grain = 'day' and dimension = 'team' and is_billing_complete
                  and billed_cost > 0 and dimension_value not in ('unassigned', 'unallocated')
                order by period_start, dimension_value limit 1"""
@@ -193,7 +193,7 @@ def test_uncataloged_drivers_warn_and_a_new_catalog_row_needs_no_sql(
         ).fetchall()
         kpi = con.execute(
             """select driver_value, billed_cost, cost_per_driver, is_billing_complete
-               from marts.rpt_driver_unit_economics
+               from marts.rpt_driver_unit_economics_long
                where driver = 'widgets_shipped' and dimension = 'team' and period_grain = 'day'
                  and period_start = $day and dimension_value = $team""",
             {"day": day, "team": team},
@@ -213,7 +213,7 @@ def test_summary_reports_cost_per_driver_for_the_catalog_drivers(
         drivers = [
             name
             for (name,) in con.execute(
-                "select distinct driver from marts.rpt_driver_unit_economics order by 1"
+                "select distinct driver from marts.rpt_driver_unit_economics_long order by 1"
             ).fetchall()
         ]
         summary = build_summary(con)

@@ -1,5 +1,5 @@
 {#- The unit-economics KPI definitions, written once and used by every KPI mart
-    (rpt_unit_economics, rpt_driver_unit_economics); the semantic layer's metrics
+    (rpt_unit_economics_long, rpt_driver_unit_economics_long); the semantic layer's metrics
     (_unit_economics__semantic.yml) state the same formulas. -#}
 
 {#- Direct cost: billed cost matched to an owner's own usage (a charge naming a model split

@@ -4,7 +4,7 @@
 -- requests from fct_llm_requests. A full outer join keeps cost without requests (shared fees,
 -- unallocated charges, GPU hosts) and requests without cost (bills not yet delivered) alike;
 -- a side that is missing counts 0. Every column sums across rows; ratios live in
--- rpt_unit_economics and rpt_driver_unit_economics. direct_billed_cost is the part of
+-- rpt_unit_economics_long and rpt_driver_unit_economics_long. direct_billed_cost is the part of
 -- billed_cost matched to the owner's own usage (allocated_method_id direct_usage_*);
 -- unbilled_request_count counts billable requests on a day after the last day their billing
 -- account has been billed for (its bill has not arrived): unit costs of such a day are null,

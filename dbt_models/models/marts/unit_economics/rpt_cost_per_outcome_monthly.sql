@@ -1,5 +1,5 @@
 -- One row per month x product x billing currency x business driver: the month-by-product view
--- of rpt_driver_unit_economics (same definitions, same numbers), for reports that want
+-- of rpt_driver_unit_economics_long (same definitions, same numbers), for reports that want
 -- exactly that cut.
 select
     period_start as month_start,
@@ -17,6 +17,6 @@ select
     cost_per_driver,
     direct_cost_per_driver,
     tokens_per_driver
-from {{ ref('rpt_driver_unit_economics') }}
+from {{ ref('rpt_driver_unit_economics_long') }}
 where period_grain = 'month'
     and dimension = 'product'

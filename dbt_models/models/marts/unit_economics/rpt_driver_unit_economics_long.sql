@@ -2,7 +2,7 @@
 -- currency x business driver: cost per driver (fully loaded and direct) and tokens per driver
 -- for every driver of the driver catalog, by every dimension the catalog says it is delivered
 -- by. Long in driver: a new driver is a catalog row, never new SQL.
--- Cost and tokens are the slices of rpt_unit_economics (one definition of each sum); the
+-- Cost and tokens are the slices of rpt_unit_economics_long (one definition of each sum); the
 -- driver's period value sums its days or takes their average (the catalog's
 -- period_aggregation). A currency driver (revenue) divides only cost billed in its own
 -- currency (no conversion); other drivers divide the cost of every billing currency.
@@ -33,7 +33,7 @@ slices as (
         direct_billed_cost,
         total_tokens,
         unbilled_request_count
-    from {{ ref('rpt_unit_economics') }}
+    from {{ ref('rpt_unit_economics_long') }}
 
 ),
 

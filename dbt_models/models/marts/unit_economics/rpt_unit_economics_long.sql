@@ -2,7 +2,7 @@
 -- use_case, feature, environment, model) x dimension value x billing currency: the unit-economics
 -- KPIs of that slice, each beside its value in the previous period of the same grain (the day
 -- or calendar month before, same dimension value and currency) and the change. KPIs per
--- business driver are in rpt_driver_unit_economics (long format, built on this model).
+-- business driver are in rpt_driver_unit_economics_long (long format, built on this model).
 -- Long in dimension, wide in KPIs: a BI tool filters period_grain and dimension, then reads
 -- columns. Every KPI is a ratio of sums over the slice (never an average of daily ratios).
 -- Money KPIs are decimal (unit_cost: money_divide, truncated at 10^-10) and null while a
