@@ -239,6 +239,24 @@ def test_row_committed_late_within_lookback_is_read_once(pg, warehouse) -> None:
     assert counts == {"early": 1, "latest": 1, "late": 1, "new": 1}
 
 
+def test_late_rows_spanning_the_same_times_as_an_earlier_file_do_not_replace_it(
+    pg, warehouse
+) -> None:
+    url, con = pg
+    landing, duck = warehouse
+    add_log(con, "first", "2026-07-01 10:00:00")
+    litellm_db.pull(url, landing, now=NOW)
+    add_log(con, "same-time", "2026-07-01 10:00:00")  # committed later, same startTime
+    second = litellm_db.pull(url, landing, now=NOW)
+    assert second.files[0].name.endswith("__2.jsonl")
+    add_log(con, "after", "2026-07-01 10:05:00")
+    assert [r.name for r in litellm_db.pull(url, landing, now=NOW).files] == [
+        "LiteLLM_SpendLogs__20260701T100500.000000Z__20260701T100500.000000Z.jsonl"
+    ]
+    extract(duck, LITELLM, landing)
+    assert sorted(raw_rows(duck)) == ["after", "first", "same-time"]
+
+
 def test_prompt_and_response_are_never_read(pg, warehouse) -> None:
     """The extraction runs as a role that may not read messages, response,
     proxy_server_request or requester_ip_address at all: selecting one would fail."""

@@ -13,7 +13,8 @@ and completion text) and `requester_ip_address` are never selected; of `metadata
 the pipeline reads (`litellm.METADATA_KEPT`) leave the database, chosen in SQL with the key names
 bound as values.
 
-Incremental: each file is named `LiteLLM_SpendLogs__<first startTime>__<last startTime>.jsonl`.
+Incremental: each file is named `LiteLLM_SpendLogs__<first startTime>__<last startTime>.jsonl`
+(`__<n>` added when that name is taken).
 The cursor is the latest startTime any such file in the folder holds; the next pull reads rows
 with startTime at or after cursor minus the lookback (a request committed late, up to that long
 after later ones, is still read) and writes only request ids that no file in the lookback window
@@ -83,7 +84,9 @@ ROLLUP_COLUMNS = (
     "api_requests", "successful_requests", "failed_requests",
 )  # fmt: skip
 
-_LOG_FILE = re.compile(r"^LiteLLM_SpendLogs__(\d{8}T\d{6}\.\d{6}Z)__(\d{8}T\d{6}\.\d{6}Z)\.jsonl$")
+_LOG_FILE = re.compile(
+    r"^LiteLLM_SpendLogs__(\d{8}T\d{6}\.\d{6}Z)__(\d{8}T\d{6}\.\d{6}Z)(?:__\d+)?\.jsonl$"
+)
 _ROLLUP_FILE = re.compile(r"^LiteLLM_DailySpend__through_(\d{4}-\d{2}-\d{2})\.jsonl$")
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
 
@@ -224,13 +227,25 @@ def _pull_spend_logs(con, folder: Path, lookback: timedelta, result: PullResult)
         if written:
             first = first or since or datetime.now(UTC)
             last = last or first
-            name = f"{SPEND_LOGS}__{first.strftime(_STAMP)}__{last.strftime(_STAMP)}.jsonl"
-            os.replace(tmp, folder / name)
-            result.files.append(folder / name)
+            target = _unused(
+                folder, f"{SPEND_LOGS}__{first.strftime(_STAMP)}__{last.strftime(_STAMP)}"
+            )
+            os.replace(tmp, target)
+            result.files.append(target)
             result.request_rows += written
-            log.info("wrote %d row(s) to %s", written, folder / name)
+            log.info("wrote %d row(s) to %s", written, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _unused(folder: Path, stem: str) -> Path:
+    """`<stem>.jsonl`, or `<stem>__<n>.jsonl` when a file of that name exists: a pull holding
+    only late rows can span the same times as an earlier file and must not replace it."""
+    target, n = folder / f"{stem}.jsonl", 1
+    while target.exists():
+        n += 1
+        target = folder / f"{stem}__{n}.jsonl"
+    return target
 
 
 def _table_exists(con, table: str) -> bool:
