@@ -18,14 +18,19 @@ import duckdb
 from dagster_project.extract.landing import (
     LINEAGE_COLUMNS,
     Counts,
+    UnreadableFile,
+    data_name,
     probe,
+    quote_ident,
     split_good_and_bad,
 )
 from dagster_project.extract.privacy import create_scrub_macro, sql_literal
+from dagster_project.extract.tabular import _read_as_text
 
 SOURCE = "litellm_spend_logs"
 TABLE = "raw.litellm_spend_logs"
-FILE_PATTERNS = ("*.jsonl", "*.ndjson", "*.json")
+# JSONL spend logs (also what the PostgreSQL pull writes, litellm_db.py) and the CSV export
+FILE_PATTERNS = ("*.jsonl", "*.ndjson", "*.json", "*.csv")
 MAX_TOKENS_PER_REQUEST = 10_000_000  # above this a count is a unit or parsing error, not usage
 
 DDL = f"""
@@ -98,6 +103,13 @@ METADATA_KEPT: dict = {
         "prompt_tokens_details": {"cached_tokens": None},
         "completion_tokens_details": {"reasoning_tokens": None},
     },
+    # a day-grain row read from LiteLLM's daily spend tables (litellm_db.py): its request counts
+    "litellm_daily_rollup": {
+        "table": None,
+        "api_requests": None,
+        "successful_requests": None,
+        "failed_requests": None,
+    },
 }
 
 
@@ -146,10 +158,7 @@ create or replace temp macro litellm_int(text) as
 PARSE_SQL = """
 create or replace temp table litellm_staged as
 with lines as (
-    select source_file, unnest(lines) as line, generate_subscripts(lines, 1) as source_row
-    -- a UTF-8 byte order mark before the first line is not part of it
-    from (select filename as source_file, string_split(ltrim(content, chr(65279)), chr(10)) as lines
-          from read_text($paths))
+    <lines>
 ),
 valid as (
     select source_file, source_row, line,
@@ -274,7 +283,75 @@ from counted
 """
 
 
-def _parse_sql() -> str:
+JSONL_LINES = """
+    select source_file, unnest(lines) as line, generate_subscripts(lines, 1) as source_row
+    -- a UTF-8 byte order mark before the first line is not part of it
+    from (select filename as source_file, string_split(ltrim(content, chr(65279)), chr(10)) as lines
+          from read_text($paths))
+"""
+
+# The CSV export: a header row of field names, one request per row. Headers are matched ignoring
+# case, spaces and punctuation ("Request ID", "request_id", "startTime", "Start Time"), plus the
+# labels below. Prompt and completion columns (messages, response, proxy_server_request) and the
+# requester's IP address are never read, whatever the export holds.
+CSV_ALIASES = {
+    "cost": "spend", "spendusd": "spend", "keyhash": "api_key", "hashedkey": "api_key",
+    "tags": "request_tags", "inputtokens": "prompt_tokens", "outputtokens": "completion_tokens",
+    "provider": "custom_llm_provider", "timestamp": "startTime", "userid": "user",
+    "enduserid": "end_user", "customer": "end_user", "durationms": "request_duration_ms",
+    "teamid": "team_id", "modelgroup": "model_group",
+}  # fmt: skip
+CSV_REQUIRED = ("request_id", "startTime", "model", "prompt_tokens", "completion_tokens")
+
+
+def _is_csv(path: Path) -> bool:
+    return data_name(path).lower().endswith(".csv")
+
+
+def _header_key(header: str) -> str:
+    return "".join(ch for ch in header.lower() if ch.isalnum())
+
+
+def _csv_field(header: str) -> str | None:
+    """The LiteLLM field a CSV export header holds, or None (a column not read)."""
+    fields = {_header_key(f): f for f in (*_TEXT_FIELDS, "metadata", "request_tags")}
+    key = _header_key(header)
+    return fields.get(key) or CSV_ALIASES.get(key)
+
+
+def _csv_as_lines(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
+    """Temp table litellm_csv_lines (source_file, source_row, line): each CSV row as the JSON
+    object a JSONL log line would be, so both forms go through the one parse below. A file
+    whose header lacks a required field, or names one field twice, cannot be read."""
+    for path in paths:
+        columns = _read_as_text(con, "litellm_csv_file", [path], (), "")
+        mapped: dict[str, str] = {}
+        for column in columns:
+            field = _csv_field(column)
+            if field is None:
+                continue
+            if field in mapped:
+                raise UnreadableFile(
+                    f"{path}: columns {mapped[field]!r} and {column!r} both hold {field}"
+                )
+            mapped[field] = column
+        missing = [f for f in CSV_REQUIRED if f not in mapped]
+        if missing:
+            raise UnreadableFile(
+                f"{path}: not a LiteLLM spend log export: no column for {', '.join(missing)} "
+                f"(columns found: {', '.join(columns)[:300]})"
+            )
+        pairs = ", ".join(f"{sql_literal(f)}: {quote_ident(c)}" for f, c in mapped.items())
+        con.execute(
+            f"""{"insert into litellm_csv_lines" if path != paths[0] else
+                 "create or replace temp table litellm_csv_lines as"}
+                select source_file, source_row, to_json({{{pairs}}})::varchar as line
+                from litellm_csv_file"""
+        )  # fmt: skip
+        con.execute("drop table litellm_csv_file")
+
+
+def _parse_sql(lines_sql: str) -> str:
     texts = ",\n        ".join(
         f"metadata_full ->> {sql_literal('$.usage_object.' + path)} as part_{name}_text"
         for name, path in TOKEN_PARTS
@@ -289,8 +366,9 @@ def _parse_sql() -> str:
         f" || part_{name}_text"
         for cond, field, name in bad
     )
-    generated = {"<metadata>": METADATA_SQL, "<part_texts>": texts, "<part_ints>": ints,
-                 "<part_fields>": fields, "<part_reasons>": reasons}  # fmt: skip
+    generated = {"<lines>": lines_sql, "<metadata>": METADATA_SQL, "<part_texts>": texts,
+                 "<part_ints>": ints, "<part_fields>": fields,
+                 "<part_reasons>": reasons}  # fmt: skip
     sql = PARSE_SQL
     for placeholder, text in generated.items():
         sql = sql.replace(placeholder, text)
@@ -298,15 +376,25 @@ def _parse_sql() -> str:
 
 
 def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
-    files = [str(p) for p in paths]
-    # length(content) makes DuckDB decode the text: count(*) alone would not notice bad UTF-8
-    probe(con, "select sum(length(content)) from read_text($paths)", {"paths": files},
-          "not a readable UTF-8 text file")  # fmt: skip
+    """Spend logs as JSONL lines or as CSV exports (one row per request), read by one parse."""
+    jsonl = [str(p) for p in paths if not _is_csv(p)]
+    exports = [p for p in paths if _is_csv(p)]
+    parts = []
+    if jsonl:
+        # length(content) makes DuckDB decode the text: count(*) alone would not notice bad UTF-8
+        probe(con, "select sum(length(content)) from read_text($paths)", {"paths": jsonl},
+              "not a readable UTF-8 text file")  # fmt: skip
+        parts.append(JSONL_LINES)
+    if exports:
+        _csv_as_lines(con, exports)
+        parts.append("select source_file, line, source_row from litellm_csv_lines")
+    lines_sql = " union all ".join(parts)
     con.execute(MACROS)
     create_scrub_macro(con)
     con.execute(
-        _parse_sql(),
-        {"paths": files, "structure": LITELLM_STRUCTURE, "max_tokens": MAX_TOKENS_PER_REQUEST},
+        _parse_sql(lines_sql),
+        ({"paths": jsonl} if jsonl else {})
+        | {"structure": LITELLM_STRUCTURE, "max_tokens": MAX_TOKENS_PER_REQUEST},
     )
     # Prompt text, metadata and personal data must not survive even in quarantine: a rejected
     # line keeps only the fields that explain the rejection; valid JSON that is not an object

@@ -6,12 +6,13 @@ table in `dbt_models/models/staging/<source>/_<source>__sources.yml`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.extract import litellm, otel, tabular, vendor_costs
+from dagster_project.extract import litellm, litellm_db, otel, tabular, vendor_costs
 from dagster_project.extract.landing import (
     NOT_DATA,
     Deliveries,
@@ -34,6 +35,14 @@ class Source:
     ddl: str
     description: str
     deliveries: Deliveries | None = None  # bill sources: how files make deliveries (C1)
+    # run before the folder is read: writes new landing files from a configured system (LiteLLM:
+    # its PostgreSQL database); returns a summary line, or None when not configured
+    pull: Callable[[Path], str | None] | None = None
+
+
+def _pull_litellm_db(landing_dir: Path) -> str | None:
+    result = litellm_db.pull_if_configured(landing_dir)
+    return result.summary() if result is not None else None
 
 
 # Vendor API pages: each file is a delivery, made at the pull time it states (or its mtime).
@@ -45,7 +54,10 @@ FOCUS_DELIVERIES = Deliveries(per_folder=True)
 SOURCES: tuple[Source, ...] = (
     Source(litellm.SOURCE, "litellm", litellm.FILE_PATTERNS, litellm.TABLE, litellm.parse,
            litellm.DDL,
-           "LiteLLM proxy spend logs: one row per request through the gateway."),
+           "LiteLLM proxy spend logs: one row per request through the gateway (JSONL files, "
+           "the UI's CSV export, and pulls from LiteLLM's PostgreSQL database when "
+           "AIFINOPS_LITELLM_DATABASE_URL is set).",
+           pull=_pull_litellm_db),
     Source(otel.SOURCE, "otel", otel.FILE_PATTERNS, otel.TABLE, otel.parse, otel.DDL,
            "OpenTelemetry GenAI spans (OTLP JSON): one row per model call span."),
     Source(vendor_costs.OPENAI_SOURCE, "openai/costs", vendor_costs.FILE_PATTERNS,
@@ -72,11 +84,15 @@ BILL_SOURCES = tuple(s for s in SOURCES if s.deliveries is not None)
 
 def extract(con: duckdb.DuckDBPyConnection, source: Source, landing_dir: Path) -> LoadSummary:
     folder = landing_dir / source.folder
+    # a configured database that cannot be read fails the run: a silent gap is a wrong total
+    pulled = source.pull(landing_dir) if source.pull is not None else None
     files, not_read = scan_folder(folder, source.patterns)
     summary = load_source(
         con, source.name, source.table, files, source.parser, source.ddl,
         deliveries=source.deliveries, folder=folder, not_read=not_read,
     )  # fmt: skip
+    if pulled:
+        summary.messages.insert(0, pulled)
     record_unclaimed_files(con, landing_dir)
     return summary
 
