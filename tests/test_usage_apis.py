@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -23,6 +24,7 @@ import requests
 
 from dagster_project.extract.live_pull import pull_anthropic_usage_report, pull_openai_usage
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
+from dagster_project.summary import build_summary
 
 OPENAI_KEY = "sk-admin-TEST-usage-0123456789-do-not-leak"
 ANTHROPIC_KEY = "sk-ant-admin01-TEST-usage-9876543210-do-not-leak"
@@ -330,3 +332,60 @@ def test_anthropic_usage_repull_supersedes_the_revised_bucket(fake_api, session,
            from raw.anthropic_usage_report where superseded_by is null order by 1"""
     ).fetchall()
     assert in_force == [(date(2026, 7, 1), "wrkspc_a", 800), (date(2026, 7, 2), None, 500)]
+
+
+# --- the whole pipeline on the demo ---------------------------------------------------------
+
+
+def test_reconciliation_names_the_demo_traffic_that_bypasses_the_gateway(built_warehouse):
+    unlogged = built_warehouse.truth["usage_api"]["unlogged_tokens"]
+    assert built_warehouse.run_exit_code == 0
+    with built_warehouse.connect() as con:
+        per_project = con.execute(
+            """select provider_id, sub_account_id, sum(token_difference),
+                      count(*) filter (where reconciliation_status = 'unlogged_traffic'),
+                      count(*) filter (where reconciliation_status = 'logged_not_in_usage_api'),
+                      count(*)
+               from marts.rpt_usage_reconciliation group by 1, 2"""
+        ).fetchall()
+        summary = build_summary(con)
+    assert {p for p, *_ in per_project} == {"openai", "anthropic"}
+    for provider, project, difference, flagged, logged_only, _rows in per_project:
+        expected = unlogged.get(provider, {}).get(project, 0)
+        # every token the vendor counted and the logs did not is in the difference, exactly
+        assert difference == expected, (provider, project)
+        assert logged_only == 0, (provider, project)
+        if expected == 0:
+            assert flagged == 0, (provider, project)
+    # the project that never goes through the gateway is flagged on every day it has usage
+    research = next(r for r in per_project if r[1] == "proj_research")
+    assert research[3] == research[5] > 0
+    flagged_projects = {r[1] for r in per_project if r[3]}
+    assert flagged_projects == set(unlogged["openai"])
+    assert "openai/proj_research:" in summary
+
+
+def test_anthropic_bill_quantities_come_from_the_usage_report_and_money_is_unchanged(
+    built_warehouse,
+):
+    truth = built_warehouse.truth
+    with built_warehouse.connect() as con:
+        by_part = dict(
+            con.execute(
+                """select token_part, sum(consumed_quantity)
+                   from intermediate.int_billed_charges_unioned
+                   where provider_id = 'anthropic' and token_part is not null
+                   group by 1"""
+            ).fetchall()
+        )
+        sources = con.execute(
+            """select distinct quantity_source from intermediate.int_billed_charges_unioned
+               where provider_id = 'anthropic' and token_part is not null"""
+        ).fetchall()
+        billed = con.execute(
+            """select sum(billed_cost) from marts.fct_allocated_costs
+               where provider_id = 'anthropic'"""
+        ).fetchone()[0]
+    assert sources == [("usage_api",)]
+    assert {k: int(v) for k, v in by_part.items()} == truth["usage_api"]["anthropic_billed_tokens"]
+    assert round(billed, 2) == round(Decimal(truth["billed_usd"]["anthropic"]), 2)
