@@ -22,7 +22,11 @@ import duckdb
 import pytest
 import requests
 
-from dagster_project.extract.live_pull import pull_anthropic_usage_report, pull_openai_usage
+from dagster_project.extract.live_pull import (
+    LivePullError,
+    pull_anthropic_usage_report,
+    pull_openai_usage,
+)
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
 from dagster_project.summary import build_summary
 
@@ -30,6 +34,7 @@ OPENAI_KEY = "sk-admin-TEST-usage-0123456789-do-not-leak"
 ANTHROPIC_KEY = "sk-ant-admin01-TEST-usage-9876543210-do-not-leak"
 DAY = 1782864000  # 2026-07-01T00:00:00Z
 OPENAI_USAGE = "/v1/organization/usage/completions"
+OPENAI_EMBEDDINGS = "/v1/organization/usage/embeddings"
 ANTHROPIC_USAGE = "/v1/organizations/usage_report/messages"
 
 
@@ -219,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.api.throttled.add(split.path)
         authorised = (
             self.headers.get("Authorization") == f"Bearer {OPENAI_KEY}"
-            if split.path == OPENAI_USAGE
+            if split.path.startswith("/v1/organization/")
             else self.headers.get("x-api-key") == ANTHROPIC_KEY
             and self.headers.get("anthropic-version") == "2023-06-01"
         )
@@ -254,6 +259,20 @@ def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUsageApi]:
             OPENAI_USAGE: chained(
                 openai_page([openai_result()], day=0), openai_page([openai_result()], day=1)
             ),
+            OPENAI_EMBEDDINGS: {
+                None: openai_page(
+                    [
+                        openai_result(
+                            900,
+                            0,
+                            object="organization.usage.embeddings.result",
+                            output_tokens=None,
+                            batch=None,
+                            input_cached_tokens=None,
+                        )
+                    ]
+                )
+            },
             ANTHROPIC_USAGE: chained(
                 anthropic_page([anthropic_result()], day=1),
                 anthropic_page([anthropic_result(workspace_id=None)], day=2),
@@ -300,6 +319,28 @@ def test_openai_usage_pull_follows_pages_retries_429_and_loads(fake_api, session
     assert ("bucket_width", "1d") in first and ("start_time", str(DAY)) in first
     assert ("page", "cursor_2") in calls[2]
     assert load(con, landing, "openai_usage").rows_loaded == 2
+
+
+def test_openai_embeddings_usage_has_its_own_folder_and_no_batch_grouping(
+    fake_api, session, tmp_path, con
+):
+    landing = tmp_path / "landing"
+    summary = pull_openai_usage(
+        landing, date(2026, 7, 1), date(2026, 7, 2), base_url=fake_api.url,
+        api_key=OPENAI_KEY, session=session, endpoint="embeddings",
+    )  # fmt: skip
+    assert [p.parent.name for p in summary.files] == ["embeddings"]
+    (query,) = [q for path, q in fake_api.requests if path == OPENAI_EMBEDDINGS]
+    assert [v for k, v in query if k == "group_by"] == ["project_id", "model", "api_key_id"]
+    load(con, landing, "openai_usage")
+    assert con.execute(
+        "select endpoint, input_tokens, output_tokens, batch from raw.openai_usage"
+    ).fetchall() == [("embeddings", 900, None, None)]
+    with pytest.raises(LivePullError, match="unknown OpenAI usage endpoint 'chat'"):
+        pull_openai_usage(
+            landing, date(2026, 7, 1), date(2026, 7, 2), base_url=fake_api.url,
+            api_key=OPENAI_KEY, session=session, endpoint="chat",
+        )  # fmt: skip
 
 
 def test_anthropic_usage_repull_supersedes_the_revised_bucket(fake_api, session, tmp_path, con):
@@ -389,3 +430,16 @@ def test_anthropic_bill_quantities_come_from_the_usage_report_and_money_is_uncha
     assert sources == [("usage_api",)]
     assert {k: int(v) for k, v in by_part.items()} == truth["usage_api"]["anthropic_billed_tokens"]
     assert round(billed, 2) == round(Decimal(truth["billed_usd"]["anthropic"]), 2)
+
+
+def test_anthropic_flat_cache_creation_fields_are_read_but_never_added_to_the_object(con, tmp_path):
+    landing = tmp_path / "landing"
+    flat = anthropic_result(cache_creation=None, cache_creation_5m_input_tokens=7)
+    both = anthropic_result(cache_creation_5m_input_tokens=7, model="claude-b")
+    write(landing / "anthropic/usage_report/page_1.json", anthropic_page([flat, both]))
+    load(con, landing, "anthropic_usage_report")
+    rows = con.execute(
+        """select model, cache_creation_5m_input_tokens, cache_creation_1h_input_tokens
+           from raw.anthropic_usage_report order by model"""
+    ).fetchall()
+    assert rows == [("claude-b", 30, 20), ("claude-sonnet-4-20250514", 7, 0)]

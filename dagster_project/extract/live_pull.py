@@ -130,9 +130,20 @@ OPENAI_COSTS = _Endpoint("OpenAI", "/v1/organization/costs", "openai/costs", OPE
 ANTHROPIC_COST_REPORT = _Endpoint(
     "Anthropic", "/v1/organizations/cost_report", "anthropic/cost_report", ANTHROPIC_KEY_ENV
 )
-OPENAI_USAGE_COMPLETIONS = _Endpoint(
-    "OpenAI", "/v1/organization/usage/completions", "openai/usage/completions", OPENAI_KEY_ENV
-)
+# The OpenAI Usage API's token-counting endpoints (the others count images, seconds or bytes).
+# `batch` is a grouping field of completions only.
+OPENAI_USAGE_ENDPOINTS = ("completions", "embeddings", "moderations")
+
+
+def _openai_usage_endpoint(name: str) -> _Endpoint:
+    if name not in OPENAI_USAGE_ENDPOINTS:
+        raise LivePullError(
+            f"unknown OpenAI usage endpoint {name!r}: one of {', '.join(OPENAI_USAGE_ENDPOINTS)}"
+        )
+    path = f"/v1/organization/usage/{name}"
+    return _Endpoint("OpenAI", path, f"openai/usage/{name}", OPENAI_KEY_ENV)
+
+
 ANTHROPIC_USAGE_REPORT = _Endpoint(
     "Anthropic",
     "/v1/organizations/usage_report/messages",
@@ -491,13 +502,14 @@ def pull_openai_usage(
     base_url: str = "https://api.openai.com",
     api_key: str | None = None,
     session: requests.Session | None = None,
+    endpoint: str = "completions",
 ) -> PullSummary:
-    """Pull OpenAI completions usage for [start, end), daily buckets grouped by project, model,
-    API key and batch, into `<landing>/openai/usage/completions/`."""
-    return _pull_openai(
-        OPENAI_USAGE_COMPLETIONS, OPENAI_USAGE_GROUP_BY, landing_dir, start, end, base_url,
-        api_key, session,
-    )  # fmt: skip
+    """Pull OpenAI usage of one endpoint (completions by default) for [start, end), daily
+    buckets grouped by project, model, API key (and batch, for completions), into
+    `<landing>/openai/usage/<endpoint>/`."""
+    target = _openai_usage_endpoint(endpoint)
+    group_by = [g for g in OPENAI_USAGE_GROUP_BY if g != "batch" or endpoint == "completions"]
+    return _pull_openai(target, group_by, landing_dir, start, end, base_url, api_key, session)
 
 
 def pull_anthropic_cost_report(
@@ -556,6 +568,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--end", required=True, type=date.fromisoformat, help="YYYY-MM-DD, exclusive"
     )
     parser.add_argument("--landing", type=Path, help="landing folder (default: from settings)")
+    parser.add_argument(
+        "--endpoint",
+        default="completions",
+        choices=OPENAI_USAGE_ENDPOINTS,
+        help="openai-usage only: which Usage API endpoint (default completions)",
+    )
     return parser.parse_args(argv)
 
 
@@ -567,7 +585,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dagster_project.config import Settings
 
             args.landing = Settings.from_env().landing_dir
-        summary = PULLS[args.provider](args.landing, args.start, args.end)
+        options = {"endpoint": args.endpoint} if args.provider == "openai-usage" else {}
+        summary = PULLS[args.provider](args.landing, args.start, args.end, **options)
     except Exception as error:  # the CLI's promise: one line, no traceback, no secret
         message = (
             str(error) if isinstance(error, LivePullError) else f"{type(error).__name__}: {error}"

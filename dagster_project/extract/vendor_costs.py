@@ -358,13 +358,19 @@ def _anthropic_usage_row(bucket: dict, result: dict) -> dict:
         "cache_read_input_tokens": _count(
             result.get("cache_read_input_tokens", 0), "cache_read_input_tokens", required=True
         ),
+        # the documented nested object; a flat cache_creation_5m/1h_input_tokens (as some
+        # derived schemas spell it) is read when the object is absent, never added to it
         "cache_creation_5m_input_tokens": _count(
-            cache_creation.get("ephemeral_5m_input_tokens", 0),
+            cache_creation.get("ephemeral_5m_input_tokens", 0)
+            if cache_creation
+            else result.get("cache_creation_5m_input_tokens", 0),
             "cache_creation.ephemeral_5m_input_tokens",
             required=True,
         ),
         "cache_creation_1h_input_tokens": _count(
-            cache_creation.get("ephemeral_1h_input_tokens", 0),
+            cache_creation.get("ephemeral_1h_input_tokens", 0)
+            if cache_creation
+            else result.get("cache_creation_1h_input_tokens", 0),
             "cache_creation.ephemeral_1h_input_tokens",
             required=True,
         ),
