@@ -96,6 +96,22 @@ def _driver_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
+def _usage_api_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Traffic the vendors' usage APIs counted but no log saw (marts.rpt_usage_reconciliation),
+    per provider and project / workspace: calls that bypass the gateway."""
+    rows = con.execute(
+        """select provider_id, coalesce(sub_account_id, '(default)'), sum(token_difference),
+                  count(distinct usage_date)
+           from marts.rpt_usage_reconciliation
+           where reconciliation_status = 'unlogged_traffic'
+           group by 1, 2 order by 3 desc limit 5"""
+    ).fetchall()
+    return [
+        f"  {provider}/{project}: {tokens:,} tokens on {days} day(s) not in the logs"
+        for provider, project, tokens, days in rows
+    ]
+
+
 def build_summary(con: duckdb.DuckDBPyConnection) -> str:
     billed, allocated, unallocated = con.execute(
         """select sum(billed_cost), sum(allocated_to_owners), sum(unallocated)
@@ -128,6 +144,8 @@ def build_summary(con: duckdb.DuckDBPyConnection) -> str:
             + ("" if files == marts else "  <- differs")
             for name, currency, files, marts in billed_per_source(con)
         ],
+        "unlogged traffic        usage APIs above the logs (bypasses the gateway):",
+        *(_usage_api_lines(con) or ["  none"]),
         "top teams:",
         *[f"  {team:<14} {_money(cost)}" for team, cost in teams],
     ]

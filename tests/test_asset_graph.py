@@ -30,7 +30,8 @@ def test_asset_keys_match_the_snapshot(asset_graph: dg.Definitions):
 def test_dbt_sources_hang_off_the_extract_assets(asset_graph: dg.Definitions):
     graph = asset_graph.resolve_asset_graph()
     for source in ("litellm_spend_logs", "otel_genai_spans", "openai_costs",
-                   "anthropic_cost_report", "focus_billing", "business_drivers"):  # fmt: skip
+                   "anthropic_cost_report", "focus_billing", "business_drivers",
+                   "openai_usage", "anthropic_usage_report"):  # fmt: skip
         children = graph.get(dg.AssetKey(f"raw_{source}")).child_keys
         assert any(child.path[0] == "staging" for child in children), source
 

@@ -395,7 +395,7 @@ def test_every_landing_file_gets_exactly_one_state(con, landing):
     write(landing / OPENAI.folder / "page.json.bak", b"old")
     write(landing / OPENAI.folder / "_notes.json", b"{}")
     write(landing / FOCUS.folder / "aws" / "manifest.yaml", b"x: 1")
-    write(landing / "openai" / "usage" / "usage.json", b"{}")
+    write(landing / "mistral" / "usage" / "usage.json", b"{}")  # a vendor no source reads
     write(landing / "README.txt", b"hello")
     for source in SOURCES_BY_NAME.values():
         extract(con, source, landing)

@@ -6,6 +6,8 @@ Writes into a landing folder:
 - `otel/genai_spans_<day>.json`        OTLP JSON GenAI spans (Bedrock and a self-hosted model)
 - `openai/costs/page_<n>.json`         OpenAI organization Costs API pages
 - `anthropic/cost_report/page_<n>.json` Anthropic Admin API cost report pages (cents as strings)
+- `openai/usage/completions/page_<n>.json` OpenAI Usage API (completions) pages
+- `anthropic/usage_report/page_<n>.json` Anthropic usage report (messages) pages
 - `focus/aws/billing_period=<month>/focus-00001.snappy.parquet` AWS FOCUS export (Bedrock
   tokens, GPU instance hours, support fee, credits)
 - `business/drivers_<month>.csv`       business drivers in long format
@@ -431,6 +433,8 @@ class Ledger:
     def __init__(self) -> None:
         self.billed: dict[str, Decimal] = defaultdict(Decimal)
         self.lines: dict[str, int] = defaultdict(int)
+        # tokens billed that no log saw: (day index, provider, project, model, part, tokens)
+        self.unlogged: list[tuple[int, str, str, str, str, int]] = []
 
     def add(self, provider: str, amount_usd: Decimal) -> None:
         self.billed[provider] += amount_usd
@@ -495,6 +499,9 @@ def _write_openai_costs(
         if cfg.dirt and rec.account_id == "proj_support" and rec.part == "input":
             # Calls that bypass the gateway: billed, never logged.
             tokens += int(tokens * 0.015)
+            ledger.unlogged.append(
+                (int(rec.day), "openai", rec.account_id, rec.model, rec.part, int(tokens * 0.015))
+            )
         unit = prices.unit_price("openai", rec.model, rec.part, day)
         amount = _q(tokens * unit * (1 - discount), "0.000000001")
         # line items name the served model snapshot; the warehouse normalises it
@@ -511,6 +518,9 @@ def _write_openai_costs(
             unit = prices.unit_price("openai", "gpt-4o", "input", day)
             amount = _q(tokens * unit, "0.000000001")
             lines[d].append(result(org.OPENAI_UNLOGGED_PROJECT, "gpt-4o, input", amount, tokens))
+            ledger.unlogged.append(
+                (d, "openai", org.OPENAI_UNLOGGED_PROJECT, "gpt-4o", "input", tokens)
+            )
             ledger.add("openai", amount)
         if day.day == 1:
             amount = Decimal("1500.00")
@@ -593,6 +603,117 @@ def _write_anthropic_costs(
             }
         )
     _pages(buckets, 10, out / "anthropic" / "cost_report")
+
+
+def _write_usage_apis(
+    frame: pd.DataFrame,
+    usage: pd.DataFrame,
+    cfg: DemoConfig,
+    prices: PriceBook,
+    out: Path,
+    ledger: Ledger,
+) -> dict:
+    """The vendors' usage API pages, from the same simulated usage the cost pages bill: the
+    logged billable traffic plus the traffic that bypasses the gateway (`ledger.unlogged`,
+    recorded by the cost writers). OpenAI Usage API completions buckets grouped by project,
+    model and batch (cached tokens inside input_tokens); Anthropic usage report buckets grouped
+    by workspace, model, service tier and context window (token types apart). Returns the truth
+    the reconciliation must find."""
+    billable = frame[~frame["failed"] & ~frame["proxy_cache_hit"]]
+    served = [
+        prices.canonical(p, m)[1] if m.startswith("openai/") else m
+        for p, m in zip(billable["provider_id"], billable["model"], strict=True)
+    ]
+    requests = (
+        billable.assign(model=served)
+        .groupby(["day", "provider_id", "account_id", "model", "batch"])
+        .size()
+        .to_dict()
+    )
+    tokens: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for rec in usage.itertuples(index=False):
+        batch = rec.part.startswith("batch_")
+        key = (int(rec.day), rec.provider_id, rec.account_id, rec.model, batch)
+        tokens[key][rec.part.removeprefix("batch_")] += int(rec.tokens)
+    unlogged: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for day, provider, project, model, part, count in ledger.unlogged:
+        tokens[(day, provider, project, model, part.startswith("batch_"))][
+            part.removeprefix("batch_")
+        ] += count
+        unlogged[provider][project] += count
+    openai: dict[int, list[dict]] = defaultdict(list)
+    anthropic: dict[int, list[dict]] = defaultdict(list)
+    for (day, provider, account, model, batch), part in sorted(tokens.items()):
+        if provider == "openai":
+            openai[day].append(
+                {
+                    "object": "organization.usage.completions.result",
+                    "input_tokens": part["input"] + part["cache_read"] + part["cache_write"],
+                    "output_tokens": part["output"],
+                    "num_model_requests": int(
+                        requests.get((day, provider, account, model, batch), 0)
+                    ),
+                    "project_id": account,
+                    "user_id": None,
+                    "api_key_id": None,
+                    "model": model,
+                    "batch": batch,
+                    "service_tier": None,
+                    "input_cached_tokens": part["cache_read"],
+                    "input_audio_tokens": 0,
+                    "output_audio_tokens": 0,
+                }
+            )
+        elif provider == "anthropic":
+            anthropic[day].append(
+                {
+                    "uncached_input_tokens": part["input"],
+                    "cache_creation": {
+                        "ephemeral_1h_input_tokens": 0,
+                        "ephemeral_5m_input_tokens": part["cache_write"],
+                    },
+                    "cache_read_input_tokens": part["cache_read"],
+                    "output_tokens": part["output"],
+                    "server_tool_use": None,
+                    "api_key_id": None,
+                    "workspace_id": account,
+                    "model": model,
+                    "service_tier": "batch" if batch else "standard",
+                    "context_window": "0-200k",
+                }
+            )
+    days = [
+        datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
+        for d in range(cfg.days)
+    ]
+    _pages(
+        [
+            {"object": "bucket", "start_time": int(start.timestamp()),
+             "end_time": int((start + timedelta(days=1)).timestamp()), "results": openai[d]}
+            for d, start in enumerate(days)
+        ],
+        7,
+        out / "openai" / "usage" / "completions",
+    )  # fmt: skip
+    _pages(
+        [
+            {"starting_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "ending_at": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "results": anthropic[d]}
+            for d, start in enumerate(days)
+        ],
+        7,
+        out / "anthropic" / "usage_report",
+    )  # fmt: skip
+    anthropic_tokens = {
+        part: int(usage.loc[(usage["provider_id"] == "anthropic") & (usage["day"] <= cfg.days - 2)
+                            & (usage["part"].str.removeprefix("batch_") == part), "tokens"].sum())
+        for part in ("input", "cache_read", "cache_write", "output")
+    }  # fmt: skip
+    return {
+        "unlogged_tokens": {p: dict(v) for p, v in unlogged.items()},
+        "anthropic_billed_tokens": anthropic_tokens,
+    }
 
 
 GPU_HOURLY_LIST = Decimal("5.672")  # g5.12xlarge on-demand, us-east-1
@@ -989,10 +1110,12 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     _write_openai_costs(usage, cfg, prices, out, ledger, rng)
     _write_anthropic_costs(usage, cfg, prices, out, ledger, rng)
     _write_aws_focus(usage, cfg, prices, out, ledger, plan.idle_gpu_days if plan else ())
+    usage_api_truth = _write_usage_apis(frame, usage, cfg, prices, out, ledger)
     drivers = _write_business_drivers(frame, cfg, out, rng)
     dirt = _add_dirt(out, cfg) if cfg.dirt else {}
     truth = _truth(frame, ledger, drivers, dirt)
     truth["waste_repeats"] = repeats
+    truth["usage_api"] = usage_api_truth
     truth["config"] = {k: str(v) for k, v in asdict(cfg).items()}
     truth["injected_anomalies"] = (
         anomalies.truth(plan, moved, cfg.start, prices, seeds_dir) if plan else []

@@ -17,6 +17,12 @@ Endpoints (as the vendors publish them):
   `group_by[]=workspace_id&group_by[]=description`, cursor `page`. Auth `x-api-key:
   $ANTHROPIC_ADMIN_KEY` and `anthropic-version: 2023-06-01`.
 
+- OpenAI `GET /v1/organization/usage/completions` (Usage API): the same parameters with
+  `group_by` project_id, model, api_key_id and batch; pages go to `openai/usage/completions/`.
+- Anthropic `GET /v1/organizations/usage_report/messages`: `bucket_width=1d`, `group_by[]`
+  workspace_id, model, api_key_id, service_tier and context_window; pages go to
+  `anthropic/usage_report/`.
+
 Both APIs treat the end as exclusive, and so does this module: `--end 2026-08-01` pulls July.
 
 Secrets: keys come only from the environment (or the `api_key` argument, for tests). They are
@@ -28,6 +34,8 @@ Usage:
     python -m dagster_project.extract.live_pull openai --start 2026-07-01 --end 2026-08-01
     python -m dagster_project.extract.live_pull anthropic --start 2026-07-01 --end 2026-08-01 \
         --landing /path/to/landing
+    python -m dagster_project.extract.live_pull openai-usage --start 2026-07-01 --end 2026-08-01
+    python -m dagster_project.extract.live_pull anthropic-usage --start 2026-07-01 --end 2026-08-01
 """
 
 from __future__ import annotations
@@ -67,7 +75,8 @@ MAX_RETRY_AFTER_S = 30.0  # a longer Retry-After is cut to this, so a run never 
 TIMEOUT_S = 30.0  # connect and read
 MAX_PAGES = 1000  # ~80 years of daily buckets at 30 a page: more means a cursor that never ends
 ERROR_BODY_CHARS = 300  # enough of an error body to diagnose a 400, never the whole page
-OPENAI_PAGE_LIMIT = 30  # buckets per page (API range 1-180)
+OPENAI_PAGE_LIMIT = 30  # buckets per page (API range 1-180; usage API 1-31 for 1d buckets)
+ANTHROPIC_USAGE_PAGE_LIMIT = 31  # daily buckets per page (the usage report's maximum for 1d)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 # Query-string form of the multi-valued `group_by`, as each vendor's API reference names it:
@@ -121,6 +130,32 @@ OPENAI_COSTS = _Endpoint("OpenAI", "/v1/organization/costs", "openai/costs", OPE
 ANTHROPIC_COST_REPORT = _Endpoint(
     "Anthropic", "/v1/organizations/cost_report", "anthropic/cost_report", ANTHROPIC_KEY_ENV
 )
+# The OpenAI Usage API's token-counting endpoints (the others count images, seconds or bytes).
+# `batch` is a grouping field of completions only.
+OPENAI_USAGE_ENDPOINTS = ("completions", "embeddings", "moderations")
+
+
+def _openai_usage_endpoint(name: str) -> _Endpoint:
+    if name not in OPENAI_USAGE_ENDPOINTS:
+        raise LivePullError(
+            f"unknown OpenAI usage endpoint {name!r}: one of {', '.join(OPENAI_USAGE_ENDPOINTS)}"
+        )
+    path = f"/v1/organization/usage/{name}"
+    return _Endpoint("OpenAI", path, f"openai/usage/{name}", OPENAI_KEY_ENV)
+
+
+ANTHROPIC_USAGE_REPORT = _Endpoint(
+    "Anthropic",
+    "/v1/organizations/usage_report/messages",
+    "anthropic/usage_report",
+    ANTHROPIC_KEY_ENV,
+)
+OPENAI_COSTS_GROUP_BY = ("project_id", "line_item")
+OPENAI_USAGE_GROUP_BY = ("project_id", "model", "api_key_id", "batch")
+ANTHROPIC_COSTS_GROUP_BY = ("workspace_id", "description")
+ANTHROPIC_USAGE_GROUP_BY = (
+    "workspace_id", "model", "api_key_id", "service_tier", "context_window",
+)  # fmt: skip
 
 
 # --- secrets --------------------------------------------------------------------------------
@@ -396,6 +431,54 @@ def _save(
     )
 
 
+def _pull_openai(
+    endpoint: _Endpoint,
+    group_by: Sequence[str],
+    landing_dir: Path,
+    start: date,
+    end: date,
+    base_url: str,
+    api_key: str | None,
+    session: requests.Session | None,
+) -> PullSummary:
+    _check_range(start, end)
+    key = _resolve_key(api_key, OPENAI_KEY_ENV)
+    params = [
+        ("start_time", str(int(_midnight_utc(start).timestamp()))),
+        ("end_time", str(int(_midnight_utc(end).timestamp()))),
+        ("bucket_width", "1d"),
+        *((OPENAI_GROUP_BY_PARAM, field) for field in group_by),
+        ("limit", str(OPENAI_PAGE_LIMIT)),
+    ]
+    headers = {"Authorization": f"Bearer {key}"}
+    with _open_client(endpoint, base_url, headers, key, session) as client:
+        return _save(client, landing_dir, start, end, _fetch_all(client, params))
+
+
+def _pull_anthropic(
+    endpoint: _Endpoint,
+    extra: Sequence[tuple[str, str]],
+    group_by: Sequence[str],
+    landing_dir: Path,
+    start: date,
+    end: date,
+    base_url: str,
+    api_key: str | None,
+    session: requests.Session | None,
+) -> PullSummary:
+    _check_range(start, end)
+    key = _resolve_key(api_key, ANTHROPIC_KEY_ENV)
+    params = [
+        ("starting_at", _midnight_utc(start).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("ending_at", _midnight_utc(end).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        *extra,
+        *((ANTHROPIC_GROUP_BY_PARAM, field) for field in group_by),
+    ]
+    headers = {"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION}
+    with _open_client(endpoint, base_url, headers, key, session) as client:
+        return _save(client, landing_dir, start, end, _fetch_all(client, params))
+
+
 def pull_openai_costs(
     landing_dir: Path,
     start: date,
@@ -406,19 +489,27 @@ def pull_openai_costs(
     session: requests.Session | None = None,
 ) -> PullSummary:
     """Pull OpenAI organization costs for [start, end) into `<landing>/openai/costs/`."""
-    _check_range(start, end)
-    key = _resolve_key(api_key, OPENAI_KEY_ENV)
-    params = [
-        ("start_time", str(int(_midnight_utc(start).timestamp()))),
-        ("end_time", str(int(_midnight_utc(end).timestamp()))),
-        ("bucket_width", "1d"),
-        (OPENAI_GROUP_BY_PARAM, "project_id"),
-        (OPENAI_GROUP_BY_PARAM, "line_item"),
-        ("limit", str(OPENAI_PAGE_LIMIT)),
-    ]
-    headers = {"Authorization": f"Bearer {key}"}
-    with _open_client(OPENAI_COSTS, base_url, headers, key, session) as client:
-        return _save(client, landing_dir, start, end, _fetch_all(client, params))
+    return _pull_openai(
+        OPENAI_COSTS, OPENAI_COSTS_GROUP_BY, landing_dir, start, end, base_url, api_key, session
+    )
+
+
+def pull_openai_usage(
+    landing_dir: Path,
+    start: date,
+    end: date,
+    *,
+    base_url: str = "https://api.openai.com",
+    api_key: str | None = None,
+    session: requests.Session | None = None,
+    endpoint: str = "completions",
+) -> PullSummary:
+    """Pull OpenAI usage of one endpoint (completions by default) for [start, end), daily
+    buckets grouped by project, model, API key (and batch, for completions), into
+    `<landing>/openai/usage/<endpoint>/`."""
+    target = _openai_usage_endpoint(endpoint)
+    group_by = [g for g in OPENAI_USAGE_GROUP_BY if g != "batch" or endpoint == "completions"]
+    return _pull_openai(target, group_by, landing_dir, start, end, base_url, api_key, session)
 
 
 def pull_anthropic_cost_report(
@@ -431,22 +522,38 @@ def pull_anthropic_cost_report(
     session: requests.Session | None = None,
 ) -> PullSummary:
     """Pull the Anthropic cost report for [start, end) into `<landing>/anthropic/cost_report/`."""
-    _check_range(start, end)
-    key = _resolve_key(api_key, ANTHROPIC_KEY_ENV)
-    params = [
-        ("starting_at", _midnight_utc(start).strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("ending_at", _midnight_utc(end).strftime("%Y-%m-%dT%H:%M:%SZ")),
-        (ANTHROPIC_GROUP_BY_PARAM, "workspace_id"),
-        (ANTHROPIC_GROUP_BY_PARAM, "description"),
-    ]
-    headers = {"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION}
-    with _open_client(ANTHROPIC_COST_REPORT, base_url, headers, key, session) as client:
-        return _save(client, landing_dir, start, end, _fetch_all(client, params))
+    return _pull_anthropic(
+        ANTHROPIC_COST_REPORT, (), ANTHROPIC_COSTS_GROUP_BY, landing_dir, start, end, base_url,
+        api_key, session,
+    )  # fmt: skip
+
+
+def pull_anthropic_usage_report(
+    landing_dir: Path,
+    start: date,
+    end: date,
+    *,
+    base_url: str = "https://api.anthropic.com",
+    api_key: str | None = None,
+    session: requests.Session | None = None,
+) -> PullSummary:
+    """Pull the Anthropic messages usage report for [start, end), daily buckets, into
+    `<landing>/anthropic/usage_report/`."""
+    extra = (("bucket_width", "1d"), ("limit", str(ANTHROPIC_USAGE_PAGE_LIMIT)))
+    return _pull_anthropic(
+        ANTHROPIC_USAGE_REPORT, extra, ANTHROPIC_USAGE_GROUP_BY, landing_dir, start, end,
+        base_url, api_key, session,
+    )  # fmt: skip
 
 
 # --- CLI ------------------------------------------------------------------------------------
 
-PULLS = {"openai": pull_openai_costs, "anthropic": pull_anthropic_cost_report}
+PULLS = {
+    "openai": pull_openai_costs,
+    "anthropic": pull_anthropic_cost_report,
+    "openai-usage": pull_openai_usage,
+    "anthropic-usage": pull_anthropic_usage_report,
+}
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -461,6 +568,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--end", required=True, type=date.fromisoformat, help="YYYY-MM-DD, exclusive"
     )
     parser.add_argument("--landing", type=Path, help="landing folder (default: from settings)")
+    parser.add_argument(
+        "--endpoint",
+        default="completions",
+        choices=OPENAI_USAGE_ENDPOINTS,
+        help="openai-usage only: which Usage API endpoint (default completions)",
+    )
     return parser.parse_args(argv)
 
 
@@ -472,7 +585,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from dagster_project.config import Settings
 
             args.landing = Settings.from_env().landing_dir
-        summary = PULLS[args.provider](args.landing, args.start, args.end)
+        options = {"endpoint": args.endpoint} if args.provider == "openai-usage" else {}
+        summary = PULLS[args.provider](args.landing, args.start, args.end, **options)
     except Exception as error:  # the CLI's promise: one line, no traceback, no secret
         message = (
             str(error) if isinstance(error, LivePullError) else f"{type(error).__name__}: {error}"

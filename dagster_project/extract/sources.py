@@ -68,6 +68,18 @@ SOURCES: tuple[Source, ...] = (
            vendor_costs.ANTHROPIC_TABLE, vendor_costs.parse_anthropic, vendor_costs.ANTHROPIC_DDL,
            "Anthropic Admin API cost report pages: one row per daily cost result (cents).",
            PAGE_DELIVERIES),
+    Source(vendor_costs.OPENAI_USAGE_SOURCE, "openai/usage", vendor_costs.FILE_PATTERNS,
+           vendor_costs.OPENAI_USAGE_TABLE, vendor_costs.parse_openai_usage,
+           vendor_costs.OPENAI_USAGE_DDL,
+           "OpenAI organization Usage API pages (completions/, embeddings/, ... sub-folders): "
+           "one row per bucket x grouping result.",
+           PAGE_DELIVERIES),
+    Source(vendor_costs.ANTHROPIC_USAGE_SOURCE, "anthropic/usage_report",
+           vendor_costs.FILE_PATTERNS, vendor_costs.ANTHROPIC_USAGE_TABLE,
+           vendor_costs.parse_anthropic_usage, vendor_costs.ANTHROPIC_USAGE_DDL,
+           "Anthropic Admin API usage report (messages) pages: one row per bucket x grouping "
+           "result, tokens by type.",
+           PAGE_DELIVERIES),
     Source(tabular.FOCUS_SOURCE, "focus", tabular.FOCUS_PATTERNS, tabular.FOCUS_TABLE,
            tabular.parse_focus, tabular.FOCUS_DDL,
            "Cloud billing exports in FOCUS (AWS, Azure, GCP): one row per billed charge.",

@@ -1,5 +1,5 @@
-"""AI vendor cost reports saved as API pages: OpenAI organization Costs API and Anthropic Admin
-API cost report.
+"""AI vendor cost and usage reports saved as API pages: OpenAI organization Costs API and Usage
+API (completions, embeddings, ... endpoints), Anthropic Admin API cost report and usage report.
 
 Pages are small (one result per day x project x line item), so they are parsed in Python with
 `json.loads(parse_float=Decimal)`: amounts keep the exact digits the API sent. DuckDB's JSON
@@ -79,6 +79,76 @@ ANTHROPIC_COLUMNS = [
     "description", "token_type", "model", "service_tier", "context_window", "workspace_id",
     "result_json", "row_hash", "bill_key",
 ]  # fmt: skip
+# Usage API results: token counts by bucket and grouping (the grouping fields are null unless the
+# pull grouped by them). OpenAI counts cached (and cache-write) tokens INSIDE input_tokens;
+# Anthropic reports uncached input, cache reads and cache writes apart. Normalised in staging.
+OPENAI_USAGE_SOURCE = "openai_usage"
+OPENAI_USAGE_TABLE = "raw.openai_usage"
+OPENAI_USAGE_DDL = f"""
+create table if not exists {OPENAI_USAGE_TABLE} (
+    bucket_start_time timestamptz not null,
+    bucket_end_time timestamptz not null,
+    endpoint varchar not null,
+    project_id varchar,
+    user_id varchar,
+    api_key_id varchar,
+    model varchar,
+    batch boolean,
+    service_tier varchar,
+    input_tokens bigint,
+    input_cached_tokens bigint,
+    input_cache_write_tokens bigint,
+    output_tokens bigint,
+    input_audio_tokens bigint,
+    output_audio_tokens bigint,
+    num_model_requests bigint,
+    result_json json not null,
+    row_hash varchar not null,
+    {LINEAGE_COLUMNS}
+)
+"""
+OPENAI_USAGE_COLUMNS = [
+    "bucket_start_time", "bucket_end_time", "endpoint", "project_id", "user_id", "api_key_id",
+    "model", "batch", "service_tier", "input_tokens", "input_cached_tokens",
+    "input_cache_write_tokens", "output_tokens", "input_audio_tokens", "output_audio_tokens",
+    "num_model_requests", "result_json", "row_hash", "bill_key",
+]  # fmt: skip
+OPENAI_USAGE_COUNTS = (
+    "input_tokens", "input_cached_tokens", "input_cache_write_tokens", "output_tokens",
+    "input_audio_tokens", "output_audio_tokens", "num_model_requests",
+)  # fmt: skip
+
+ANTHROPIC_USAGE_SOURCE = "anthropic_usage_report"
+ANTHROPIC_USAGE_TABLE = "raw.anthropic_usage_report"
+ANTHROPIC_USAGE_DDL = f"""
+create table if not exists {ANTHROPIC_USAGE_TABLE} (
+    bucket_starting_at timestamptz not null,
+    bucket_ending_at timestamptz not null,
+    workspace_id varchar,
+    api_key_id varchar,
+    model varchar,
+    service_tier varchar,
+    context_window varchar,
+    uncached_input_tokens bigint not null,
+    cache_read_input_tokens bigint not null,
+    cache_creation_5m_input_tokens bigint not null,
+    cache_creation_1h_input_tokens bigint not null,
+    output_tokens bigint not null,
+    web_search_requests bigint,
+    result_json json not null,
+    row_hash varchar not null,
+    {LINEAGE_COLUMNS}
+)
+"""
+ANTHROPIC_USAGE_COLUMNS = [
+    "bucket_starting_at", "bucket_ending_at", "workspace_id", "api_key_id", "model",
+    "service_tier", "context_window", "uncached_input_tokens", "cache_read_input_tokens",
+    "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens", "output_tokens",
+    "web_search_requests", "result_json", "row_hash", "bill_key",
+]  # fmt: skip
+# A token count beyond this is a unit or parsing error (and would overflow bigint sums).
+MAX_TOKENS = 10**15
+
 # The measures of a cost line; every other field of a result is part of its bill key (C1).
 OPENAI_MEASURES = ("amount", "quantity")
 ANTHROPIC_MEASURES = ("amount",)
@@ -150,6 +220,26 @@ def _bill_key(start: datetime, end: datetime, result: dict, measures: tuple[str,
     return json.dumps(key, default=str, sort_keys=True)
 
 
+def _usage_measures(result: dict) -> tuple[str, ...]:
+    """A usage result's measures are its counts (numbers, and objects of counts such as
+    Anthropic's cache_creation / server_tool_use); its strings, booleans and nulls group it."""
+    return tuple(
+        k
+        for k, v in result.items()
+        if isinstance(v, dict) or (isinstance(v, int | Decimal) and not isinstance(v, bool))
+    )
+
+
+def _count(value: object, field: str, *, required: bool = False) -> int | None:
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Reject(field, f"{field} missing or not a whole number: {value!r}")
+    if value < 0 or value >= MAX_TOKENS:
+        raise _Reject(field, f"{field} out of range: {value}")
+    return value
+
+
 def pulled_at(path: Path) -> datetime | None:
     """The pull time a live pull wrote into the page, if any (`Deliveries.stated_time`)."""
     value = _load_page(path).get(PULLED_AT_FIELD)
@@ -212,6 +302,82 @@ def _anthropic_row(bucket: dict, result: dict) -> dict:
         "service_tier": result.get("service_tier"),
         "context_window": result.get("context_window"),
         "workspace_id": result.get("workspace_id"),
+    }
+
+
+def _openai_usage_row(bucket: dict, result: dict) -> dict:
+    # "organization.usage.completions.result" -> "completions" (embeddings, images, ...)
+    kind = str(result.get("object") or "")
+    parts = kind.split(".")
+    if len(parts) != 4 or parts[:2] != ["organization", "usage"] or parts[3] != "result":
+        raise _Reject("object", f"not a Usage API result: object={kind!r}")
+    batch = result.get("batch")
+    if batch is not None and not isinstance(batch, bool):
+        raise _Reject("batch", f"batch is not true, false or null: {batch!r}")
+    start = _unix(bucket.get("start_time"), "start_time")
+    end = _unix(bucket.get("end_time"), "end_time")
+    row = {
+        "bucket_start_time": start,
+        "bucket_end_time": end,
+        "bill_key": _bill_key(start, end, result, _usage_measures(result)),
+        "endpoint": parts[2],
+        "batch": batch,
+        **{f: result.get(f) for f in ("project_id", "user_id", "api_key_id", "model")},
+        "service_tier": result.get("service_tier"),
+    }
+    row |= {field: _count(result.get(field), field) for field in OPENAI_USAGE_COUNTS}
+    if (row["input_cached_tokens"] or 0) + (row["input_cache_write_tokens"] or 0) > (
+        row["input_tokens"] or 0
+    ):
+        # OpenAI counts cached tokens inside input_tokens: more cached than input is a changed
+        # format (cached counted apart), and normalising it would go negative.
+        raise _Reject("input_cached_tokens", "cached input tokens exceed input_tokens")
+    return row
+
+
+def _anthropic_usage_row(bucket: dict, result: dict) -> dict:
+    cache_creation = result.get("cache_creation") or {}
+    if not isinstance(cache_creation, dict):
+        raise _Reject("cache_creation", f"cache_creation is not an object: {cache_creation!r}")
+    tools = result.get("server_tool_use") or {}
+    if not isinstance(tools, dict):
+        raise _Reject("server_tool_use", f"server_tool_use is not an object: {tools!r}")
+    start = _rfc3339(bucket.get("starting_at"), "starting_at")
+    end = _rfc3339(bucket.get("ending_at"), "ending_at")
+    return {
+        "bucket_starting_at": start,
+        "bucket_ending_at": end,
+        "bill_key": _bill_key(start, end, result, _usage_measures(result)),
+        **{
+            f: result.get(f)
+            for f in ("workspace_id", "api_key_id", "model", "service_tier", "context_window")
+        },
+        "uncached_input_tokens": _count(
+            result.get("uncached_input_tokens"), "uncached_input_tokens", required=True
+        ),
+        "cache_read_input_tokens": _count(
+            result.get("cache_read_input_tokens", 0), "cache_read_input_tokens", required=True
+        ),
+        # the documented nested object; a flat cache_creation_5m/1h_input_tokens (as some
+        # derived schemas spell it) is read when the object is absent, never added to it
+        "cache_creation_5m_input_tokens": _count(
+            cache_creation.get("ephemeral_5m_input_tokens", 0)
+            if cache_creation
+            else result.get("cache_creation_5m_input_tokens", 0),
+            "cache_creation.ephemeral_5m_input_tokens",
+            required=True,
+        ),
+        "cache_creation_1h_input_tokens": _count(
+            cache_creation.get("ephemeral_1h_input_tokens", 0)
+            if cache_creation
+            else result.get("cache_creation_1h_input_tokens", 0),
+            "cache_creation.ephemeral_1h_input_tokens",
+            required=True,
+        ),
+        "output_tokens": _count(result.get("output_tokens"), "output_tokens", required=True),
+        "web_search_requests": _count(
+            tools.get("web_search_requests"), "server_tool_use.web_search_requests"
+        ),
     }
 
 
@@ -278,3 +444,17 @@ def parse_anthropic(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts
     return _parse_pages(
         con, paths, _anthropic_row, ANTHROPIC_COLUMNS, ANTHROPIC_TABLE, ANTHROPIC_SOURCE
     )
+
+
+def parse_openai_usage(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
+    return _parse_pages(
+        con, paths, _openai_usage_row, OPENAI_USAGE_COLUMNS, OPENAI_USAGE_TABLE,
+        OPENAI_USAGE_SOURCE,
+    )  # fmt: skip
+
+
+def parse_anthropic_usage(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
+    return _parse_pages(
+        con, paths, _anthropic_usage_row, ANTHROPIC_USAGE_COLUMNS, ANTHROPIC_USAGE_TABLE,
+        ANTHROPIC_USAGE_SOURCE,
+    )  # fmt: skip

@@ -1,7 +1,10 @@
 -- One row per billed charge from every bill: FOCUS export rows, OpenAI cost lines, Anthropic
 -- cost lines. Each keeps its four FOCUS cost columns apart in its billing currency. Vendor
 -- API lines carry no list price: token lines with a quantity are priced from the catalog,
--- Anthropic lines are grossed up by the negotiated discount (price_overrides).
+-- Anthropic lines are grossed up by the negotiated discount (price_overrides). A vendor line
+-- without a token quantity of its own takes it from the vendor's usage API when that counted
+-- the line's key (quantity_source says where each line's consumed quantity comes from); money
+-- is never derived from those tokens.
 with
 
 focus_charges as (
@@ -19,6 +22,48 @@ openai_costs as (
 anthropic_costs as (
 
     select * from {{ ref('stg_anthropic__costs') }}
+
+),
+
+vendor_usage as (
+
+    select * from {{ ref('int_vendor_usage_tokens') }}
+
+),
+
+-- The usage API's tokens for a vendor line without a quantity: same day, project / workspace,
+-- model, batch / service tier, context window and token type. A usage report not grouped by a
+-- field the line has (say context_window) matches nothing, and the estimate stays.
+usage_api_line_tokens as (
+
+    select
+        'anthropic:' || anthropic_costs.cost_line_id as charge_id,
+        sum(vendor_usage.usage_api_tokens) as usage_api_tokens
+    from anthropic_costs
+    inner join vendor_usage
+        on vendor_usage.provider_id = 'anthropic'
+        and vendor_usage.usage_date = cast(anthropic_costs.charge_period_start as date)
+        and vendor_usage.sub_account_id is not distinct from anthropic_costs.workspace_id
+        and vendor_usage.model_raw = anthropic_costs.model_raw
+        and vendor_usage.vendor_token_type = anthropic_costs.token_type
+        and vendor_usage.is_batch = anthropic_costs.is_batch
+        and (anthropic_costs.service_tier is null or vendor_usage.service_tier = anthropic_costs.service_tier)
+        and (anthropic_costs.context_window is null or vendor_usage.context_window = anthropic_costs.context_window)
+    group by 1
+    union all
+    select
+        'openai:' || openai_costs.cost_line_id as charge_id,
+        sum(vendor_usage.usage_api_tokens) as usage_api_tokens
+    from openai_costs
+    inner join vendor_usage
+        on vendor_usage.provider_id = 'openai'
+        and vendor_usage.usage_date = cast(openai_costs.charge_period_start as date)
+        and vendor_usage.sub_account_id is not distinct from openai_costs.project_id
+        and vendor_usage.model_raw = openai_costs.model_raw
+        and vendor_usage.vendor_token_type = replace(openai_costs.line_item_kind, 'batch ', '')
+        and vendor_usage.is_batch = openai_costs.is_batch
+    where openai_costs.quantity is null
+    group by 1
 
 ),
 
@@ -341,6 +386,7 @@ costed as (
     select
         list_priced.*,
         cast(nullif(logged_part_tokens.usage_tokens, 0) as decimal(38, 10)) as logged_tokens,
+        cast(usage_api_line_tokens.usage_api_tokens as decimal(38, 10)) as usage_api_tokens,
         case
             when list_cost is not null then list_cost
             -- OpenAI-style lines: quantity x catalog rate
@@ -371,6 +417,9 @@ costed as (
         and list_priced.model_id = logged_part_tokens.usage_model_id
         and list_priced.is_batch = logged_part_tokens.usage_is_batch
         and list_priced.token_part = logged_part_tokens.usage_token_part
+    left join usage_api_line_tokens
+        on list_priced.token_quantity is null
+        and list_priced.charge_id = usage_api_line_tokens.charge_id
 
 )
 
@@ -399,7 +448,8 @@ select
     model_id,
     token_part,
     is_batch,
-    token_quantity,
+    -- the bill's own token count, else the usage API's (never derived from money)
+    coalesce(token_quantity, usage_api_tokens) as token_quantity,
     resource_id,
     resource_name,
     resource_type,
@@ -446,6 +496,8 @@ select
     case
         when not is_vendor_api_line then consumed_quantity
         when consumed_quantity is not null then consumed_quantity
+        -- real tokens from the usage API (the pricing block above stays consistent with money)
+        when usage_api_tokens is not null then usage_api_tokens
         when catalog_usd_per_mtok is not null and catalog_usd_per_mtok > 0
             then {{ money_divide('list_cost_resolved', 'catalog_usd_per_mtok') }} * 1000000
         when logged_tokens is not null then logged_tokens
@@ -453,10 +505,21 @@ select
     end as consumed_quantity,
     case
         when not is_vendor_api_line then consumed_unit
-        when consumed_quantity is not null or catalog_usd_per_mtok > 0 or logged_tokens is not null
+        when consumed_quantity is not null or usage_api_tokens is not null
+            or catalog_usd_per_mtok > 0 or logged_tokens is not null
             then 'Tokens'
         else fee_unit
     end as consumed_unit,
+    -- where consumed_quantity comes from: the bill itself, the vendor's usage API, an estimate
+    -- (from list cost at the catalog rate, or from the tokens the logs saw), or one unit
+    case
+        when not is_vendor_api_line then case when consumed_quantity is not null then 'bill' end
+        when consumed_quantity is not null then 'bill'
+        when usage_api_tokens is not null then 'usage_api'
+        when catalog_usd_per_mtok is not null and catalog_usd_per_mtok > 0 then 'estimated_from_cost'
+        when logged_tokens is not null then 'estimated_from_logs'
+        else 'unit'
+    end as quantity_source,
     case
         when not is_vendor_api_line then pricing_category
         else 'Standard'

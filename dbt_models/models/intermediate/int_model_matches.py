@@ -25,6 +25,9 @@ def model(dbt, session):
         # the vendor cost pages are their vendor's own bill (int_billed_charges_unioned)
         *_pairs(dbt.ref("stg_openai__costs"), "'openai'"),
         *_pairs(dbt.ref("stg_anthropic__costs"), "'anthropic'"),
+        # the vendor usage APIs, reconciled against the logs by model
+        *_pairs(dbt.ref("stg_openai__usage"), "'openai'"),
+        *_pairs(dbt.ref("stg_anthropic__usage_report"), "'anthropic'"),
         # an org alias names a model: resolve that name too (an Azure deployment name aliased
         # to gpt-4o is priced at the list genai-prices gives Azure's gpt-4o)
         *_pairs(
