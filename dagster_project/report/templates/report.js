@@ -24,6 +24,7 @@
     document.title = "AI FinOps report: " + target.querySelector("h2").textContent;
     drawCharts(target);
     document.body.dataset.page = target.id;
+    window.scrollTo(0, 0);
   }
 
   select.addEventListener("change", function () {
