@@ -55,7 +55,8 @@ class Chromium:
         try:
             port = self._devtools_port()
             page = self._page_target(port)
-            self.ws = connect(page, max_size=None, open_timeout=timeout)
+            # local endpoint: never through a proxy from the environment
+            self.ws = connect(page, max_size=None, open_timeout=timeout, proxy=None, legacy=True)
         except BaseException:
             self.close()
             raise
@@ -84,7 +85,8 @@ class Chromium:
         raise RuntimeError("chromium did not start its DevTools endpoint:\n" + "\n".join(seen))
 
     def _page_target(self, port: int) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with direct.open(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
             targets = json.load(resp)
         return next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
 

@@ -136,7 +136,7 @@ class _Links(HTMLParser):
         found = dict(attrs)
         self.urls += [found[name] or "" for name in ("src", "href") if name in found]
         if tag == "section" and "page" in (found.get("class") or ""):
-            self.pages.append(found["id"] or "")
+            self.pages.append(found["data-page"] or "")
 
 
 def _metric(html: str, metric: str, **attrs: str) -> list[str]:

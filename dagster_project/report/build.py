@@ -71,6 +71,14 @@ def _pct_cell(value: Any) -> Cell:
     return Cell(percent(value), None if value is None else float(value), True)
 
 
+def _share_cell(low: float | None, high: float | None) -> Cell:
+    """The share of each charge the team got (the allocation weight over the total)."""
+    if low is None or high is None:
+        return _text(None)
+    text = percent(low) if low == high else f"{percent(low)} to {percent(high)}"
+    return Cell(text, float(high), True)
+
+
 def _text(value: Any) -> Cell:
     return Cell("\u2014" if value is None else str(value))
 
@@ -399,11 +407,13 @@ def _team_page(team: Team, slug: str) -> dict[str, Any]:
         "No business drivers are delivered by this team.",
     )  # fmt: skip
     allocation = Table(
-        ["Method", "Rule", "Basis", "How (one example)", "Charges", "Rows", "Billed cost"],
+        ["Method", "Rule", "Basis", "Its share of a charge", "How (one example)", "Charges",
+         "Rows", "Billed cost"],
         [
             [
                 _text(r["allocated_method_id"]), _text(r["rule_id"] or "(direct usage)"),
-                _text(r["basis"]), _text(r["example_scope"]), _num_cell(r["charges"]),
+                _text(r["basis"]), _share_cell(r["min_share"], r["max_share"]),
+                _text(r["example_scope"]), _num_cell(r["charges"]),
                 _num_cell(r["rows"]), _money_cell(r["billed_cost"], r["billing_currency"]),
             ]
             for r in team.allocation

@@ -381,6 +381,10 @@ def _load_teams(con: duckdb.DuckDBPyConnection) -> list[Team]:
                        json_extract_string(allocated_method_details, '$.basis') as basis,
                        any_value(json_extract_string(allocated_method_details, '$.scope')
                                  order by charge_id) as example_scope,
+                       min(try_cast(json_extract_string(allocated_method_details, '$.share')
+                                    as double)) as min_share,
+                       max(try_cast(json_extract_string(allocated_method_details, '$.share')
+                                    as double)) as max_share,
                        billing_currency, count(*) as rows, count(distinct charge_id) as charges,
                        sum(billed_cost) as billed_cost
                 from {FACT} group by all

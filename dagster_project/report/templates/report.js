@@ -1,5 +1,6 @@
-// Pages by URL fragment (#executive, #team-<slug>), charts drawn when their page is first
-// shown, and sortable tables (click a header; numbers sort by their data-sort value).
+// Pages by URL fragment (#executive, #team-<slug>; the section's id is "page-" + that, so the
+// browser does not scroll to it), charts drawn when their page is first shown, and sortable
+// tables (click a header; numbers sort by their data-sort value).
 (function () {
   "use strict";
   var pages = Array.prototype.slice.call(document.querySelectorAll("section.page"));
@@ -17,20 +18,20 @@
 
   function show() {
     var id = decodeURIComponent(window.location.hash.replace(/^#/, "")) || "executive";
-    var target = document.getElementById(id);
+    var target = document.getElementById("page-" + id);
     if (!target || !target.classList.contains("page")) { target = pages[0]; }
+    var route = target.dataset.page;
     pages.forEach(function (page) { page.hidden = page !== target; });
-    select.value = target.id.indexOf("team-") === 0 ? target.id : "";
+    select.value = route === "executive" ? "" : route;
     document.title = "AI FinOps report: " + target.querySelector("h2").textContent;
     drawCharts(target);
-    document.body.dataset.page = target.id;
-    window.scrollTo(0, 0);
+    document.body.dataset.page = route;
   }
 
   select.addEventListener("change", function () {
     window.location.hash = select.value || "executive";
   });
-  window.addEventListener("hashchange", show);
+  window.addEventListener("hashchange", function () { show(); window.scrollTo(0, 0); });
 
   function sortBy(th) {
     var table = th.closest("table");
