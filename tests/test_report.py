@@ -245,3 +245,14 @@ def test_team_pages_have_distinct_fragment_safe_ids():
     assert len(set(slugs)) == len(slugs)
     assert all(re.fullmatch(r"team-[a-z0-9_-]+", slug) for slug in slugs)
     assert slugs[0] == "team-ops"
+
+
+def test_the_report_asset_reads_only_the_published_file():
+    import dagster as dg
+
+    from dagster_project.definitions import build_definitions
+
+    graph = build_definitions().resolve_asset_graph()
+    node = graph.get(dg.AssetKey("html_report"))
+    assert node.parent_keys == {dg.AssetKey("published_warehouse")}
+    assert node.group_name == "serving" and "html" in node.kinds
