@@ -256,3 +256,15 @@ def test_the_report_asset_reads_only_the_published_file():
     node = graph.get(dg.AssetKey("html_report"))
     assert node.parent_keys == {dg.AssetKey("published_warehouse")}
     assert node.group_name == "serving" and "html" in node.kinds
+
+
+def test_a_warehouse_with_no_costs_yet_renders_none_everywhere(tmp_path: Path):
+    published = _published(tmp_path / "pub.duckdb")
+    with duckdb.connect(str(published)) as con:
+        con.execute("delete from marts.fct_allocated_costs")
+        con.execute("delete from marts.rpt_allocation_reconciliation")
+    result = build_report(published, tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert result["pages"] == 1 and result["teams"] == 0
+    assert "None. No billed charges in the warehouse yet." in html
+    assert 'data-metric="billed_total"' not in html and 'class="chart"' not in html

@@ -347,6 +347,9 @@ def _executive(data: ReportData, team_names: dict[str, str]) -> dict[str, Any]:
             ),
             "reconciliation": charts.billed_vs_allocated(data.totals),
             "unit_costs": charts.unit_cost_trend(data.unit_costs, team_names),
+            "tokens_per_driver": charts.unit_cost_trend(
+                data.unit_costs, team_names, "tokens_per_driver"
+            ),
             "budgets": charts.budgets(data.budgets, team_names),
         },
         "reconciliation": reconciliation,

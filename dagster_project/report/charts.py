@@ -96,24 +96,29 @@ def billed_vs_allocated(totals: list[dict]) -> go.Figure | None:
     return figure
 
 
-def unit_cost_trend(rows: list[dict], names: dict[str, str]) -> go.Figure | None:
-    """Cost per driver by month, one line per driver x team (team-delivered drivers)."""
+def unit_cost_trend(
+    rows: list[dict], names: dict[str, str], kpi: str = "cost_per_driver"
+) -> go.Figure | None:
+    """A KPI of rpt_driver_unit_economics_long by month, one line per driver x team."""
     series: dict[str, dict[str, float]] = defaultdict(dict)
     for row in rows:
-        if row["dimension"] != "team" or row["cost_per_driver"] is None:
+        if row["dimension"] != "team" or row[kpi] is None:
             continue
         label = (
             f"{row['driver_label'] or row['driver']}: "
             f"{names.get(row['dimension_value'], row['dimension_value'])}"
         )
-        series[label][row["period_start"].isoformat()] = float(row["cost_per_driver"])
+        series[label][row["period_start"].strftime("%Y-%m")] = float(row[kpi])
     if not series:
         return None
-    figure = go.Figure(layout=_layout("Cost per driver by month (by team)"))
+    title = {"cost_per_driver": "Cost per driver", "tokens_per_driver": "Tokens per driver"}[kpi]
+    figure = go.Figure(layout=_layout(f"{title} by month (by team)", height=380))
     for label, months in sorted(series.items()):
         figure.add_trace(
             go.Scatter(x=list(months), y=list(months.values()), name=label, mode="lines+markers")
         )
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(type="log")
     return figure
 
 
