@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -47,11 +46,13 @@ class Chromium:
     def __init__(self, binary: str, timeout: float = 60.0) -> None:
         self.timeout = timeout
         self.profile = tempfile.mkdtemp(prefix="report-chromium-")
-        self.process = subprocess.Popen(
-            [binary, *HEADLESS_FLAGS, "--remote-debugging-port=0",
-             f"--user-data-dir={self.profile}", "--window-size=1280,900", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        self.stderr = Path(self.profile) / "chromium-stderr.log"
+        with self.stderr.open("w") as stderr:
+            self.process = subprocess.Popen(
+                [binary, *HEADLESS_FLAGS, "--remote-debugging-port=0",
+                 f"--user-data-dir={self.profile}", "--window-size=1280,900", "about:blank"],
+                stdout=subprocess.DEVNULL, stderr=stderr,
+            )  # fmt: skip
         try:
             port = self._devtools_port()
             page = self._page_target(port)
@@ -70,19 +71,18 @@ class Chromium:
         )  # fmt: skip
 
     def _devtools_port(self) -> int:
+        """Chromium writes the port it chose to <profile>/DevToolsActivePort."""
+        active = Path(self.profile) / "DevToolsActivePort"
         deadline = time.monotonic() + self.timeout
-        seen = []
-        while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if not line:
-                if self.process.poll() is not None:
-                    break
-                continue
-            seen.append(line.rstrip())
-            match = re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line)
-            if match:
-                return int(match.group(1))
-        raise RuntimeError("chromium did not start its DevTools endpoint:\n" + "\n".join(seen))
+        while time.monotonic() < deadline and self.process.poll() is None:
+            lines = active.read_text().splitlines() if active.exists() else []
+            if lines and lines[0].strip().isdigit():
+                return int(lines[0])
+            time.sleep(0.1)
+        raise RuntimeError(
+            "chromium did not start its DevTools endpoint (exit code "
+            f"{self.process.poll()}):\n{self.stderr.read_text()[-3000:]}"
+        )
 
     def _page_target(self, port: int) -> str:
         direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -162,6 +162,4 @@ class Chromium:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
         shutil.rmtree(self.profile, ignore_errors=True)
