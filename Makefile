@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format focus-validator postgres benchmark dagster reprice clean
+.PHONY: install demo test lint format focus-validator postgres chromium benchmark dagster reprice clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: install
 focus-validator:
 	@bash scripts/setup_focus_validator.sh || [ $$? -eq 3 ]
 
+# Debian's chromium for the report's browser tests; exit 3 means "cannot install it here" (not
+# root, no apt-get): those tests then skip with the reason (they fail instead under CI=true).
+chromium:
+	@bash scripts/setup_chromium.sh || [ $$? -eq 3 ]
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -32,7 +37,7 @@ lint: install
 postgres:
 	@bash scripts/setup_postgres.sh || [ $$? -eq 3 ]
 
-test: install lint focus-validator postgres
+test: install lint focus-validator postgres chromium
 	$(BIN)/python -m pytest
 
 format: install

@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource
 from dagster_project.assets.export import focus_export
 from dagster_project.assets.extract import extract_assets, extract_checks
 from dagster_project.assets.governance import alert_checks, rpt_alerts
+from dagster_project.assets.report import html_report
 from dagster_project.assets.serving import published_warehouse
 from dagster_project.assets.transform import dbt_models
 from dagster_project.automation import pipeline_job, schedules, sensors
@@ -25,7 +26,14 @@ def build_definitions() -> dg.Definitions:
     settings = Settings.from_env()
     os.environ["AIFINOPS_DUCKDB_PATH"] = str(settings.warehouse_path)
     return dg.Definitions(
-        assets=[*extract_assets, dbt_models, rpt_alerts, published_warehouse, focus_export],
+        assets=[
+            *extract_assets,
+            dbt_models,
+            rpt_alerts,
+            published_warehouse,
+            html_report,
+            focus_export,
+        ],
         asset_checks=[*extract_checks, *alert_checks, *build_expectation_checks()],
         jobs=[pipeline_job],
         schedules=schedules,

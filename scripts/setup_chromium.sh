@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Make Debian's `chromium` available for the report's browser tests (tests/test_report_browser.py).
+#
+# The tests drive the system chromium headless over the DevTools protocol; no browser is ever
+# downloaded from anywhere but the Debian archive.
+#
+# Exit codes: 0 = chromium is on PATH, 3 = it is absent and cannot be installed here (not root,
+# or no apt-get: callers treat this as "unavailable", and the browser tests skip, or fail under
+# CI=true), anything else = a real error (the install itself failed).
+#
+# Env vars:
+#   CHROMIUM_BIN  the browser to use (default: chromium on PATH)
+set -euo pipefail
+
+bin="${CHROMIUM_BIN:-chromium}"
+
+if command -v "$bin" >/dev/null 2>&1; then
+  echo "chromium ready: $("$bin" --version 2>/dev/null || echo "$bin")"
+  exit 0
+fi
+
+if [[ "$(id -u)" -ne 0 ]]; then
+  echo "chromium unavailable: not on PATH and not root (install it with: sudo apt-get install -y chromium)."
+  exit 3
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "chromium unavailable: not on PATH and no apt-get on this machine."
+  exit 3
+fi
+
+echo "Installing Debian's chromium (about a minute)..."
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq chromium >/dev/null
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "chromium install finished but chromium is not on PATH" >&2
+  exit 1
+fi
+echo "chromium ready: $(chromium --version)"
