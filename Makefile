@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format focus-validator benchmark dagster reprice clean
+.PHONY: install demo test lint format focus-validator old-duckdb docs benchmark dagster reprice clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,16 @@ demo: install
 focus-validator:
 	@bash scripts/setup_focus_validator.sh || [ $$? -eq 3 ]
 
+# DuckDB 1.x clients (what many BI drivers bundle) in their own venvs, to open the published
+# file in tests/test_publish.py; exit 3 means "cannot here" (the tests skip; CI=true fails).
+old-duckdb:
+	@bash scripts/setup_old_duckdb.sh || [ $$? -eq 3 ]
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install lint focus-validator
+test: install lint focus-validator old-duckdb
 	$(BIN)/python -m pytest
 
 format: install
@@ -38,6 +43,12 @@ format: install
 reprice: install
 	$(BIN)/aifinops-build-price-catalog
 	$(BIN)/aifinops-run
+
+# dbt docs for the project's own profile and target (the pipeline's warehouse); DOCS_PORT to move it
+DOCS_PORT ?= 8080
+docs: install
+	cd dbt_models && ../$(BIN)/dbt docs generate --profiles-dir . --project-dir .
+	cd dbt_models && ../$(BIN)/dbt docs serve --profiles-dir . --project-dir . --port $(DOCS_PORT)
 
 benchmark: install
 	$(BIN)/python benchmarks/run_benchmarks.py

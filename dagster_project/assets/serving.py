@@ -31,6 +31,7 @@ MARTS = [
     "rpt_cheaper_model_candidates",
     "rpt_gpu_idle_cost",
     "rpt_cost_anomalies",
+    "bi_allocated_costs_daily",
 ]
 
 
