@@ -45,7 +45,7 @@ for schema, table in tables:
     row = con.execute("select count(*)" + "".join(
         ", cast(sum(\\"" + c + "\\") as varchar)" for c in money) + " from " + name).fetchone()
     out["tables"][schema + "." + table] = {
-        "rows": row[0], "money": dict(zip(money, row[1:]))}
+        "rows": row[0], "money": dict(zip(money, row[1:], strict=True))}
 print(json.dumps(out))
 """
 
@@ -78,7 +78,10 @@ def _reading(database: Path) -> dict:
             ]
             sums = "".join(f', cast(sum("{column}") as varchar)' for column in money)
             row = con.execute(f'select count(*){sums} from "{schema}"."{table}"').fetchone()
-            out[f"{schema}.{table}"] = {"rows": row[0], "money": dict(zip(money, row[1:]))}
+            out[f"{schema}.{table}"] = {
+                "rows": row[0],
+                "money": dict(zip(money, row[1:], strict=True)),
+            }
         return out
 
 
@@ -169,7 +172,10 @@ def test_comments_are_carried_into_the_published_file(tmp_path: Path) -> None:
         ).fetchone()[0]
     # quotes inside comments survive intact (escaped, not mangled or injected)
     assert table_comment == "One row per charge: the owner's cost."
-    assert column_comments == {"team_id": 'Team "id"; it\'s the key.', "billed_cost": "Billed cost."}
+    assert column_comments == {
+        "team_id": 'Team "id"; it\'s the key.',
+        "billed_cost": "Billed cost.",
+    }
     assert publication == 2
 
 
