@@ -44,10 +44,16 @@ named as (
     union all
     select * from cost_center_names
     union all
+    -- a seed that names a placeholder id itself keeps its own name
     select * from placeholders
     where not exists (
-        select 1 from teams
-        where placeholders.owner_id in (teams.team_id, teams.cost_center_id)
+        select 1 from team_names
+        where team_names.owner_kind = placeholders.owner_kind
+            and team_names.owner_id = placeholders.owner_id
+        union all
+        select 1 from cost_center_names
+        where cost_center_names.owner_kind = placeholders.owner_kind
+            and cost_center_names.owner_id = placeholders.owner_id
     )
 
 )
