@@ -29,6 +29,7 @@ from pathlib import Path
 
 from dagster_project import db
 from dagster_project.extract.landing import quote_ident
+from dagster_project.extract.privacy import sql_literal as _literal
 
 PUBLISHED_NAME = "ai_finops.duckdb"
 PUBLISHED_SCHEMAS = ("marts", "reference")
@@ -50,13 +51,6 @@ class PublishError(RuntimeError):
 
 def published_path(publish_dir: Path) -> Path:
     return publish_dir / PUBLISHED_NAME
-
-
-def _literal(text: str) -> str:
-    """A SQL string literal (COMMENT ON takes no bound parameter): each quote doubled."""
-    if "\x00" in text:
-        raise ValueError(f"a SQL string cannot contain NUL: {text!r}")
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _name(schema: str, table: str, column: str | None = None) -> str:
