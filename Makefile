@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format focus-validator postgres chromium benchmark dagster reprice clean
+.PHONY: install demo test lint format focus-validator postgres chromium old-duckdb docs benchmark dagster reprice clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ focus-validator:
 # root, no apt-get): those tests then skip with the reason (they fail instead under CI=true).
 chromium:
 	@bash scripts/setup_chromium.sh || [ $$? -eq 3 ]
+# DuckDB 1.x clients (what many BI drivers bundle) in their own venvs, to open the published
+# file in tests/test_publish.py; exit 3 means "cannot here" (the tests skip; CI=true fails).
+old-duckdb:
+	@bash scripts/setup_old_duckdb.sh || [ $$? -eq 3 ]
 
 lint: install
 	$(BIN)/ruff check .
@@ -37,7 +41,7 @@ lint: install
 postgres:
 	@bash scripts/setup_postgres.sh || [ $$? -eq 3 ]
 
-test: install lint focus-validator postgres chromium
+test: install lint focus-validator postgres chromium old-duckdb
 	$(BIN)/python -m pytest
 
 format: install
@@ -48,6 +52,12 @@ format: install
 reprice: install
 	$(BIN)/aifinops-build-price-catalog
 	$(BIN)/aifinops-run
+
+# dbt docs for the project's own profile and target (the pipeline's warehouse); DOCS_PORT to move it
+DOCS_PORT ?= 8080
+docs: install
+	cd dbt_models && ../$(BIN)/dbt docs generate --profiles-dir . --project-dir .
+	cd dbt_models && ../$(BIN)/dbt docs serve --profiles-dir . --project-dir . --port $(DOCS_PORT)
 
 benchmark: install
 	$(BIN)/python benchmarks/run_benchmarks.py

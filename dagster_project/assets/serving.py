@@ -32,6 +32,7 @@ MARTS = [
     "rpt_gpu_idle_cost",
     "rpt_cost_anomalies",
     "rpt_usage_reconciliation",
+    "bi_allocated_costs_daily",
 ]
 
 

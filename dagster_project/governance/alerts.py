@@ -23,6 +23,8 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.extract.privacy import sql_literal
+
 BUDGET_TABLE = ("marts", "rpt_budget_thresholds")
 ANOMALY_TABLE = ("marts", "rpt_cost_anomalies")
 ALERTS_TABLE = ("marts", "rpt_alerts")
@@ -66,6 +68,11 @@ create or replace table marts.rpt_alerts (
     message varchar not null
 )
 """
+TABLE_DOC = (
+    "One row per open alert of the latest run: a budget threshold crossed (actual or forecast) "
+    "or a cost anomaly, with its owner, amounts and a one-sentence message; the webhook sensor "
+    "posts each new alert_id once."
+)
 # one description per column of marts.rpt_alerts (shown in the Dagster UI; a test keeps them
 # in step with the table)
 COLUMN_DOCS = {
@@ -286,6 +293,10 @@ def write_alerts(con: duckdb.DuckDBPyConnection, alerts: list[Alert]) -> int:
     try:
         con.execute("create schema if not exists marts")
         con.execute(ALERTS_DDL)
+        # the comments BI tools show (dbt's persist_docs does this for the dbt marts)
+        con.execute(f"comment on table marts.rpt_alerts is {sql_literal(TABLE_DOC)}")
+        for column, doc in COLUMN_DOCS.items():
+            con.execute(f"comment on column marts.rpt_alerts.{column} is {sql_literal(doc)}")
         if alerts:
             marks = ", ".join("?" for _ in ALERT_FIELDS)
             con.executemany(

@@ -20,6 +20,12 @@ teams as (
 
 ),
 
+owner_names as (
+
+    select * from {{ ref('int_owner_names') }}
+
+),
+
 joined as (
 
     select
@@ -51,7 +57,9 @@ joined as (
     inner join charges
         on allocations.charge_id = charges.charge_id
 
-)
+),
+
+allocated as (
 
 select
     -- FOCUS columns ------------------------------------------------------------------------
@@ -130,7 +138,9 @@ select
     joined.provider_id,
     joined.charge_date,
     joined.team_id,
+    coalesce(team_names.owner_name, joined.team_id) as team_name,
     joined.cost_center_id,
+    coalesce(cost_center_names.owner_name, joined.cost_center_id) as cost_center_name,
     joined.product,
     joined.use_case,
     joined.feature,
@@ -141,17 +151,32 @@ select
     joined.is_batch,
     joined.team_id = 'unallocated' as is_unallocated,
     case when joined.team_id = 'unallocated' then joined.allocation_match_scope end as unallocated_reason,
-    case when joined.token_part = 'input' then joined.allocated_tokens else 0 end as uncached_input_tokens,
-    case when joined.token_part = 'cache_read' then joined.allocated_tokens else 0 end as cache_read_tokens,
-    case when joined.token_part = 'cache_write' then joined.allocated_tokens else 0 end as cache_write_tokens,
-    case when joined.token_part = 'output'
-        then joined.allocated_tokens - joined.allocated_reasoning_tokens else 0 end as output_tokens,
-    joined.allocated_reasoning_tokens as reasoning_tokens,
-    joined.allocated_tokens,
-    joined.allocated_requests,
+    cast(case when joined.token_part = 'input' then joined.allocated_tokens else 0 end as bigint) as uncached_input_tokens,
+    cast(case when joined.token_part = 'cache_read' then joined.allocated_tokens else 0 end as bigint) as cache_read_tokens,
+    cast(case when joined.token_part = 'cache_write' then joined.allocated_tokens else 0 end as bigint) as cache_write_tokens,
+    cast(case when joined.token_part = 'output'
+        then joined.allocated_tokens - joined.allocated_reasoning_tokens else 0 end as bigint) as output_tokens,
+    cast(joined.allocated_reasoning_tokens as bigint) as reasoning_tokens,
+    cast(joined.allocated_tokens as bigint) as allocated_tokens,
+    cast(joined.allocated_requests as bigint) as allocated_requests,
     joined.source_system,
     joined.source_file,
     joined.source_row
 from joined
 left join teams
     on joined.team_id = teams.team_id
+left join owner_names as team_names
+    on team_names.owner_kind = 'team'
+    and joined.team_id = team_names.owner_id
+left join owner_names as cost_center_names
+    on cost_center_names.owner_kind = 'cost_center'
+    and joined.cost_center_id = cost_center_names.owner_id
+
+)
+
+select
+    *,
+    -- the JSON columns again as plain text, for BI drivers that have no JSON type
+    cast(allocated_method_details as varchar) as allocated_method_details_text,
+    cast(allocated_tags as varchar) as allocated_tags_text
+from allocated

@@ -42,9 +42,9 @@ usage_by_period as (
         sum(usage.list_cost) as logged_usage_list_cost,
         sum(case when billed_usage_keys.model_id is null then usage.list_cost else 0 end)
             as unbilled_usage_list_cost,
-        sum(case when billed_usage_keys.model_id is null then usage.request_count else 0 end)
+        {{ count_sum('case when billed_usage_keys.model_id is null then usage.request_count else 0 end') }}
             as unbilled_requests,
-        sum(usage.unpriced_request_count) as unpriced_requests
+        {{ count_sum('usage.unpriced_request_count') }} as unpriced_requests
     from usage
     left join billed_usage_keys
         on usage.provider_id = billed_usage_keys.provider_id
@@ -118,7 +118,7 @@ allocated_by_period as (
         sum(case when is_unallocated and model_id is null then billed_cost else 0 end)
             as unallocated_no_rule_or_pool,
         sum(case when team_id = 'unassigned' then billed_cost else 0 end) as allocated_to_unassigned_owner,
-        sum(allocated_tokens) as allocated_tokens
+        {{ count_sum('allocated_tokens') }} as allocated_tokens
     from fact
     group by 1, 2, 3, 4, 5
 

@@ -32,6 +32,12 @@ requests as (
 
 ),
 
+owner_names as (
+
+    select * from {{ ref('int_owner_names') }}
+
+),
+
 costs as (
 
     select
@@ -143,5 +149,14 @@ select
     cast({{ column }} as bigint) as {{ column }},
     {% endfor -%}
     cast(request_list_cost as {{ money_type() }}) as request_list_cost,
-    cast(unbilled_contracted_cost as {{ money_type() }}) as unbilled_contracted_cost
+    cast(unbilled_contracted_cost as {{ money_type() }}) as unbilled_contracted_cost,
+    -- readable names beside the ids, for BI tools and statements
+    coalesce(team_names.owner_name, joined.team_id) as team_name,
+    coalesce(cost_center_names.owner_name, joined.cost_center_id) as cost_center_name
 from joined
+left join owner_names as team_names
+    on team_names.owner_kind = 'team'
+    and joined.team_id = team_names.owner_id
+left join owner_names as cost_center_names
+    on cost_center_names.owner_kind = 'cost_center'
+    and joined.cost_center_id = cost_center_names.owner_id

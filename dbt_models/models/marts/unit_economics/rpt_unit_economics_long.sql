@@ -49,7 +49,9 @@ by_dimension as (
         {{ dimension_columns[dimension] }} as dimension_value,
         billing_currency,
         {% for measure in measures -%}
-        sum({{ measure }}) as {{ measure }}{% if not loop.last %},{% endif %}
+        {#- counts stay BIGINT (a sum of BIGINT is HUGEINT); money keeps its decimal type #}
+        {% if measure.endswith('_tokens') or measure.endswith('_count') -%}
+        {{ count_sum(measure) }}{% else %}sum({{ measure }}){% endif %} as {{ measure }}{% if not loop.last %},{% endif %}
         {% endfor -%}
     from daily
     group by 1, 2, 3, 4, 5

@@ -6,7 +6,7 @@ select
     model_id,
     min(model_raw) as example_model_as_logged,
     count(*) as request_count,
-    sum(total_tokens) as total_tokens,
+    {{ count_sum('total_tokens') }} as total_tokens,
     min(request_date) as first_seen,
     max(request_date) as last_seen,
     count(*) * 1.0 / (select count(*) from {{ ref('int_requests_priced') }} where pricing_status <> 'not_billable')

@@ -39,14 +39,14 @@ monthly as (
         count(*) filter (where is_proxy_cache_hit) as proxy_cache_hit_count,
         count(*) filter (where is_batch) as batch_request_count,
         -- token rates over what reached the provider: a proxy cache hit never did
-        sum(case when not is_proxy_cache_hit
-            then uncached_input_tokens + cache_read_tokens + cache_write_tokens else 0 end) as input_tokens,
-        sum(case when not is_proxy_cache_hit then cache_read_tokens else 0 end) as cache_read_tokens,
+        {{ count_sum('case when not is_proxy_cache_hit
+            then uncached_input_tokens + cache_read_tokens + cache_write_tokens else 0 end') }} as input_tokens,
+        {{ count_sum('case when not is_proxy_cache_hit then cache_read_tokens else 0 end') }} as cache_read_tokens,
         sum(case when not is_proxy_cache_hit and not is_batch
             and uncached_input_tokens + cache_read_tokens + cache_write_tokens >= {{ var('waste_min_cacheable_prompt_tokens') }}
             then uncached_input_tokens else 0 end) as cacheable_uncached_input_tokens,
-        sum(case when not is_batch and not is_proxy_cache_hit then uncached_input_tokens else 0 end) as standard_input_tokens,
-        sum(case when not is_batch and not is_proxy_cache_hit then output_tokens + reasoning_tokens else 0 end) as standard_output_tokens
+        {{ count_sum('case when not is_batch and not is_proxy_cache_hit then uncached_input_tokens else 0 end') }} as standard_input_tokens,
+        {{ count_sum('case when not is_batch and not is_proxy_cache_hit then output_tokens + reasoning_tokens else 0 end') }} as standard_output_tokens
     from requests
     group by 1, 2, 3, 4, 5, 6
 

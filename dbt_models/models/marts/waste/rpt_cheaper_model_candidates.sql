@@ -36,10 +36,10 @@ traffic as (
         count(*) as request_count,
         quantile_cont(uncached_input_tokens + cache_read_tokens + cache_write_tokens, 0.9) as p90_input_tokens,
         quantile_cont(output_tokens + reasoning_tokens, 0.9) as p90_output_tokens,
-        sum(reasoning_tokens) as reasoning_tokens,
-        sum(uncached_input_tokens + cache_write_tokens) as input_tokens,
-        sum(cache_read_tokens) as cache_read_tokens,
-        sum(output_tokens) as output_tokens
+        {{ count_sum('reasoning_tokens') }} as reasoning_tokens,
+        {{ count_sum('uncached_input_tokens + cache_write_tokens') }} as input_tokens,
+        {{ count_sum('cache_read_tokens') }} as cache_read_tokens,
+        {{ count_sum('output_tokens') }} as output_tokens
     from requests
     where model_id is not null
     group by 1, 2, 3, 4, 5, 6

@@ -34,7 +34,7 @@ monthly as (
         price_provider_id,
         model_id,
         count(*) as request_count,
-        sum(total_tokens) as total_tokens,
+        {{ count_sum('total_tokens') }} as total_tokens,
         cast(sum(list_cost) as {{ money_type() }}) as list_cost_usd,
         cast(sum(contracted_cost) as {{ money_type() }}) as contracted_cost_usd
     from requests

@@ -38,7 +38,7 @@ select
     model_id,
     waste_kind,
     count(*) as request_count,
-    sum(total_tokens) as total_tokens,
+    {{ count_sum('total_tokens') }} as total_tokens,
     count(*) filter (where waste_list_cost is null) as unpriced_request_count,
     cast(sum(waste_list_cost) as {{ money_type() }}) as estimated_list_cost_usd,
     cast(sum(waste_contracted_cost) as {{ money_type() }}) as estimated_contracted_cost_usd,
