@@ -53,7 +53,8 @@ def _driver_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         """with by_driver as (
                select driver, min(dimension) as dimension
-               from marts.rpt_driver_unit_economics_long where period_grain = 'month' group by driver
+               from marts.rpt_driver_unit_economics_long
+               where period_grain = 'month' group by driver
            ),
            months as (
                select r.driver, r.dimension, r.period_start, r.billing_currency,
