@@ -74,7 +74,8 @@ def test_driver_marts_and_unit_economics_agree(built_warehouse: BuiltWarehouse):
                   from marts.rpt_cost_per_outcome_monthly))"""
         ).fetchone()[0]
         monthly = con.execute("select count(*) from marts.rpt_cost_per_outcome_monthly").fetchone()
-        # the cost beside a driver is the slice's cost in rpt_unit_economics_long, which sums the fact
+        # the cost beside a driver is the slice's cost in rpt_unit_economics_long,
+        # which sums the fact
         slices = con.execute(
             """select d.billed_cost, d.direct_billed_cost, u.billed_cost, u.direct_billed_cost,
                       f.billed_cost, f.direct_billed_cost
