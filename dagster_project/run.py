@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import io
 import os
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -228,6 +229,48 @@ def _remote_job_origin(job_name: str):
     return RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME).get_job_origin(job_name)
 
 
+TRIGGER_TAG, PROCESS_TAG = "aifinops/trigger", "aifinops/process"  # who ran it: host:pid
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(process: str) -> bool:
+    host, _, pid = process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's: not ours to judge
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs an `aifinops-run` process started and never finished (it was
+    killed): the schedule and the landing sensor skip while a pipeline run is in progress, so
+    a run left 'started' would stop them for good. Returns the run ids so marked."""
+    from dagster_project.automation import IN_PROGRESS, PIPELINE_JOB_NAME
+
+    marked = []
+    records = instance.get_run_records(
+        dg.RunsFilter(
+            job_name=PIPELINE_JOB_NAME, statuses=IN_PROGRESS, tags={TRIGGER_TAG: "aifinops-run"}
+        )
+    )
+    for record in records:
+        process = record.dagster_run.tags.get(PROCESS_TAG, "")
+        if process and not _alive(process):
+            instance.report_run_failed(
+                record.dagster_run, f"the aifinops-run process ({process}) ended mid-run"
+            )
+            marked.append(record.dagster_run.run_id)
+    return marked
+
+
 def execute_pipeline(
     defs: dg.Definitions, instance: dg.DagsterInstance, tags: dict[str, str]
 ) -> Iterator[dg.DagsterEvent]:
@@ -398,8 +441,13 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
         progress.line("generate demo data", detail, parsed - started)
     progress.line("dbt parse, load definitions", "manifest ready", time.perf_counter() - parsed)
 
+    instance = _instance()
+    for run_id in fail_abandoned_runs(instance):
+        print(f"run {run_id} of a killed aifinops-run marked failed")  # to the log
     events = _follow(
-        execute_pipeline(defs, _instance(), {"aifinops/trigger": "aifinops-run"}),
+        execute_pipeline(
+            defs, instance, {TRIGGER_TAG: "aifinops-run", PROCESS_TAG: _this_process()}
+        ),
         stages,
         progress,
     )

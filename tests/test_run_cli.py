@@ -3,6 +3,7 @@ full logs in a file, and runs the Dagster UI (`make dagster`) lists with their c
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -131,3 +132,34 @@ def test_a_warning_shows_its_first_lines_an_error_all_of_it():
     assert shown[:WARNING_LINES] == alerts.splitlines()[:WARNING_LINES]
     assert shown[-1] == f"... and {10 - WARNING_LINES} more (in the log)"
     assert _shown(alerts, is_error=True) == alerts[:500]
+
+
+def test_a_killed_runs_started_run_is_marked_failed_a_live_ones_is_not(tmp_path: Path):
+    # A run left 'started' by a killed aifinops-run would make the schedule and the landing
+    # sensor skip forever (they wait while a pipeline run is in progress).
+    import socket
+
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from dagster_project.run import PROCESS_TAG, TRIGGER_TAG, fail_abandoned_runs
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    host = socket.gethostname()
+    processes = {"killed": f"{host}:{ended.stdout.strip()}", "alive": f"{host}:{os.getpid()}",
+                 "elsewhere": "another-host:1"}  # fmt: skip
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        for run_id, process in processes.items():
+            instance.add_run(
+                DagsterRun(
+                    job_name=PIPELINE_JOB_NAME,
+                    run_id=run_id,
+                    status=dg.DagsterRunStatus.STARTED,
+                    tags={TRIGGER_TAG: "aifinops-run", PROCESS_TAG: process},
+                )
+            )
+        assert fail_abandoned_runs(instance) == ["killed"]
+        status = {run_id: instance.get_run_by_id(run_id).status for run_id in processes}
+    assert status == {"killed": dg.DagsterRunStatus.FAILURE,
+                      "alive": dg.DagsterRunStatus.STARTED,
+                      "elsewhere": dg.DagsterRunStatus.STARTED}  # fmt: skip
