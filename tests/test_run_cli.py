@@ -3,11 +3,13 @@ full logs in a file, and runs the Dagster UI (`make dagster`) lists with their c
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
@@ -65,7 +67,8 @@ def test_run_prints_stage_lines_summary_and_paths_under_60_lines(built_warehouse
     assert log.parent == built_warehouse.data_dir / "logs"
     logged = log.read_text()
     assert "STEP_SUCCESS" in logged  # Dagster's events
-    assert "Finished running" in logged and "dbt build" in logged  # dbt's own lines
+    assert "Finished running" in logged and "dbt build" in logged  # dbt's own lines,
+    assert "OK created sql" in logged  # its per-node ones too
 
 
 @pytest.mark.integration
@@ -163,3 +166,37 @@ def test_a_killed_runs_started_run_is_marked_failed_a_live_ones_is_not(tmp_path:
     assert status == {"killed": dg.DagsterRunStatus.FAILURE,
                       "alive": dg.DagsterRunStatus.STARTED,
                       "elsewhere": dg.DagsterRunStatus.STARTED}  # fmt: skip
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _event(kind: str, step: str, passed: bool | None = None) -> SimpleNamespace:
+    return SimpleNamespace(
+        event_type_value=kind, step_key=step, event_specific_data=SimpleNamespace(passed=passed)
+    )
+
+
+def test_stage_lines_count_each_stages_assets_and_checks_and_name_a_failed_step():
+    from dagster_project.run import Progress, Stage, _follow
+
+    stages = {
+        "extract landing files": Stage("extract landing files", {"raw_a", "raw_b"}, assets=2),
+        "dbt build (models, tests)": Stage("dbt build (models, tests)", {"dbt"}, 2, 3),
+    }
+    events = [_event("STEP_START", "raw_a"), _event("ASSET_MATERIALIZATION", "raw_a"),
+              _event("STEP_SUCCESS", "raw_a"), _event("STEP_START", "dbt"),
+              _event("ASSET_MATERIALIZATION", "dbt"), _event("ASSET_CHECK_EVALUATION", "dbt", True),
+              _event("ASSET_CHECK_EVALUATION", "dbt", False), _event("STEP_FAILURE", "dbt"),
+              _event("RUN_FAILURE", None)]  # fmt: skip
+    screen = _Terminal()
+    assert len(_follow(iter(events), stages, Progress(screen, 3))) == len(events)
+    lines = [line.rsplit("\r\x1b[K", 1)[-1] for line in screen.getvalue().split("\n")]
+    assert lines[0].startswith("[1/3] dbt build (models, tests)")
+    assert "1/2 assets, 1/3 checks passed, 1 failed, FAILED: dbt" in lines[0]
+    # raw_b never ran: the stage still gets its line, saying so
+    assert lines[1].startswith("[2/3] extract landing files")
+    assert "1/2 assets; 1 step(s) not run" in lines[1]
+    assert "\r\x1b[K      dbt build (models, tests): 1/2 assets" in screen.getvalue()  # live
