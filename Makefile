@@ -8,15 +8,17 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: install demo test lint format focus-validator postgres chromium old-duckdb docs benchmark dagster reprice clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
-	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[dev]"
-	touch $(STAMP)
+	@echo "installing the pinned stack into $(VENV) (a minute or two)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	@$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[dev]"
+	@touch $(STAMP)
 
 install: $(STAMP)
 
+# one line per stage, the summary, where the outputs are; the full log goes to data/logs/
 demo: install
-	$(BIN)/aifinops-run --demo
+	@$(BIN)/aifinops-run --demo
 
 # The FOCUS validator needs Python >= 3.12 in its own venv; exit 3 means "not on this
 # machine" and the validator tests say so (they fail instead under CI=true).

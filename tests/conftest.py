@@ -4,8 +4,11 @@ DuckDB file). Built once per test session: the integration tests only read it.""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,6 +38,7 @@ class BuiltWarehouse:
     warehouse_path: Path
     truth: dict
     run_exit_code: int
+    run_output: str = ""  # what `aifinops-run` printed (its stdout)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.warehouse_path), read_only=True)
@@ -75,6 +79,11 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     data_dir = tmp_path_factory.mktemp("pipeline")
     landing = data_dir / "landing"
     generate(TEST_DEMO, landing)
-    code = run_pipeline(data_dir)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = run_pipeline(data_dir)
+    sys.stdout.write(printed.getvalue())  # still shown with the first test that uses it
     truth = json.loads((landing / "_demo_truth.json").read_text())
-    return BuiltWarehouse(data_dir, landing, data_dir / "warehouse.duckdb", truth, code)
+    return BuiltWarehouse(
+        data_dir, landing, data_dir / "warehouse.duckdb", truth, code, printed.getvalue()
+    )
