@@ -32,7 +32,6 @@ from dagster_project.config import REPO_ROOT, Settings, _path
 # What `make dagster` (`dagster dev -m dagster_project.definitions`) loads: the runs started
 # here carry this code location as their origin, so the UI lists them under the job.
 DEFINITIONS_MODULE = "dagster_project.definitions"
-REPORT_FILE = "ai_finops_report.html"  # written into the publish folder by the report asset
 
 
 def _instance() -> dg.DagsterInstance:
@@ -373,7 +372,9 @@ def _where(events: list[dg.DagsterEvent], settings: Settings, log_path: Path) ->
             paths = [str(metadata[key].value) for key in ("parquet_path", "csv_path")
                      if key in metadata]  # fmt: skip
             lines.append(f"FOCUS export:    {' and '.join(paths)}")
-    report = settings.publish_dir / REPORT_FILE
+    from dagster_project.report import report_path
+
+    report = report_path(settings.publish_dir)
     if report.exists():
         lines.append(f"report:          {report}")
     lines.append(f"full log:        {log_path}")
