@@ -60,11 +60,11 @@ def _read_cells(path: Path) -> list[tuple]:
         raise UnreadableFile(f"{path}: not a readable CSV file: {error}") from error
     if not records:
         raise UnreadableFile(f"{path}: empty file (an ECB rates file starts with a Date header)")
-    header = [name.strip() for name in records[0]]
-    if not header or header[0].lower() != "date":
+    header = [name.strip() for name in records[0]] or [""]
+    if header[0].lower() != "date":
         raise UnreadableFile(
             f"{path}: not an ECB reference rates file: the first column is "
-            f"{header[0][:40]!r} where 'Date' was expected" if header else f"{path}: no header"
+            f"{header[0][:40]!r} where 'Date' was expected"
         )
     cells: list[tuple] = []
     for line, record in enumerate(records[1:], start=2):
