@@ -59,3 +59,12 @@
 {% macro fx_convert(amount, rate) -%}
     cast({{ amount }} * {{ rate }} as {{ money_type() }})
 {%- endmacro %}
+
+{#- Sum of a reporting-currency amount that is null when any summed row has none: a slice with
+    a charge that could not be converted never shows a partial (too low) total. -#}
+{% macro sum_converted(amount) -%}
+    case when count(*) = count({{ amount }}) then sum({{ amount }}) end
+{%- endmacro %}
+
+{#- The currency the price catalog (and so every request's list and contracted cost) is in. -#}
+{% macro price_catalog_currency() -%}USD{%- endmacro %}
