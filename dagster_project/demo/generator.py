@@ -1067,6 +1067,7 @@ def _write_aws_eu_account(
         + pd.to_timedelta(frame["day"], unit="D")
         + pd.to_timedelta(seconds, unit="s")
     )
+    (out / "otel").mkdir(parents=True, exist_ok=True)
     con = db.connect()
     con.register("requests", frame)
     con.execute(OTEL_MACROS)
