@@ -279,3 +279,22 @@ def test_fx_seed_covers_the_demo_period():
     assert rows[0] == "from_currency,to_currency,valid_from,rate,source"
     start = DemoConfig().start
     assert any(r.startswith("EUR,USD,") and r.split(",")[2] <= str(start) for r in rows[1:])
+
+
+@pytest.mark.integration
+def test_summary_shows_each_billing_currency_and_the_reporting_total(
+    built_warehouse: BuiltWarehouse,
+):
+    from dagster_project.summary import build_summary
+
+    with built_warehouse.connect() as con:
+        summary = build_summary(con)
+        total = con.execute(
+            "select sum(billed_cost_reporting) from marts.fct_allocated_costs"
+        ).fetchone()[0]
+    eur = Decimal(built_warehouse.truth["billed_by_currency"]["EUR"])
+    usd = Decimal(built_warehouse.truth["billed_by_currency"]["USD"])
+    assert f"billed in EUR            {eur:,.2f} EUR" in summary
+    assert f"billed in USD            {usd:,.2f} USD" in summary
+    assert f"billed total            {total:,.2f} USD (reporting currency)" in summary
+    assert usd < total < usd + eur * 2  # EUR converted at about 1.17, not added as dollars
