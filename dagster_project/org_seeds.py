@@ -1,6 +1,6 @@
 """A company's own reference data: `AIFINOPS_SEEDS_DIR` names a folder with the company's
 versions of the organisation seeds (teams, API keys, services, provider accounts, allocation
-rules and shares, price overrides, model aliases, internal rates, budgets).
+rules and shares, price overrides, model aliases, internal rates, budgets, FX rates).
 
 dbt reads seeds from one folder (`seed-paths` in dbt_project.yml is
 `env_var('AIFINOPS_DBT_SEED_PATH', '../seeds')`, and dbt wants it relative to the project), so
@@ -44,6 +44,9 @@ ORGANISATION_SEEDS = (
     "model_aliases",
     "price_internal_rates",
     "budgets",
+    # the repository's rates are the demo's: a company converts only at rates it supplies
+    # (here or as ECB files in the landing folder's fx/), never at the demo's
+    "fx_rates",
 )
 DBT_SEED_PATH_VARIABLE = "AIFINOPS_DBT_SEED_PATH"
 DEFAULT_DBT_SEED_PATH = "../seeds"

@@ -42,10 +42,6 @@ def billed_per_source(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, De
     return found
 
 
-def _money(value: Decimal | None) -> str:
-    return "n/a" if value is None else f"${value:,.2f}"
-
-
 def _driver_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Fully loaded cost per driver for every catalog driver, over its latest fully billed
     month, by the first dimension the catalog delivers it by (summed over that dimension's
@@ -112,14 +108,43 @@ def _usage_api_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def _in(value: Decimal | None, currency: str) -> str:
+    return "n/a" if value is None else f"{value:,.2f} {currency}"
+
+
+def _reporting_totals(con: duckdb.DuckDBPyConnection) -> tuple[str, list[str]]:
+    """(reporting currency, lines): billed per billing currency (never summed across them) and
+    the one total in the reporting currency; n/a with the reason when a charge has no rate."""
+    per_currency = con.execute(
+        """select billing_currency, sum(billed_cost) from marts.fct_allocated_costs
+           group by 1 order by 1"""
+    ).fetchall()
+    currency, total, missing = con.execute(
+        """select coalesce(any_value(reporting_currency), '?'), sum(billed_cost_reporting),
+                  count(*) - count(billed_cost_reporting)
+           from marts.fct_allocated_costs"""
+    ).fetchone()
+    lines = [f"billed in {cur:<14} {_in(amount, cur)}" for cur, amount in per_currency]
+    lines.append(
+        f"billed total            {_in(total, currency)} (reporting currency)"
+        if not missing
+        else f"billed total            n/a in {currency}: {missing:,} row(s) have no FX rate "
+        "(see the test assert_every_charge_has_a_reporting_rate)"
+    )
+    return currency, lines
+
+
 def build_summary(con: duckdb.DuckDBPyConnection) -> str:
+    currency, billed_lines = _reporting_totals(con)
     billed, allocated, unallocated = con.execute(
-        """select sum(billed_cost), sum(allocated_to_owners), sum(unallocated)
-           from marts.rpt_allocation_reconciliation"""
+        """select sum(billed_cost_reporting),
+                  sum(billed_cost_reporting) filter (where not is_unallocated),
+                  coalesce(sum(billed_cost_reporting) filter (where is_unallocated), 0)
+           from marts.fct_allocated_costs"""
     ).fetchone()
     teams = con.execute(
-        """select team_id, sum(billed_cost) from marts.fct_allocated_costs
-           where not is_unallocated group by team_id order by 2 desc limit 5"""
+        """select team_id, sum(billed_cost_reporting) from marts.fct_allocated_costs
+           where not is_unallocated group by team_id order by 2 desc nulls last limit 5"""
     ).fetchall()
     requests, unpriced = con.execute(
         """select count(*), count(*) filter (where pricing_status = 'unpriced')
@@ -131,9 +156,9 @@ def build_summary(con: duckdb.DuckDBPyConnection) -> str:
         "",
         "AI spend summary",
         "----------------",
-        f"billed total            {_money(billed)}",
-        f"allocated to owners     {_money(allocated)}",
-        f"unallocated             {_money(unallocated)} ({share:.2f}% of billed)",
+        *billed_lines,
+        f"allocated to owners     {_in(allocated, currency)}",
+        f"unallocated             {_in(unallocated, currency)} ({share:.2f}% of billed)",
         f"requests                {requests:,} ({unpriced:,} on models with no price: flagged)",
         f"rows quarantined        {quarantined:,} (see raw._quarantine)",
         "cost per business driver (fully loaded, latest fully billed month):",
@@ -146,7 +171,7 @@ def build_summary(con: duckdb.DuckDBPyConnection) -> str:
         ],
         "unlogged traffic        usage APIs above the logs (bypasses the gateway):",
         *(_usage_api_lines(con) or ["  none"]),
-        "top teams:",
-        *[f"  {team:<14} {_money(cost)}" for team, cost in teams],
+        f"top teams ({currency}):",
+        *[f"  {team:<14} {_in(cost, currency)}" for team, cost in teams],
     ]
     return "\n".join(lines)

@@ -53,6 +53,18 @@ CORRUPTIONS = {
         where allocated_cost_id = (select min(allocated_cost_id) from marts.fct_allocated_costs
                                    where allocated_tokens > 0)
     """,
+    # one owner's reporting-currency amount drifts from its charge's converted cost
+    "assert_reporting_cost_equals_converted_billed_cost": """
+        update marts.fct_allocated_costs set billed_cost_reporting = billed_cost_reporting + 0.01
+        where allocated_cost_id = (select min(allocated_cost_id) from marts.fct_allocated_costs
+                                   where billed_cost_reporting is not null)
+    """,
+    # a charge whose currency has no rate: its reporting columns are null
+    "assert_every_charge_has_a_reporting_rate": """
+        update marts.fct_allocated_costs set fx_rate = null, billed_cost_reporting = null
+        where charge_id = (select min(charge_id) from marts.fct_allocated_costs
+                           where billing_currency = 'EUR')
+    """,
     # most of a month's cost loses its owner
     "assert_allocation_coverage_above_threshold": """
         update marts.rpt_allocation_reconciliation

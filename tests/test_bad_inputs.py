@@ -31,6 +31,7 @@ OPENAI = SOURCES_BY_NAME["openai_costs"]
 ANTHROPIC = SOURCES_BY_NAME["anthropic_cost_report"]
 FOCUS = SOURCES_BY_NAME["focus_billing"]
 DRIVERS = SOURCES_BY_NAME["business_drivers"]
+FX = SOURCES_BY_NAME["fx_rates"]
 
 # The column that tells rows apart in each raw table: cases name the rows they expect to load.
 IDENTITY = {
@@ -40,6 +41,7 @@ IDENTITY = {
     ANTHROPIC.name: "description",
     FOCUS.name: '"ChargeDescription"',
     DRIVERS.name: "driver",
+    FX.name: "currency || ' ' || rate_date::varchar",
 }
 
 ABSENT = object()  # a field value meaning "leave the field out"
@@ -1503,6 +1505,52 @@ CASES = [
         rerun=(focus_parquet("part-0.parquet", focus_charge("good-1")),),
         loaded=("good-1",),
         recorded=(R("part-0.parquet", "loaded", 1, 1, 0), R("part-0.parquet", "replaced", 1, 0, 1)),
+    ),
+    # ---- FX rates (ECB eurofxref CSV) -------------------------------------------------------
+    Case(
+        "fx: a rate that is not a number is quarantined naming line and currency; N/A is no rate",
+        FX,
+        (
+            text_file(
+                "eurofxref-hist.csv",
+                "Date,USD,JPY,\n2026-07-20,1.1690,abc,\n2026-07-21,N/A,172.35,\n",
+            ),
+        ),
+        loaded=("USD 2026-07-20", "JPY 2026-07-21"),
+        quarantined=(Q("eurofxref-hist.csv", 2, "JPY", "is not a positive number: abc"),),
+    ),
+    Case(
+        "fx: a bad date and a column that is not a currency code are quarantined",
+        FX,
+        (
+            text_file(
+                "eurofxref-hist.csv",
+                "Date,USD,usd dollars,\n2026-13-01,1.1,,\n2026-07-20,1.2,1.3,\n",
+            ),
+        ),
+        loaded=("USD 2026-07-20",),
+        quarantined=(
+            Q("eurofxref-hist.csv", 2, "Date", "date is not YYYY-MM-DD"),
+            Q("eurofxref-hist.csv", 3, "usd dollars", "not an ISO 4217 currency code"),
+        ),
+    ),
+    Case(
+        "fx: a zero or negative rate is quarantined, never used",
+        FX,
+        (text_file("eurofxref-hist.csv", "Date,USD,\n2026-07-20,0,\n2026-07-21,-1.1,\n"),),
+        loaded=(),
+        quarantined=(
+            Q("eurofxref-hist.csv", 2, "USD", "is not a positive number: 0"),
+            Q("eurofxref-hist.csv", 3, "USD", "is not a positive number: -1.1"),
+        ),
+    ),
+    Case(
+        "fx: a file not in the ECB layout fails as a whole, naming the first column",
+        FX,
+        (text_file("rates.csv", "day,currency,rate\n2026-07-20,USD,1.17\n"),),
+        loaded=(),
+        quarantined=(Q("rates.csv", None, "<file>", "'Date' was expected"),),
+        recorded=(R("rates.csv", "failed", 1, 0, 1),),
     ),
 ]
 

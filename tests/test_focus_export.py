@@ -102,6 +102,13 @@ FACT_COLUMNS: list[tuple[str, str]] = [
     ("source_system", "VARCHAR"),
     ("source_file", "VARCHAR"),
     ("source_row", "BIGINT"),
+    ("reporting_currency", "VARCHAR"),
+    ("fx_rate_date", "DATE"),
+    ("fx_rate", "DECIMAL(38,10)"),
+    ("billed_cost_reporting", "DECIMAL(38,10)"),
+    ("effective_cost_reporting", "DECIMAL(38,10)"),
+    ("list_cost_reporting", "DECIMAL(38,10)"),
+    ("contracted_cost_reporting", "DECIMAL(38,10)"),
 ]
 
 # The fact lacks SubAccountName and SkuPriceId, which FOCUS requires of a dataset that has
@@ -485,6 +492,13 @@ def test_column_names(exported_current: tuple[dict[str, Any], Path]) -> None:
         "x_SourceSystem",
         "x_SourceFile",
         "x_SourceRow",
+        "x_ReportingCurrency",
+        "x_FxRateDate",
+        "x_FxRate",
+        "x_BilledCostReporting",
+        "x_EffectiveCostReporting",
+        "x_ListCostReporting",
+        "x_ContractedCostReporting",
     ]
     # only the two files, no temporary leftovers
     assert sorted(p.name for p in out.iterdir()) == sorted([CSV_NAME, PARQUET_NAME])

@@ -115,10 +115,16 @@ def test_truth_billed_total_is_the_sum_of_the_written_bills(landing: tuple[Path,
         data = json.loads(page.read_text())
         total += sum(Decimal(r["amount"]) / 100 for b in data["data"] for r in b["results"])
     with duckdb.connect() as con:
-        total += con.execute(
-            f"select sum(BilledCost) from read_parquet('{out}/focus/**/*.parquet')"
-        ).fetchone()[0]
-    assert total == Decimal(truth["billed_usd_total"])
+        focus = dict(
+            con.execute(
+                f"""select BillingCurrency, sum(BilledCost)
+                    from read_parquet('{out}/focus/**/*.parquet') group by 1"""
+            ).fetchall()
+        )
+    assert total + focus["USD"] == Decimal(truth["billed_usd_total"])
+    # the EU entity's export is billed in EUR: counted apart, never added to the USD total
+    assert focus["EUR"] == Decimal(truth["billed_by_currency"]["EUR"])
+    assert set(focus) == set(truth["billed_by_currency"])
 
 
 def test_bills_differ_from_logs_the_way_real_bills_do(landing: tuple[Path, dict]):

@@ -10,6 +10,8 @@ Writes into a landing folder:
 - `anthropic/usage_report/page_<n>.json` Anthropic usage report (messages) pages
 - `focus/aws/billing_period=<month>/focus-00001.snappy.parquet` AWS FOCUS export (Bedrock
   tokens, GPU instance hours, support fee, credits)
+- `focus/aws-eu/billing_period=<month>/focus-00001.snappy.parquet` the EU entity's AWS FOCUS
+  export, billed in EUR (Bedrock tokens), with its spans in `otel/genai_spans_eu_<day>.json`
 - `business/drivers_<month>.csv`       business drivers in long format
 - `_demo_truth.json`                   what the generator knows to be true, for tests only
 
@@ -19,6 +21,7 @@ plus the ways real bills differ from logs: unlogged usage, a billing lag, fees a
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -1120,5 +1123,185 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     truth["injected_anomalies"] = (
         anomalies.truth(plan, moved, cfg.start, prices, seeds_dir) if plan else []
     )
+    _write_aws_eu_account(cfg, prices, out, truth, seeds_dir)
     (out / "_demo_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True))
     return truth
+
+
+# --------------------------------------------------------------------------------------------
+# The EU entity: an AWS account billed in EUR
+# --------------------------------------------------------------------------------------------
+
+EU_REQUEST_SHARE = 0.1  # of cfg.requests_per_day, every day
+EU_REGION = ("eu-central-1", "Europe (Frankfurt)", "EUC1")
+
+
+def _eur_per_usd(seeds_dir: Path, day: date) -> Decimal:
+    """What AWS converts the EU entity's USD list prices at: the EUR rate of the FX seed in
+    force on the day (1 EUR = rate USD); the repository's seed when seeds_dir has none."""
+    path = seeds_dir / "fx_rates.csv"
+    with open(path if path.exists() else SEEDS_DIR / "fx_rates.csv", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle)
+                if r["from_currency"] == "EUR" and r["to_currency"] == "USD"
+                and date.fromisoformat(r["valid_from"]) <= day]  # fmt: skip
+    if not rows:
+        raise ValueError(f"the FX seed has no EUR -> USD rate in force on {day}")
+    return Decimal(max(rows, key=lambda r: r["valid_from"])["rate"])
+
+
+def _write_aws_eu_account(
+    cfg: DemoConfig, prices: PriceBook, out: Path, truth: dict, seeds_dir: Path
+) -> None:
+    """The EU entity: Bedrock calls logged as OTel spans from its own AWS account, billed in
+    EUR by its own payer account (a FOCUS export of its own). Adds its requests, tokens and
+    EUR bill to `truth` (billed_by_currency, eur_account)."""
+    rng = np.random.default_rng(cfg.seed + 13)
+    workload = next(w for w in org.WORKLOADS
+                    if w.provider_id == "aws_bedrock" and w.channel == "otel")  # fmt: skip
+    counts = np.maximum(1, rng.poisson(cfg.requests_per_day * EU_REQUEST_SHARE, cfg.days))
+    n = int(counts.sum())
+    day = np.repeat(np.arange(cfg.days), counts)
+    seconds = rng.integers(6 * 3600, 20 * 3600, n)
+    frame = pd.DataFrame(
+        {
+            "day": day,
+            "channel": "otel",
+            "provider_id": workload.provider_id,
+            "model": workload.model_as_logged,
+            "service_name": workload.service_name,
+            "environment": "production",
+            "account_id": org.AWS_EU_ACCOUNT,
+            "feature": workload.feature,
+            "input_tokens": np.maximum(1, rng.lognormal(np.log(30000), 0.5, n)).astype(np.int64),
+            "output_tokens": np.maximum(1, rng.lognormal(np.log(3000), 0.5, n)).astype(np.int64),
+            "cache_read": 0,
+            "cache_write": 0,
+            "reasoning": 0,
+            "batch": False,
+            "failed": False,
+            "id_a": rng.integers(0, 2**62, n, dtype=np.int64),
+            "id_b": rng.integers(0, 2**62, n, dtype=np.int64),
+            "end_user_n": rng.integers(1, 5000, n),
+            "duration_ms": rng.integers(300, 4000, n),
+        }
+    )
+    frame["ts"] = (
+        pd.Timestamp(cfg.start, tz="UTC")
+        + pd.to_timedelta(frame["day"], unit="D")
+        + pd.to_timedelta(seconds, unit="s")
+    )
+    (out / "otel").mkdir(parents=True, exist_ok=True)
+    con = db.connect()
+    con.register("requests", frame)
+    con.execute(OTEL_MACROS)
+    for offset, document in con.execute(OTEL_SQL).fetchall():
+        path = out / "otel" / f"genai_spans_eu_{cfg.start + timedelta(days=int(offset))}.json"
+        path.write_text(document)
+
+    discount = Decimal(org.DISCOUNTS["aws"])
+    region_id, region_name, region_code = EU_REGION
+    rows: list[dict] = []
+    daily = frame.groupby("day", as_index=False)[["input_tokens", "output_tokens"]].sum()
+    for rec in daily.itertuples(index=False):
+        charge_day = cfg.start + timedelta(days=int(rec.day))
+        eur_per_usd = 1 / _eur_per_usd(seeds_dir, charge_day)
+        first = charge_day.replace(day=1)
+        start = datetime.combine(charge_day, datetime.min.time(), UTC)
+        for part, tokens in (("input", rec.input_tokens), ("output", rec.output_tokens)):
+            kind = BEDROCK_USAGE_SUFFIX[part]
+            unit_eur = prices.unit_price("aws_bedrock", workload.model_as_logged, part,
+                                         charge_day) * 1000 * eur_per_usd  # fmt: skip
+            list_cost = _q(Decimal(int(tokens)) / 1000 * unit_eur, "0.0000000001")
+            billed = _q(list_cost * (1 - discount), "0.0000000001")
+            model_id = prices.canonical("aws_bedrock", workload.model_as_logged)[1]
+            rows.append({
+                "BillingAccountId": org.AWS_EU_PAYER_ACCOUNT,
+                "BillingAccountName": "Northwind Labs EU",
+                "BillingAccountType": "Billing Account",
+                "BillingCurrency": "EUR",
+                "BillingPeriodStart": datetime.combine(first, datetime.min.time(), UTC),
+                "BillingPeriodEnd": datetime.combine(
+                    (first + timedelta(days=32)).replace(day=1), datetime.min.time(), UTC),
+                "ChargePeriodStart": start,
+                "ChargePeriodEnd": start + timedelta(days=1),
+                "InvoiceId": f"EUINDE{first:%y%m}-{org.AWS_EU_PAYER_ACCOUNT[-4:]}",
+                "InvoiceIssuerName": "AWS",
+                "ProviderName": "AWS",
+                "PublisherName": "AWS",
+                "ServiceProviderName": "AWS",
+                "HostProviderName": "AWS",
+                "SubAccountId": org.AWS_EU_ACCOUNT,
+                "SubAccountName": "ml-eu",
+                "SubAccountType": "Account",
+                "RegionId": region_id,
+                "RegionName": region_name,
+                "ChargeCategory": "Usage",
+                "ChargeDescription": f"Amazon Bedrock {workload.model_as_logged} {kind}",
+                "ChargeFrequency": "Usage-Based",
+                "ConsumedQuantity": Decimal(int(tokens)),
+                "ConsumedUnit": "Tokens",
+                "PricingQuantity": Decimal(int(tokens)) / 1000,
+                "PricingUnit": "1000 Tokens",
+                "PricingCategory": "Standard",
+                "ListUnitPrice": _q(unit_eur, "0.0000000001"),
+                "ContractedUnitPrice": _q(unit_eur * (1 - discount), "0.0000000001"),
+                "ListCost": list_cost,
+                "ContractedCost": billed,
+                "BilledCost": billed,
+                "EffectiveCost": billed,
+                "ResourceId": f"arn:aws:bedrock:{region_id}::foundation-model/"
+                              f"{workload.model_as_logged}",
+                "ResourceName": workload.model_as_logged,
+                "ResourceType": "Foundation Model",
+                "ServiceCategory": "AI and Machine Learning",
+                "ServiceSubcategory": "Generative AI",
+                "ServiceName": "Amazon Bedrock",
+                "SkuId": f"BEDROCK-{model_id}-{kind}",
+                "SkuPriceId": f"BEDROCK-{model_id}-{kind}-{region_code}",
+                "SkuMeter": kind,
+                "Tags": json.dumps({"aws:createdBy": "bedrock"}),
+                "x_ServiceCode": "AmazonBedrock",
+                "x_UsageType": f"{region_code}-{workload.model_as_logged}-{kind}",
+                "x_Operation": "InvokeModel",
+            })  # fmt: skip
+    bill = pd.DataFrame(rows)
+    bill["month"] = bill["BillingPeriodStart"].dt.strftime("%Y-%m")
+    money_cols = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ListUnitPrice",
+                  "ContractedUnitPrice", "ConsumedQuantity", "PricingQuantity"]  # fmt: skip
+    for column in money_cols:
+        bill[column] = bill[column].map(str)
+    con.register("eu_rows", bill)
+    casts = ", ".join(f"{c}::decimal(38, 10) as {c}" for c in money_cols)
+    for month in sorted(bill["month"].unique()):
+        folder = out / "focus" / "aws-eu" / f"billing_period={month}"
+        folder.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""copy (select * exclude (month, {", ".join(money_cols)}), {casts}
+                from eu_rows where month = '{month}' order by ChargePeriodStart, SkuId)
+               to '{folder / "focus-00001.snappy.parquet"}' (format parquet, compression snappy)"""
+        )
+    con.close()
+
+    eur_total = sum((r["BilledCost"] for r in rows), Decimal(0))
+    input_tokens, output_tokens = (
+        int(frame["input_tokens"].sum()),
+        int(frame["output_tokens"].sum()),
+    )
+    truth["requests"] += n
+    truth["successful_requests"] += n
+    truth["requests_by_channel"]["otel"] = truth["requests_by_channel"].get("otel", 0) + n
+    truth["requests_by_provider"]["aws_bedrock"] = (
+        truth["requests_by_provider"].get("aws_bedrock", 0) + n
+    )
+    truth["tokens"]["uncached_input"] += input_tokens
+    truth["tokens"]["input_total"] += input_tokens
+    truth["tokens"]["output"] += output_tokens
+    # billed_usd / billed_usd_total stay USD-only: money is never summed across currencies
+    truth["billed_by_currency"] = {"USD": truth["billed_usd_total"], "EUR": _dec_str(eur_total)}
+    truth["eur_account"] = {
+        "billing_account_id": org.AWS_EU_PAYER_ACCOUNT,
+        "sub_account_id": org.AWS_EU_ACCOUNT,
+        "requests": n,
+        "bill_lines": len(rows),
+        "billed_eur": _dec_str(eur_total),
+    }

@@ -251,6 +251,9 @@ ANTHROPIC_DEFAULT_WORKSPACE = "wrkspc_default"
 AWS_PAYER_ACCOUNT = "999988887777"
 AWS_PROD_ACCOUNT = "111122223333"
 AWS_NONPROD_ACCOUNT = "444455556666"
+# The EU entity's own AWS payer account and member account: billed in EUR (README, "FX").
+AWS_EU_PAYER_ACCOUNT = "777766665555"
+AWS_EU_ACCOUNT = "222233334444"
 
 # What each vendor takes off list price on the invoice (negotiated discounts).
 DISCOUNTS = {"openai": "0", "anthropic": "0.12", "aws": "0.05"}

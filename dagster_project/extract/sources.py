@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.extract import litellm, litellm_db, otel, tabular, vendor_costs
+from dagster_project.extract import fx_rates, litellm, litellm_db, otel, tabular, vendor_costs
 from dagster_project.extract.landing import (
     NOT_DATA,
     Deliveries,
@@ -50,6 +50,9 @@ PAGE_DELIVERIES = Deliveries(per_folder=False, stated_time=vendor_costs.pulled_a
 # FOCUS: the folder holding a file is a delivery (part files in it add up), made at the newest
 # modification time of its files.
 FOCUS_DELIVERIES = Deliveries(per_folder=True)
+# FX rates files: each file is a delivery, made at its modification time; a later file
+# restating a currency's rate for a day supersedes the earlier one.
+FX_DELIVERIES = Deliveries(per_folder=False)
 
 SOURCES: tuple[Source, ...] = (
     Source(litellm.SOURCE, "litellm", litellm.FILE_PATTERNS, litellm.TABLE, litellm.parse,
@@ -87,6 +90,10 @@ SOURCES: tuple[Source, ...] = (
     Source(tabular.DRIVERS_SOURCE, "business", tabular.DRIVERS_PATTERNS, tabular.DRIVERS_TABLE,
            tabular.parse_drivers, tabular.DRIVERS_DDL,
            "Business-driver metrics in long format: day x driver x dimensions."),
+    Source(fx_rates.SOURCE, "fx", fx_rates.FILE_PATTERNS, fx_rates.TABLE, fx_rates.parse,
+           fx_rates.DDL,
+           "FX reference rates in the ECB's eurofxref format: one row per day x currency.",
+           FX_DELIVERIES),
 )  # fmt: skip
 SOURCES_BY_NAME = {s.name: s for s in SOURCES}
 

@@ -6,12 +6,35 @@
 {%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
 {#- quantities follow the same split as the money, so every owner's row keeps
     ListCost = ListUnitPrice x PricingQuantity -#}
-{%- set cost_columns = ['billed_cost', 'effective_cost', 'list_cost', 'contracted_cost', 'pricing_quantity', 'consumed_quantity'] %}
+{#- the reporting-currency amounts of the charge (converted once, per charge) are split the
+    same way, so an owner's rows of a charge sum to its converted cost exactly -#}
+{%- set cost_columns = ['billed_cost', 'effective_cost', 'list_cost', 'contracted_cost', 'pricing_quantity', 'consumed_quantity',
+                        'billed_cost_reporting', 'effective_cost_reporting', 'list_cost_reporting', 'contracted_cost_reporting'] %}
 with
+
+billed_charges as (
+
+    select * from {{ ref('int_billed_charges_unioned') }}
+
+),
+
+converted as (
+
+    select * from {{ ref('int_charges_converted_to_reporting_currency') }}
+
+),
 
 charges as (
 
-    select * from {{ ref('int_billed_charges_unioned') }}
+    select
+        billed_charges.*,
+        converted.billed_cost_reporting,
+        converted.effective_cost_reporting,
+        converted.list_cost_reporting,
+        converted.contracted_cost_reporting
+    from billed_charges
+    left join converted
+        on billed_charges.charge_id = converted.charge_id
 
 ),
 

@@ -26,6 +26,12 @@ owner_names as (
 
 ),
 
+converted as (
+
+    select * from {{ ref('int_charges_converted_to_reporting_currency') }}
+
+),
+
 joined as (
 
     select
@@ -52,10 +58,19 @@ joined as (
         allocations.contracted_cost as allocated_contracted_cost,
         allocations.pricing_quantity as allocated_pricing_quantity,
         allocations.consumed_quantity as allocated_consumed_quantity,
+        converted.reporting_currency,
+        converted.fx_rate_date,
+        converted.fx_rate,
+        allocations.billed_cost_reporting,
+        allocations.effective_cost_reporting,
+        allocations.list_cost_reporting,
+        allocations.contracted_cost_reporting,
         sum(allocations.weight) over (partition by allocations.charge_id) as total_weight
     from allocations
     inner join charges
         on allocations.charge_id = charges.charge_id
+    left join converted
+        on allocations.charge_id = converted.charge_id
 
 ),
 
@@ -161,7 +176,16 @@ select
     cast(joined.allocated_requests as bigint) as allocated_requests,
     joined.source_system,
     joined.source_file,
-    joined.source_row
+    joined.source_row,
+    -- the reporting currency (var reporting_currency): the money above converted at the rate in
+    -- force on fx_rate_date, split like the billing-currency money; null when no rate is known
+    joined.reporting_currency,
+    joined.fx_rate_date,
+    joined.fx_rate,
+    joined.billed_cost_reporting,
+    joined.effective_cost_reporting,
+    joined.list_cost_reporting,
+    joined.contracted_cost_reporting
 from joined
 left join teams
     on joined.team_id = teams.team_id

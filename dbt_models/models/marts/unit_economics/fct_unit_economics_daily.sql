@@ -15,6 +15,19 @@
 {%- set token_parts = [('input', 'input'), ('cache_read', 'cache_read'), ('cache_write', 'cache_write'), ('output', 'output')] %}
 {%- set cost_measures = ['billed_cost', 'direct_billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
                          'cache_write_billed_cost', 'output_billed_cost', 'non_token_billed_cost', 'recurring_billed_cost'] %}
+{#- (measure, fact column, condition: only rows that meet it count; none: every row) -#}
+{%- set cost_measure_definitions = [
+    ('billed_cost', 'billed_cost', none),
+    ('direct_billed_cost', 'billed_cost', is_direct_cost('allocated_method_id')),
+    ('effective_cost', 'effective_cost', none),
+    ('billed_list_cost', 'list_cost', none),
+    ('input_billed_cost', 'billed_cost', "token_part = 'input'"),
+    ('cache_read_billed_cost', 'billed_cost', "token_part = 'cache_read'"),
+    ('cache_write_billed_cost', 'billed_cost', "token_part = 'cache_write'"),
+    ('output_billed_cost', 'billed_cost', "token_part = 'output'"),
+    ('non_token_billed_cost', 'billed_cost', 'token_part is null'),
+    ('recurring_billed_cost', 'billed_cost', "coalesce(charge_frequency, 'Usage-Based') <> 'Usage-Based'"),
+] %}
 {%- set count_measures = ['billed_tokens', 'request_count', 'successful_request_count', 'billable_request_count',
                           'unpriced_request_count', 'unbilled_request_count', 'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens',
                           'output_tokens', 'reasoning_tokens', 'total_tokens'] %}
@@ -45,19 +58,17 @@ costs as (
         {% for key in owner_keys %}coalesce({{ key }}, 'unassigned') as {{ key }},
         {% endfor -%}
         billing_currency,
-        sum(billed_cost) as billed_cost,
-        sum(case when {{ is_direct_cost('allocated_method_id') }} then billed_cost else cast(0 as {{ money_type() }}) end)
-            as direct_billed_cost,
-        sum(effective_cost) as effective_cost,
-        sum(list_cost) as billed_list_cost,
-        {% for part, column in token_parts -%}
-        sum(case when token_part = '{{ part }}' then billed_cost else cast(0 as {{ money_type() }}) end)
-            as {{ column }}_billed_cost,
+        {% for suffix in ['', '_reporting'] -%}
+        {#- each money measure once, in the billing currency and (the *_reporting twin) in the
+            reporting currency, null when a charge in it has no FX rate -#}
+        {% for name, column, condition in cost_measure_definitions -%}
+        {% if suffix == '' -%}
+        sum({% if condition %}case when {{ condition }} then {{ column }} else cast(0 as {{ money_type() }}) end{% else %}{{ column }}{% endif %})
+        {%- else -%}
+        {{ sum_converted(('case when ' ~ condition ~ ' then ' ~ column ~ suffix ~ ' else cast(0 as ' ~ money_type() ~ ') end') if condition else column ~ suffix) }}
+        {%- endif %} as {{ name }}{{ suffix }},
         {% endfor -%}
-        sum(case when token_part is null then billed_cost else cast(0 as {{ money_type() }}) end)
-            as non_token_billed_cost,
-        sum(case when coalesce(charge_frequency, 'Usage-Based') <> 'Usage-Based' then billed_cost
-            else cast(0 as {{ money_type() }}) end) as recurring_billed_cost,
+        {% endfor -%}
         sum(allocated_tokens) as billed_tokens
     from allocated_costs
     group by all
@@ -73,6 +84,25 @@ account_currencies as (
 last_billed_days as (
 
     {{ last_billed_days('allocated_costs') }}
+
+),
+
+request_days as (
+
+    select distinct request_date as date_day from requests
+
+),
+
+catalog_rates as (
+
+    -- requests are priced from the price catalog: their list and contracted cost convert from
+    -- its currency at the rate in force on the request's day (the same fx_rate_basis)
+    select
+        request_days.date_day,
+        {{ fx_rate_to_reporting("'" ~ price_catalog_currency() ~ "'", 'from_rate', 'to_rate') }} as fx_rate
+    from request_days
+    {{ join_fx_rate_in_force('from_rate', "'" ~ price_catalog_currency() ~ "'", fx_rate_date('request_days.date_day')) }}
+    {{ join_fx_rate_in_force('to_rate', "'" ~ reporting_currency() ~ "'", fx_rate_date('request_days.date_day')) }}
 
 ),
 
@@ -110,6 +140,17 @@ request_totals as (
 
 ),
 
+request_totals_rated as (
+
+    select
+        request_totals.*,
+        catalog_rates.fx_rate as catalog_fx_rate
+    from request_totals
+    left join catalog_rates
+        on request_totals.date_day = catalog_rates.date_day
+
+),
+
 joined as (
 
     select
@@ -119,6 +160,9 @@ joined as (
         coalesce(costs.billing_currency, request_totals.billing_currency) as billing_currency,
         {% for column in cost_measures -%}
         coalesce(costs.{{ column }}, cast(0 as {{ money_type() }})) as {{ column }},
+        -- no cost row: 0 in any currency; a cost row without a rate stays null
+        case when costs.date_day is null then cast(0 as {{ money_type() }}) else costs.{{ column }}_reporting end
+            as {{ column }}_reporting,
         {% endfor -%}
         coalesce(costs.billed_tokens, 0) as billed_tokens,
         {% for column in count_measures if column != 'billed_tokens' -%}
@@ -126,9 +170,15 @@ joined as (
         {% endfor -%}
         -- list cost of the priced requests: unpriced ones have none (unpriced_request_count)
         coalesce(request_totals.request_list_cost, cast(0 as {{ money_type() }})) as request_list_cost,
-        coalesce(request_totals.unbilled_contracted_cost, cast(0 as {{ money_type() }})) as unbilled_contracted_cost
+        coalesce(request_totals.unbilled_contracted_cost, cast(0 as {{ money_type() }})) as unbilled_contracted_cost,
+        case when request_totals.date_day is null then cast(0 as {{ money_type() }})
+            else {{ fx_convert('request_totals.request_list_cost', 'request_totals.catalog_fx_rate') }} end
+            as request_list_cost_reporting,
+        case when request_totals.date_day is null then cast(0 as {{ money_type() }})
+            else {{ fx_convert('coalesce(request_totals.unbilled_contracted_cost, 0)', 'request_totals.catalog_fx_rate') }} end
+            as unbilled_contracted_cost_reporting
     from costs
-    full outer join request_totals
+    full outer join request_totals_rated as request_totals
         on costs.date_day = request_totals.date_day
         {% for key in owner_keys %}and costs.{{ key }} = request_totals.{{ key }}
         {% endfor -%}
@@ -152,7 +202,13 @@ select
     cast(unbilled_contracted_cost as {{ money_type() }}) as unbilled_contracted_cost,
     -- readable names beside the ids, for BI tools and statements
     coalesce(team_names.owner_name, joined.team_id) as team_name,
-    coalesce(cost_center_names.owner_name, joined.cost_center_id) as cost_center_name
+    coalesce(cost_center_names.owner_name, joined.cost_center_id) as cost_center_name,
+    -- the money measures in the reporting currency (var reporting_currency): sums of the fact's
+    -- *_reporting columns; request costs converted from the price catalog's currency
+    '{{ reporting_currency() }}' as reporting_currency,
+    {% for column in cost_measures + ['request_list_cost', 'unbilled_contracted_cost'] -%}
+    cast({{ column }}_reporting as {{ money_type() }}) as {{ column }}_reporting{% if not loop.last %},{% endif %}
+    {% endfor %}
 from joined
 left join owner_names as team_names
     on team_names.owner_kind = 'team'

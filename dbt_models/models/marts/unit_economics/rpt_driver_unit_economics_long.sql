@@ -18,6 +18,12 @@
     ('direct_cost_per_driver', unit_cost('direct_billed_cost', 'driver_value', 'unbilled_request_count'), true),
     ('tokens_per_driver', count_ratio('total_tokens', 'driver_value'), false),
 ] %}
+{#- The money KPIs over the reporting-currency cost. A currency driver (revenue) has one only
+    when it is delivered in the reporting currency itself (no conversion of drivers). -#}
+{%- set reporting_kpi_definitions = [
+    ('cost_per_driver_reporting', unit_cost('billed_cost_reporting', 'driver_value', 'unbilled_request_count')),
+    ('direct_cost_per_driver_reporting', unit_cost('direct_billed_cost_reporting', 'driver_value', 'unbilled_request_count')),
+] %}
 with
 
 slices as (
@@ -32,7 +38,10 @@ slices as (
         billed_cost,
         direct_billed_cost,
         total_tokens,
-        unbilled_request_count
+        unbilled_request_count,
+        reporting_currency,
+        billed_cost_reporting,
+        direct_billed_cost_reporting
     from {{ ref('rpt_unit_economics_long') }}
 
 ),
@@ -130,6 +139,13 @@ kpis as (
         slices.direct_billed_cost,
         slices.total_tokens,
         slices.unbilled_request_count,
+        slices.reporting_currency,
+        slices.billed_cost_reporting,
+        slices.direct_billed_cost_reporting,
+        {% for name, expression in reporting_kpi_definitions -%}
+        case when driver_periods.driver_currency is null or driver_periods.driver_currency = slices.reporting_currency
+            then {{ expression }} end as {{ name }},
+        {% endfor -%}
         {% for name, expression, is_money in kpi_definitions -%}
         {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
         {% endfor %}
@@ -164,6 +180,12 @@ select
     kpis.total_tokens,
     {{ is_billing_complete('kpis.unbilled_request_count') }} as is_billing_complete,
     {{ incomplete_reason('kpis.unbilled_request_count') }} as incomplete_reason,
+    kpis.reporting_currency,
+    kpis.billed_cost_reporting,
+    kpis.direct_billed_cost_reporting,
+    {% for name, expression in reporting_kpi_definitions -%}
+    kpis.{{ name }},
+    {% endfor -%}
     {% for name, expression, is_money in kpi_definitions -%}
     kpis.{{ name }},
     prior.{{ name }} as {{ name }}_prior,

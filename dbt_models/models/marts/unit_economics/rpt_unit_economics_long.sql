@@ -21,16 +21,27 @@
     'billed_cost', 'direct_billed_cost', 'input_billed_cost', 'cache_read_billed_cost', 'cache_write_billed_cost', 'output_billed_cost',
     'non_token_billed_cost', 'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens',
     'reasoning_tokens', 'total_tokens', 'billed_tokens', 'request_count', 'successful_request_count', 'unbilled_request_count'] %}
-{#- (name, expression, has change_pct). Money per 1M tokens multiplies the money, not the divisor. -#}
-{%- set kpi_definitions = [
-    ('cost_per_1m_tokens', unit_cost('billed_cost * 1000000', 'total_tokens', 'unbilled_request_count'), true),
-    ('cost_per_1m_input_tokens', unit_cost('input_billed_cost * 1000000', 'uncached_input_tokens', 'unbilled_request_count'), true),
-    ('cost_per_1m_cached_input_tokens', unit_cost('cache_read_billed_cost * 1000000', 'cache_read_tokens', 'unbilled_request_count'), true),
-    ('cost_per_1m_cache_write_tokens', unit_cost('cache_write_billed_cost * 1000000', 'cache_write_tokens', 'unbilled_request_count'), true),
-    ('cost_per_1m_output_tokens', unit_cost('output_billed_cost * 1000000', '(output_tokens + reasoning_tokens)', 'unbilled_request_count'), true),
-    ('cost_per_request', unit_cost('billed_cost', 'request_count', 'unbilled_request_count'), true),
-    ('cost_per_successful_request', unit_cost('billed_cost', 'successful_request_count', 'unbilled_request_count'), true),
+{#- (name, cost measure, scale, divisor): money per 1M tokens multiplies the money, not the
+    divisor. Each is a unit_cost KPI with its prior value and change, and (name_reporting) the
+    same formula over the reporting-currency cost. -#}
+{%- set money_kpis = [
+    ('cost_per_1m_tokens', 'billed_cost', ' * 1000000', 'total_tokens'),
+    ('cost_per_1m_input_tokens', 'input_billed_cost', ' * 1000000', 'uncached_input_tokens'),
+    ('cost_per_1m_cached_input_tokens', 'cache_read_billed_cost', ' * 1000000', 'cache_read_tokens'),
+    ('cost_per_1m_cache_write_tokens', 'cache_write_billed_cost', ' * 1000000', 'cache_write_tokens'),
+    ('cost_per_1m_output_tokens', 'output_billed_cost', ' * 1000000', '(output_tokens + reasoning_tokens)'),
+    ('cost_per_request', 'billed_cost', '', 'request_count'),
+    ('cost_per_successful_request', 'billed_cost', '', 'successful_request_count'),
 ] %}
+{#- (name, expression, has change_pct). -#}
+{%- set kpi_definitions = [] %}
+{%- set reporting_kpi_definitions = [] %}
+{%- for name, cost, scale, divisor in money_kpis %}
+{%- do kpi_definitions.append((name, unit_cost(cost ~ scale, divisor, 'unbilled_request_count'), true)) %}
+{%- do reporting_kpi_definitions.append((name ~ '_reporting', unit_cost(cost ~ '_reporting' ~ scale, divisor, 'unbilled_request_count'), false)) %}
+{%- endfor %}
+{%- set reporting_measures = ['billed_cost_reporting', 'direct_billed_cost_reporting', 'input_billed_cost_reporting', 'cache_read_billed_cost_reporting',
+                              'cache_write_billed_cost_reporting', 'output_billed_cost_reporting', 'non_token_billed_cost_reporting'] %}
 with
 
 daily as (
@@ -51,7 +62,10 @@ by_dimension as (
         {% for measure in measures -%}
         {#- counts stay BIGINT (a sum of BIGINT is HUGEINT); money keeps its decimal type #}
         {% if measure.endswith('_tokens') or measure.endswith('_count') -%}
-        {{ count_sum(measure) }}{% else %}sum({{ measure }}){% endif %} as {{ measure }}{% if not loop.last %},{% endif %}
+        {{ count_sum(measure) }}{% else %}sum({{ measure }}){% endif %} as {{ measure }},
+        {% endfor -%}
+        {% for measure in reporting_measures -%}
+        {{ sum_converted(measure) }} as {{ measure }}{% if not loop.last %},{% endif %}
         {% endfor -%}
     from daily
     group by 1, 2, 3, 4, 5
@@ -69,7 +83,7 @@ kpis as (
             when '{{ grain }}' then cast({{ dbt.dateadd(grain, -1, 'period_start') }} as date)
             {% endfor -%}
         end as prior_period_start,
-        {% for name, expression, has_pct in kpi_definitions -%}
+        {% for name, expression, has_pct in kpi_definitions + reporting_kpi_definitions -%}
         {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from by_dimension
@@ -96,6 +110,15 @@ select
     cast(kpis.billed_tokens as double) / nullif(cast(kpis.total_tokens as double), 0) as billed_token_coverage,
     {{ is_billing_complete('kpis.unbilled_request_count') }} as is_billing_complete,
     {{ incomplete_reason('kpis.unbilled_request_count') }} as incomplete_reason,
+    -- the money in the reporting currency (var reporting_currency): one total over billing
+    -- currencies is the sum of these; null when a charge of the slice has no FX rate
+    '{{ reporting_currency() }}' as reporting_currency,
+    {% for measure in reporting_measures -%}
+    kpis.{{ measure }},
+    {% endfor -%}
+    {% for name, expression, has_pct in reporting_kpi_definitions -%}
+    kpis.{{ name }},
+    {% endfor -%}
     {% for name, expression, has_pct in kpi_definitions -%}
     kpis.{{ name }},
     prior.{{ name }} as {{ name }}_prior,
