@@ -34,6 +34,7 @@ create table if not exists {FOCUS_TABLE} (
     {", ".join(f'"{c}" varchar' for c in FOCUS_COLUMNS)},
     x_ServiceCode varchar,
     x_UsageType varchar,
+    x_SkuMeterName varchar,
     x_Operation varchar,
     export_name varchar,
     row_hash varchar,
