@@ -20,6 +20,7 @@
       - Vertex AI: SKU descriptions such as `Gemini 2.5 Flash GA Text Input - Predictions`,
         `Gemini 2.5 Flash Input Text`, `Gemini 2.5 Flash Cached Input Text`, `Gemini 2.5 Flash
         GA Thinking Text Output` (reasoning is billed as output), `... Batch ...`.
+      - embedding meters (`text-embedding-3-large-glbl Tokens`) bill input.
     Provisioned throughput (Azure PTU hours, Vertex provisioned throughput / GSU) is its own
     kind, 'provisioned', with no model or token part: a shared charge that allocation_rules
     split by usage. A token line whose meter none of these rules reads keeps a null token part
@@ -114,6 +115,8 @@
                 when regexp_matches({{ meter_key }}, '(^|-)(cached|cchd|cache)(-|$)') then 'cache_read'
                 when regexp_matches({{ meter_key }}, '(^|-)(outp|output|out|opt)(-|$)') then 'output'
                 when regexp_matches({{ meter_key }}, '(^|-)(inp|inpt|input)(-|$)') then 'input'
+                -- embedding meters name no direction: what they bill is input
+                when regexp_matches({{ meter_key }}, '(^|-)embeddings?(-|$)') then 'input'
             end
     end as token_part,
     case

@@ -107,5 +107,7 @@ select
     -- a model only where the meter's token part was read: an unread meter is never split by
     -- a guessed part (it stays unallocated, with the reason)
     case when token_part is not null then model_raw end as model_raw,
-    case when token_unit_size is not null then consumed_quantity * token_unit_size end as token_quantity
+    -- GCP counts tokens as 'count': a token unit only on a cloud AI line
+    case when ai_charge_kind = 'tokens' or lower(consumed_unit) like '%token%'
+        then consumed_quantity * token_unit_size end as token_quantity
 from metered
