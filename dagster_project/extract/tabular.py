@@ -39,7 +39,9 @@ create table if not exists {FOCUS_TABLE} (
     export_name varchar,
     row_hash varchar,
     {LINEAGE_COLUMNS}
-)
+);
+-- a table created before staging read Azure's meter column gets it (its rows stay null)
+alter table {FOCUS_TABLE} add column if not exists x_SkuMeterName varchar;
 """
 FOCUS_REQUIRED = ("BilledCost", "BillingCurrency", "BillingAccountId", "ChargePeriodStart")
 # Every column staging casts: a value that does not cast would fail the dbt run, so its row is
