@@ -63,6 +63,7 @@ def test_org_ids_in_the_generator_match_the_seeds():
     assert services <= column("org_services.csv", "service_name")
     accounts = column("org_provider_accounts.csv", "sub_account_id")
     assert set(org.OPENAI_PROJECTS.values()) | set(org.ANTHROPIC_WORKSPACES.values()) <= accounts
+    assert {org.AZURE_SUBSCRIPTION, org.GCP_PROJECT} <= accounts
 
 
 def test_at_least_five_teams_six_use_cases_three_providers_eight_models():
@@ -121,10 +122,44 @@ def test_truth_billed_total_is_the_sum_of_the_written_bills(landing: tuple[Path,
                     from read_parquet('{out}/focus/**/*.parquet') group by 1"""
             ).fetchall()
         )
+        # Azure's Cost Management export is CSV (billed in USD in the demo)
+        focus["USD"] += con.execute(
+            f"""select sum(BilledCost::decimal(38, 10))
+                from read_csv('{out}/focus/**/*.csv', all_varchar = true)
+                where BillingCurrency = 'USD'"""
+        ).fetchone()[0]
     assert total + focus["USD"] == Decimal(truth["billed_usd_total"])
     # the EU entity's export is billed in EUR: counted apart, never added to the USD total
     assert focus["EUR"] == Decimal(truth["billed_by_currency"]["EUR"])
     assert set(focus) == set(truth["billed_by_currency"])
+
+
+def test_cloud_ai_lines_are_written_as_each_cloud_exports_them(landing: tuple[Path, dict]):
+    out, truth = landing
+    with duckdb.connect() as con:
+        azure = con.execute(
+            f"""select SkuMeter, x_SkuMeterName, ConsumedUnit, SubAccountId
+                from read_csv('{out}/focus/azure/*/part_0_0001.csv', all_varchar = true)"""
+        ).fetchall()
+        gcp = con.execute(
+            f"select ChargeDescription, SkuId, SubAccountId from read_parquet('{out}/focus/gcp/**')"
+        ).fetchall()
+    meters = {meter for meter, _, _, _ in azure}
+    assert any(m.endswith("Inp glbl Tokens") for m in meters)
+    assert any(m.endswith("Outp glbl Tokens") for m in meters)
+    assert "Provisioned Managed Global" in meters
+    assert all(meter == legacy for meter, legacy, _, _ in azure)
+    assert {sub for _, _, _, sub in azure} == {org.AZURE_SUBSCRIPTION}
+    assert any(sku.endswith("Text Input - Predictions") for sku, _, _ in gcp)
+    assert {project for _, _, project in gcp} == {org.GCP_PROJECT}
+    assert truth["bill_lines"]["azure_openai"] == len(azure)
+    assert truth["bill_lines"]["gcp_vertex_ai"] == len(gcp)
+    logs = [
+        json.loads(line)
+        for path in sorted((out / "litellm" / "cloud_ai").glob("*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+    assert {r["custom_llm_provider"] for r in logs} == {"azure", "vertex_ai"}
 
 
 def test_bills_differ_from_logs_the_way_real_bills_do(landing: tuple[Path, dict]):

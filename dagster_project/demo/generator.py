@@ -22,6 +22,7 @@ plus the ways real bills differ from logs: unlogged usage, a billing lag, fees a
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 import shutil
@@ -235,8 +236,11 @@ select
     model,
     printf('%012x', hash(model) % 281474976710655) as model_id,
     model as model_group,
-    provider_id as custom_llm_provider,
+    case provider_id when 'azure_openai' then 'azure' when 'gcp_vertex_ai' then 'vertex_ai'
+         else provider_id end as custom_llm_provider,
     case provider_id when 'openai' then 'https://api.openai.com/v1'
+         when 'azure_openai' then 'https://northwind-ai.openai.azure.com'
+         when 'gcp_vertex_ai' then 'https://us-central1-aiplatform.googleapis.com'
          else 'https://api.anthropic.com' end as api_base,
     'user-' || end_user_n || '@customers.example' as "user",
     {{
@@ -272,7 +276,7 @@ order by ts, id_a
 """
 
 
-def _write_litellm(frame: pd.DataFrame, out: Path, start: date) -> None:
+def _write_litellm(frame: pd.DataFrame, out: Path, start: date, folder: str = "litellm") -> None:
     rows = frame[frame["channel"] == "litellm"].copy()
     rows["api_key"] = rows["owner_team"].map(org.API_KEYS).fillna("sk-hash-5f1e0c2a9b")
     rows.loc[rows["team_id"] == "support", "api_key"] = np.where(
@@ -284,12 +288,12 @@ def _write_litellm(frame: pd.DataFrame, out: Path, start: date) -> None:
     rows["spend_estimate"] = (rows["input_tokens"] * 2.5e-6 + rows["output_tokens"] * 1e-5) * (
         ~rows["proxy_cache_hit"]
     )
-    folder = out / "litellm"
-    folder.mkdir(parents=True, exist_ok=True)
+    target = out / folder
+    target.mkdir(parents=True, exist_ok=True)
     con = db.connect()
     con.register("requests", rows.drop(columns=["owner_team"]))
     for day in sorted(rows["day"].unique()):
-        path = folder / f"spend_logs_{start + timedelta(days=int(day))}.jsonl"
+        path = target / f"spend_logs_{start + timedelta(days=int(day))}.jsonl"
         sql = LITELLM_SQL.format(day=int(day), unmapped_key=org.UNMAPPED_API_KEY)
         con.execute(f"copy ({sql}) to '{path}' (format json)")
     con.close()
@@ -1093,6 +1097,296 @@ def _inject_repeats(frame: pd.DataFrame, cfg: DemoConfig) -> tuple[pd.DataFrame,
     return frame.reset_index(drop=True), truth
 
 
+# --------------------------------------------------------------------------------------------
+# Cloud AI: Azure OpenAI and Vertex AI, called through the gateway, billed in FOCUS exports
+# --------------------------------------------------------------------------------------------
+
+# Token part -> Azure meter suffix (after the model's meter name), as Azure names its meters
+AZURE_METER_SUFFIX = {
+    "input": "Inp glbl Tokens",
+    "cache_read": "cached Inp glbl Tokens",
+    "output": "Outp glbl Tokens",
+    "batch_input": "Batch Inp glbl Tokens",
+    "batch_output": "Batch Outp glbl Tokens",
+}
+# Token part -> Vertex AI SKU description tail (after the model's SKU name)
+VERTEX_SKU_SUFFIX = {
+    "input": "Text Input - Predictions",
+    "cache_read": "Cached Text Input - Predictions",
+    "output": "Text Output - Predictions",
+    "batch_input": "Batch Text Input - Predictions",
+    "batch_output": "Batch Text Output - Predictions",
+}
+
+
+def _simulate_cloud_ai(cfg: DemoConfig) -> pd.DataFrame:
+    """Gateway requests to Azure OpenAI and Vertex AI, in the columns simulate_requests gives.
+    Its own random stream: the rest of the demo's traffic and bills stay as they were."""
+    rng = np.random.default_rng(cfg.seed + 13)
+    frames = []
+    for workload in org.CLOUD_AI_WORKLOADS:
+        counts = rng.poisson(max(cfg.requests_per_day * workload.share, 1.0), cfg.days)
+        n = int(counts.sum())
+        input_tokens = np.maximum(
+            1, rng.lognormal(np.log(workload.input_tokens_median), 0.6, n)
+        ).astype(np.int64)
+        output_tokens = np.maximum(
+            1, rng.lognormal(np.log(workload.output_tokens_median), 0.7, n)
+        ).astype(np.int64)
+        batch = rng.random(n) < workload.batch_rate
+        reads_cache = ~batch & (rng.random(n) < workload.cache_read_rate)
+        cache_read = np.where(reads_cache, input_tokens * rng.uniform(0.3, 0.8, n), 0).astype(
+            np.int64
+        )
+        failed = rng.random(n) < 0.015
+        for part in (input_tokens, output_tokens, cache_read):
+            part[failed] = 0
+        env_names = np.array([e for e, _ in org.CLOUD_AI_ENVIRONMENTS])
+        env_p = np.array([p for _, p in org.CLOUD_AI_ENVIRONMENTS])
+        ids = rng.integers(0, 2**62, size=(n, 2), dtype=np.int64)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "day": np.repeat(np.arange(cfg.days), counts),
+                    "ts_seconds": rng.integers(6 * 3600, 22 * 3600, n),
+                    "ts_millis": rng.integers(0, 1000, n),
+                    "workload": -1,
+                    "channel": workload.channel,
+                    "provider_id": workload.provider_id,
+                    "model": workload.model_as_logged,
+                    "team_id": workload.team_id,
+                    "product": workload.product,
+                    "use_case": workload.use_case,
+                    "feature": workload.feature,
+                    "service_name": workload.service_name,
+                    "environment": env_names[rng.choice(len(env_names), size=n, p=env_p)],
+                    "input_tokens": input_tokens,
+                    "cache_read": cache_read,
+                    "cache_write": np.zeros(n, dtype=np.int64),
+                    "output_tokens": output_tokens,
+                    "reasoning": np.zeros(n, dtype=np.int64),
+                    "batch": batch,
+                    "failed": failed,
+                    "proxy_cache_hit": ~failed & (rng.random(n) < 0.01),
+                    "id_a": ids[:, 0],
+                    "id_b": ids[:, 1],
+                    "end_user_n": rng.integers(1, 5000, n),
+                    "duration_ms": np.maximum(50, rng.lognormal(np.log(1500), 0.6, n)).astype(
+                        np.int64
+                    ),
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    frame["ts"] = (
+        pd.Timestamp(cfg.start, tz="UTC")
+        + pd.to_timedelta(frame["day"], unit="D")
+        + pd.to_timedelta(frame["ts_seconds"], unit="s")
+        + pd.to_timedelta(frame["ts_millis"], unit="ms")
+    )
+    frame = frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True)
+    # every call carries its key, team and tags; each cloud has one account taking them
+    frame["tags_missing"] = False
+    frame["team_id_missing"] = False
+    frame["key_unmapped"] = False
+    frame["owner_team"] = frame["team_id"]
+    frame["account_id"] = np.where(
+        frame["provider_id"] == "azure_openai", org.AZURE_SUBSCRIPTION, org.GCP_PROJECT
+    )
+    return frame
+
+
+def _month_bounds(day: date) -> tuple[datetime, datetime]:
+    first = day.replace(day=1)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    return (
+        datetime.combine(first, datetime.min.time(), UTC),
+        datetime.combine(nxt, datetime.min.time(), UTC),
+    )
+
+
+def _cloud_ai_row(
+    day: date, provider: str, list_cost: Decimal, discount: Decimal, unit_price: Decimal
+) -> dict:
+    """The FOCUS columns every cloud AI line of the demo shares."""
+    bp_start, bp_end = _month_bounds(day)
+    start = datetime.combine(day, datetime.min.time(), UTC)
+    billed = _q(list_cost * (1 - discount), "0.0000000001")
+    azure = provider == "azure_openai"
+    return {
+        "BillingAccountId": org.AZURE_BILLING_ACCOUNT if azure else org.GCP_BILLING_ACCOUNT,
+        "BillingAccountName": "Northwind Labs EA" if azure else "Northwind Labs GCP",
+        "BillingAccountType": "Billing Account",
+        "BillingCurrency": "USD",
+        "BillingPeriodStart": bp_start,
+        "BillingPeriodEnd": bp_end,
+        "ChargePeriodStart": start,
+        "ChargePeriodEnd": start + timedelta(days=1),
+        "ChargeCategory": "Usage",
+        "ChargeClass": None,
+        "ChargeFrequency": "Usage-Based",
+        "CommitmentDiscountId": None,
+        "CommitmentDiscountStatus": None,
+        "InvoiceIssuerName": "Microsoft" if azure else "Google Cloud",
+        "ProviderName": "Microsoft" if azure else "Google Cloud",
+        "PublisherName": "Microsoft" if azure else "Google Cloud",
+        "ServiceName": "Azure OpenAI" if azure else "Vertex AI",
+        "ServiceCategory": "AI and Machine Learning",
+        "ServiceSubcategory": "Generative AI",
+        "SubAccountId": org.AZURE_SUBSCRIPTION if azure else org.GCP_PROJECT,
+        "SubAccountName": "ai-platform-prod" if azure else org.GCP_PROJECT,
+        "SubAccountType": "Subscription" if azure else "Project",
+        "RegionId": "eastus2" if azure else "us-central1",
+        "RegionName": "East US 2" if azure else "Iowa",
+        "ResourceId": (
+            f"{org.AZURE_SUBSCRIPTION}/resourceGroups/rg-ai/providers/"
+            "Microsoft.CognitiveServices/accounts/northwind-ai"
+            if azure
+            else f"//aiplatform.googleapis.com/projects/{org.GCP_PROJECT}/locations/us-central1"
+        ),
+        "ResourceName": "northwind-ai" if azure else "us-central1",
+        "ResourceType": "Azure OpenAI" if azure else "Vertex AI",
+        "PricingCategory": "Standard",
+        "ListCost": _q(list_cost, "0.0000000001"),
+        "BilledCost": billed,
+        "EffectiveCost": billed,
+        "ContractedCost": billed,
+        "ListUnitPrice": _q(unit_price, "0.0000000001"),
+        "ContractedUnitPrice": _q(unit_price * (1 - discount), "0.0000000001"),
+    }
+
+
+def _write_cloud_ai(cfg: DemoConfig, prices: PriceBook, out: Path, ledger: Ledger) -> pd.DataFrame:
+    """Azure OpenAI and Vertex AI: gateway logs (litellm/cloud_ai/), the Azure Cost Management
+    FOCUS export (CSV, meters per model and token type, plus provisioned throughput hours) and
+    the GCP FOCUS export (Parquet, SKU descriptions per token type). Returns the requests."""
+    frame = _simulate_cloud_ai(cfg)
+    _write_litellm(frame, out, cfg.start, folder="litellm/cloud_ai")
+    usage = _billable_usage(frame, prices)
+    azure_rows: list[dict] = []
+    gcp_rows: list[dict] = []
+    for rec in usage.itertuples(index=False):
+        day = cfg.start + timedelta(days=int(rec.day))
+        unit = prices.unit_price(rec.provider_id, rec.model, rec.part, day)
+        tokens = int(rec.tokens)
+        if rec.provider_id == "azure_openai":
+            meter = f"{org.AZURE_METER_MODEL[rec.model]} {AZURE_METER_SUFFIX[rec.part]}"
+            row = _cloud_ai_row(
+                day, rec.provider_id, tokens * unit, Decimal(org.DISCOUNTS["azure"]), unit * 1000
+            ) | {
+                "ChargeDescription": f"Azure OpenAI - {meter}",
+                "ConsumedQuantity": Decimal(tokens),
+                "ConsumedUnit": "Tokens",
+                # Azure prices token meters per block of 1K (some newer ones per 1M)
+                "PricingQuantity": Decimal(tokens) / 1000,
+                "PricingUnit": "1K Tokens",
+                "SkuId": f"DZH318Z0{_gcp_sku_id(meter)[:4]}",
+                "SkuPriceId": f"DZH318Z0{_gcp_sku_id(meter)[:4]}/0001",
+                "SkuMeter": meter,
+                "x_SkuMeterName": meter,
+                "x_SkuMeterCategory": "Cognitive Services",
+                "x_SkuMeterSubcategory": "Azure OpenAI",
+                "x_PricingBlockSize": "1000",
+            }
+            azure_rows.append(row)
+        else:
+            sku = f"{org.VERTEX_SKU_MODEL[rec.model]} {VERTEX_SKU_SUFFIX[rec.part]}"
+            row = _cloud_ai_row(
+                day, rec.provider_id, tokens * unit, Decimal(org.DISCOUNTS["gcp"]), unit * 10**6
+            ) | {
+                # GCP's FOCUS view: ChargeDescription and SkuMeter are the SKU description
+                "ChargeDescription": sku,
+                "ConsumedQuantity": Decimal(tokens),
+                "ConsumedUnit": "Tokens",
+                "PricingQuantity": Decimal(tokens) / 10**6,
+                "PricingUnit": "1M Tokens",
+                "SkuId": _gcp_sku_id(sku),
+                "SkuPriceId": _gcp_sku_id(sku),
+                "SkuMeter": sku,
+                "x_ServiceId": "C7E2-9256-1C43",
+            }
+            gcp_rows.append(row)
+        ledger.add(rec.provider_id, row["BilledCost"])
+    # Provisioned throughput: PTUs reserved around the clock, billed per PTU hour, no tokens
+    for d in range(cfg.days):
+        day = cfg.start + timedelta(days=d)
+        hours = Decimal(24 * org.AZURE_PTUS)
+        meter = "Provisioned Managed Global"
+        row = _cloud_ai_row(
+            day,
+            "azure_openai",
+            hours * org.AZURE_PTU_HOURLY_USD,
+            Decimal(org.DISCOUNTS["azure"]),
+            org.AZURE_PTU_HOURLY_USD,
+        ) | {
+            "ChargeDescription": f"Azure OpenAI - {meter}",
+            "ConsumedQuantity": hours,
+            "ConsumedUnit": "Hours",
+            "PricingQuantity": hours,
+            "PricingUnit": "Hours",
+            "SkuId": "DZH318Z0PTU1",
+            "SkuPriceId": "DZH318Z0PTU1/0001",
+            "SkuMeter": meter,
+            "x_SkuMeterName": meter,
+            "x_SkuMeterCategory": "Cognitive Services",
+            "x_SkuMeterSubcategory": "Azure OpenAI",
+            "x_PricingBlockSize": "1",
+        }
+        azure_rows.append(row)
+        ledger.add("azure_openai", row["BilledCost"])
+    _write_cloud_focus(azure_rows, out, "azure", "csv")
+    _write_cloud_focus(gcp_rows, out, "gcp", "parquet")
+    return frame
+
+
+def _gcp_sku_id(description: str) -> str:
+    """A stable GCP-style SKU id (XXXX-XXXX-XXXX) for a SKU or meter name."""
+    digest = hashlib.sha256(description.encode()).hexdigest().upper()
+    return f"{digest[0:4]}-{digest[4:8]}-{digest[8:12]}"
+
+
+def _write_cloud_focus(rows: list[dict], out: Path, export: str, fmt: str) -> None:
+    """One delivery per billing period: Azure as its Cost Management export writes CSV
+    (focus/azure/<yyyymmdd-yyyymmdd>/part_0_0001.csv), GCP's FOCUS view saved as Parquet
+    (focus/gcp/billing_period=<month>/)."""
+    if not rows:
+        return
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, Decimal)).any():
+            frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+    periods = ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd")
+    for column in periods:
+        frame[column] = frame[column].map(lambda v: v.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    con = db.connect()
+    con.register("cloud_rows", frame)
+    for period in sorted(frame["BillingPeriodStart"].unique()):
+        first = datetime.strptime(period, "%Y-%m-%dT%H:%M:%SZ").date()
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        query = f"""select * from cloud_rows where BillingPeriodStart = '{period}'
+                    order by ChargePeriodStart, SkuMeter"""
+        if fmt == "csv":
+            folder = out / "focus" / export / f"{first:%Y%m%d}-{last:%Y%m%d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            con.execute(f"copy ({query}) to '{folder / 'part_0_0001.csv'}' (header, delimiter ',')")
+        else:
+            folder = out / "focus" / export / f"billing_period={first:%Y-%m}"
+            folder.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                f"copy ({query}) to '{folder / 'focus-000000000000.parquet'}' (format parquet)"
+            )
+    con.close()
+
+
+def _with_cloud_ai(
+    frame: pd.DataFrame, cfg: DemoConfig, prices: PriceBook, out: Path, ledger: Ledger
+) -> pd.DataFrame:
+    """The demo's requests with the cloud AI traffic added (for the truth file)."""
+    cloud = _write_cloud_ai(cfg, prices, out, ledger)
+    return pd.concat([frame, cloud[[c for c in frame.columns if c in cloud.columns]]],
+                     ignore_index=True)  # fmt: skip
+
+
 def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     """Write the demo landing folder and return the truth the tests check against."""
     if out.exists():
@@ -1115,6 +1409,7 @@ def generate(cfg: DemoConfig, out: Path, seeds_dir: Path = SEEDS_DIR) -> dict:
     _write_aws_focus(usage, cfg, prices, out, ledger, plan.idle_gpu_days if plan else ())
     usage_api_truth = _write_usage_apis(frame, usage, cfg, prices, out, ledger)
     drivers = _write_business_drivers(frame, cfg, out, rng)
+    frame = _with_cloud_ai(frame, cfg, prices, out, ledger)
     dirt = _add_dirt(out, cfg) if cfg.dirt else {}
     truth = _truth(frame, ledger, drivers, dirt)
     truth["waste_repeats"] = repeats

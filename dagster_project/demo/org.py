@@ -8,6 +8,7 @@ those logs back to owners.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ AWS_EU_PAYER_ACCOUNT = "777766665555"
 AWS_EU_ACCOUNT = "222233334444"
 
 # What each vendor takes off list price on the invoice (negotiated discounts).
-DISCOUNTS = {"openai": "0", "anthropic": "0.12", "aws": "0.05"}
+DISCOUNTS = {"openai": "0", "anthropic": "0.12", "aws": "0.05", "azure": "0.08", "gcp": "0"}
 
 PRODUCTS = ("helpdesk", "docs_portal", "devtools", "search", "marketing_site", "analytics_hub")
 PRODUCT_TEAM = {
@@ -267,3 +268,49 @@ PRODUCT_TEAM = {
     "marketing_site": "growth",
     "analytics_hub": "data",
 }
+
+# Cloud AI: Azure OpenAI through one subscription, Vertex AI through one GCP project, both
+# called through the gateway (LiteLLM custom_llm_provider azure / vertex_ai) and billed in the
+# clouds' FOCUS exports (demo/generator.py _write_cloud_ai). Production and staging only, on a
+# team without budgets, so the demo's budget crossings stay as they were.
+CLOUD_AI_ENVIRONMENTS = (("production", 0.85), ("staging", 0.15))
+AZURE_BILLING_ACCOUNT = "/providers/Microsoft.Billing/billingAccounts/8611537"
+AZURE_SUBSCRIPTION = "/subscriptions/6f1c2a4e-83b7-4d29-9e05-1b7d4c2f9a31"
+GCP_BILLING_ACCOUNT = "01A2B3-C4D5E6-F7A8B9"
+GCP_PROJECT = "northwind-genai-prod"
+CLOUD_AI_WORKLOADS: tuple[Workload, ...] = (
+    Workload(
+        "marketing_copy",
+        "growth",
+        "marketing_site",
+        "landing_page_copy",
+        "litellm",
+        "azure_openai",
+        "gpt-4.1-2025-04-14",
+        0.05,
+        2500,
+        300,
+        cache_read_rate=0.3,
+        batch_rate=0.1,
+    ),
+    Workload(
+        "marketing_copy",
+        "growth",
+        "marketing_site",
+        "ad_variants",
+        "litellm",
+        "gcp_vertex_ai",
+        "gemini-2.5-flash",
+        0.05,
+        900,
+        350,
+        cache_read_rate=0.2,
+        batch_rate=0.15,
+    ),
+)
+# How each cloud names the model on its meter / SKU (the model family, not the log's snapshot)
+AZURE_METER_MODEL = {"gpt-4.1-2025-04-14": "gpt 4.1"}
+VERTEX_SKU_MODEL = {"gemini-2.5-flash": "Gemini 2.5 Flash GA"}
+# Provisioned throughput units the Azure subscription keeps reserved, billed per PTU hour
+AZURE_PTUS = 1
+AZURE_PTU_HOURLY_USD = Decimal("1")

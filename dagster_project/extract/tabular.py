@@ -34,11 +34,14 @@ create table if not exists {FOCUS_TABLE} (
     {", ".join(f'"{c}" varchar' for c in FOCUS_COLUMNS)},
     x_ServiceCode varchar,
     x_UsageType varchar,
+    x_SkuMeterName varchar,
     x_Operation varchar,
     export_name varchar,
     row_hash varchar,
     {LINEAGE_COLUMNS}
-)
+);
+-- a table created before staging read Azure's meter column gets it (its rows stay null)
+alter table {FOCUS_TABLE} add column if not exists x_SkuMeterName varchar;
 """
 FOCUS_REQUIRED = ("BilledCost", "BillingCurrency", "BillingAccountId", "ChargePeriodStart")
 # Every column staging casts: a value that does not cast would fail the dbt run, so its row is

@@ -173,7 +173,9 @@ rule_matches as (
     inner join rules
         on charges.provider_id = rules.charge_provider_id
         and (rules.match_service_name is null or charges.service_name like rules.match_service_name)
-        and (rules.match_description is null or charges.charge_description like rules.match_description)
+        -- the description or the meter (Azure names PTU hours in the meter, not the description)
+        and (rules.match_description is null or charges.charge_description like rules.match_description
+            or charges.sku_meter like rules.match_description)
         and (rules.match_charge_category is null or charges.charge_category = rules.match_charge_category)
     where charges.model_id is null
     qualify row_number() over (partition by charges.charge_id order by rules.priority, rules.rule_id) = 1
@@ -446,6 +448,9 @@ unallocated as (
                 then 'no logged usage of ' || charges.model_id || ' on ' || coalesce(charges.sub_account_id, 'this account') || ' that day'
             when rule_matches.rule_id is not null
                 then 'rule ' || rule_matches.rule_id || ' found no usage in scope'
+            -- a token line whose meter the rules in macros/cloud_ai_meters.sql cannot read
+            when charges.token_quantity is not null and charges.token_part is null
+                then 'token meter not recognised: ' || coalesce(charges.sku_meter, charges.charge_description, 'none')
             else 'no allocation rule matches this charge'
         end as match_scope
     from charges

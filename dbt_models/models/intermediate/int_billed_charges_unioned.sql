@@ -262,7 +262,8 @@ focus_lines as (
         model_raw,
         token_part,
         is_batch,
-        case when consumed_unit = 'Tokens' then consumed_quantity end as token_quantity,
+        -- tokens, whatever block the cloud counts them in (Azure: 1K or 1M)
+        token_quantity,
         consumed_quantity,
         consumed_unit,
         resource_id,

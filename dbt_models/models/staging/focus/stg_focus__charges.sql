@@ -60,7 +60,8 @@ typed as (
         "ServiceSubcategory" as service_subcategory,
         "ServiceName" as service_name,
         nullif("SkuId", '') as sku_id,
-        nullif("SkuMeter", '') as sku_meter,
+        -- Azure's FOCUS 1.0 export names the meter only in x_SkuMeterName
+        coalesce(nullif("SkuMeter", ''), nullif(x_SkuMeterName, '')) as sku_meter,
         nullif("SkuPriceId", '') as sku_price_id,
         "SubAccountId" as sub_account_id,
         "SubAccountName" as sub_account_name,
@@ -83,30 +84,30 @@ categorised as (
 
     select
         *,
-        case
-            when service_name = 'Amazon Bedrock' then 'aws_bedrock'
-            when service_name in ('Azure OpenAI', 'Azure OpenAI Service', 'Foundry Models') then 'azure_openai'
-            when service_name = 'Vertex AI' then 'gcp_vertex_ai'
-            when service_provider_name = 'AWS' then 'aws'
-            when service_provider_name = 'Microsoft' then 'azure'
-            when service_provider_name = 'Google Cloud' then 'gcp'
-            else lower(service_provider_name)
-        end as provider_id,
-        -- Bedrock names the model in the resource ARN: ...:foundation-model/<model id>
-        case
-            when service_name = 'Amazon Bedrock' and consumed_unit = 'Tokens'
-                then regexp_extract(resource_id, '(foundation-model|inference-profile)/(.+)$', 2)
-        end as model_raw,
-        case
-            when consumed_unit <> 'Tokens' or consumed_unit is null then null
-            when x_usage_type like '%cache-read-input-token-count' then 'cache_read'
-            when x_usage_type like '%cache-write-input-token-count' then 'cache_write'
-            when x_usage_type like '%input-tokens' then 'input'
-            when x_usage_type like '%output-tokens' then 'output'
-        end as token_part,
-        coalesce(x_usage_type like '%-batch-%', false) as is_batch
+        {{ focus_provider_id('service_name', 'service_provider_name') }} as provider_id,
+        -- the meter / SKU text a cloud bills a token line under: the meter, else the
+        -- description (GCP's FOCUS view: the SKU description)
+        {{ cloud_ai_meter_key("coalesce(sku_meter, charge_description)") }} as meter_key,
+        {{ token_unit_size('consumed_unit') }} as token_unit_size
     from typed
+
+),
+
+metered as (
+
+    select
+        *,
+        {{ cloud_ai_meter_columns('provider_id', 'meter_key', 'x_usage_type', 'resource_id', 'token_unit_size') }}
+    from categorised
 
 )
 
-select * from categorised
+select
+    metered.* exclude (model_raw, token_unit_size),
+    -- a model only where the meter's token part was read: an unread meter is never split by
+    -- a guessed part (it stays unallocated, with the reason)
+    case when token_part is not null then model_raw end as model_raw,
+    -- GCP counts tokens as 'count': a token unit only on a cloud AI line
+    case when ai_charge_kind = 'tokens' or lower(consumed_unit) like '%token%'
+        then consumed_quantity * token_unit_size end as token_quantity
+from metered

@@ -43,13 +43,7 @@ renamed as (
         'litellm' as source_system,
         deduplicated.start_time as requested_at,
         cast(deduplicated.start_time as date) as request_date,
-        case lower(deduplicated.custom_llm_provider)
-            when 'bedrock' then 'aws_bedrock'
-            when 'bedrock_converse' then 'aws_bedrock'
-            when 'azure' then 'azure_openai'
-            when 'vertex_ai' then 'gcp_vertex_ai'
-            else lower(deduplicated.custom_llm_provider)
-        end as provider_id,
+        {{ provider_id_from_name('deduplicated.custom_llm_provider') }} as provider_id,
         deduplicated.model as model_raw,
         deduplicated.call_type,
         deduplicated.api_key as api_key_hash,

@@ -24,14 +24,7 @@ renamed as (
         'otel' as source_system,
         start_time as requested_at,
         cast(start_time as date) as request_date,
-        case lower(provider_name)
-            when 'aws.bedrock' then 'aws_bedrock'
-            when 'azure.ai.openai' then 'azure_openai'
-            when 'gcp.vertex_ai' then 'gcp_vertex_ai'
-            when 'gcp.gen_ai' then 'gcp_vertex_ai'
-            when 'vllm' then 'self_hosted'
-            else lower(provider_name)
-        end as provider_id,
+        {{ provider_id_from_name('provider_name') }} as provider_id,
         coalesce(response_model, request_model) as model_raw,
         operation_name as call_type,
         cast(null as varchar) as api_key_hash,
