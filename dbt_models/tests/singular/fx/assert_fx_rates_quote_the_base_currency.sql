@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'stg_fx__landed_rates'}}}) }}
 -- Invariant: every FX rate (fx_rates seed, landing fx/ files) quotes the base currency
 -- (var fx_base_currency) on exactly one side and is positive, so one base defines every
 -- inverse and cross rate. A rate that does not is named here instead of being ignored.
