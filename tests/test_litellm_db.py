@@ -467,7 +467,7 @@ def test_pipeline_allocates_spend_logs_and_rollups_read_from_postgres(pg, tmp_pa
     url, con = pg
     landing = tmp_path / "landing"
     generate(TEST_DEMO, landing)
-    files = sorted((landing / "litellm").glob("spend_logs_*.jsonl"))
+    files = sorted((landing / "litellm").rglob("*.jsonl"))  # the cloud AI traffic too
     columns = {
         name
         for (name,) in con.execute(
@@ -475,18 +475,21 @@ def test_pipeline_allocates_spend_logs_and_rollups_read_from_postgres(pg, tmp_pa
             "where table_name = 'LiteLLM_SpendLogs'"
         ).fetchall()
     }
-    rollup_file, logs, rollup_lines = files[0], {}, []
+    records = []
     for path in files:
         for line in path.read_text().splitlines():
             try:
-                record = json.loads(line)
+                records.append(json.loads(line))
             except json.JSONDecodeError:
                 continue  # the demo's truncated lines: the JSONL source quarantines them
-            if path == rollup_file:
-                rollup_lines.append(record)
-            else:
-                logs[record["request_id"]] = record
         path.unlink()
+    rollup_day = min(record["startTime"][:10] for record in records)  # every log of that day
+    logs, rollup_lines = {}, []
+    for record in records:
+        if record["startTime"][:10] == rollup_day:
+            rollup_lines.append(record)
+        else:
+            logs[record["request_id"]] = record
     for record in logs.values():
         row = {
             k: json.dumps(v) if isinstance(v, dict | list) else v
@@ -498,7 +501,7 @@ def test_pipeline_allocates_spend_logs_and_rollups_read_from_postgres(pg, tmp_pa
             f'insert into "LiteLLM_SpendLogs" ({names}) values ({", ".join(["%s"] * len(row))})',
             list(row.values()),
         )
-    day = rollup_file.stem.removeprefix("spend_logs_")
+    day = rollup_day
     groups: dict[tuple, dict] = {}
     for record in rollup_lines:
         key = (record.get("team_id"), record["api_key"], record["model"],
