@@ -420,7 +420,7 @@ def load_source(
     counts: Counts = {}
     loaded: list[FileContext] = []
     bills = deliveries is not None
-    limit = batch_bytes()
+    limit = batch_bytes(con)
     with tempfile.TemporaryDirectory(prefix="aifinops-landing-") as mirror:
         ready: list[FileContext] = []
         size = 0
@@ -475,10 +475,11 @@ def load_source(
     return summary
 
 
-def batch_bytes() -> int:
+def batch_bytes(con: duckdb.DuckDBPyConnection | None = None) -> int:
     """How many bytes of landing files (as read: decompressed) one batch reads at most:
-    AIFINOPS_EXTRACT_BATCH_MB (default 128). Memory use grows with it; fewer, larger batches
-    cost less per file."""
+    AIFINOPS_EXTRACT_BATCH_MB (default 128), and at most an eighth of the connection's DuckDB
+    memory_limit (parsed rows take several times their text). Fewer, larger batches cost less
+    per file; memory use grows with the batch."""
     value = os.environ.get(BATCH_MB_ENV, "").strip() or str(DEFAULT_BATCH_MB)
     try:
         megabytes = float(value)
@@ -486,7 +487,25 @@ def batch_bytes() -> int:
         megabytes = -1
     if megabytes <= 0:
         raise ValueError(f"{BATCH_MB_ENV}={value!r}: expected a positive number of megabytes")
-    return int(megabytes * 1024 * 1024)
+    limit = int(megabytes * 1024 * 1024)
+    if con is not None:
+        memory = _bytes(con.execute("select current_setting('memory_limit')").fetchone()[0])
+        if memory:
+            limit = min(limit, max(memory // 8, 1 << 20))
+    return limit
+
+
+_UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+
+
+def _bytes(setting: str) -> int | None:
+    """DuckDB's memory_limit as it prints it ('190.7 MiB', '6.0 GiB') in bytes; None: no limit."""
+    number, _, unit = setting.strip().partition(" ")
+    try:
+        return int(float(number) * _UNITS[unit.strip().lower() or "b"])
+    except (ValueError, KeyError):
+        return None
 
 
 def _fail(

@@ -127,18 +127,34 @@ def _leaf_paths(spec: dict, path: str = "$") -> list[str]:
 METADATA_PATHS = _leaf_paths(METADATA_KEPT)
 
 
-def _kept_json(spec: dict, values: str, path: str = "$") -> str:
+def _kept_object(spec: dict, values: str, path: str = "$") -> str:
     """SQL building a JSON object of only the keys in `spec` (nested), from `values`: the list
-    of their values, extracted in one parse (json_extract with METADATA_PATHS); keys absent
-    from the source stay absent, an object left empty is null."""
-    parts = []
+    of their values, extracted in one parse (json_extract with METADATA_PATHS). A nested object
+    with no value at all is null; null values are dropped by the one merge in `_kept_json`."""
+    parts, leaves = [], []
     for key, inner in spec.items():
         here = f'{path}."{key}"'
-        value = (f"{values}[{METADATA_PATHS.index(here) + 1}]" if inner is None
-                 else _kept_json(inner, values, here))  # fmt: skip
+        if inner is None:
+            value = f"{values}[{METADATA_PATHS.index(here) + 1}]"
+            leaves.append(value)
+        else:
+            value = _kept_object(inner, values, here)
+            leaves += [f"{values}[{METADATA_PATHS.index(p) + 1}]"
+                       for p in _leaf_paths(inner, here)]  # fmt: skip
         parts.append(f"{sql_literal(key)}, {value}")
-    # json_merge_patch onto {} drops the keys whose value is null
-    kept = f"json_merge_patch('{{}}', json_object({', '.join(parts)}))"
+    obj = f"json_object({', '.join(parts)})"
+    if path == "$":
+        return obj
+    # every leaf absent or JSON null: the object would be empty, so it is absent
+    present = " or ".join(f"coalesce({leaf}::varchar, 'null') <> 'null'" for leaf in leaves)
+    return f"case when {present} then {obj} end"
+
+
+def _kept_json(spec: dict, values: str) -> str:
+    """SQL building a JSON object of only the keys in `spec` (nested), from `values` (see
+    `_kept_object`); keys absent from the source stay absent, an object left empty is null."""
+    # json_merge_patch onto {} drops the keys whose value is null, at every depth
+    kept = f"json_merge_patch('{{}}', {_kept_object(spec, values)})"
     return f"nullif({kept}::varchar, '{{}}')::json"
 
 
@@ -429,35 +445,59 @@ def _parse_sql(lines_sql: str) -> str:
 
 
 def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
-    """Spend logs as JSONL lines or as CSV exports (one row per request), read by one parse."""
+    """Spend logs as JSONL lines or as CSV exports (one row per request), read by one parse.
+
+    Lines are gathered in temp table litellm_lines and parsed and moved to the raw table (or the
+    quarantine) whenever they hold `batch_bytes` of text: a file larger than that is read in
+    parts cut at line ends, so memory holds one part whatever the size of the file."""
+    limit = batch_bytes(con)
+    counts: Counts = {}
+    pending = 0
     con.execute(LINES_DDL)
-    exports = [p for p in paths if _is_csv(p)]
     with tempfile.TemporaryDirectory(prefix="aifinops-litellm-") as folder:
         for path in (p for p in paths if not _is_csv(p)):
-            parts = _line_parts(path, Path(folder), batch_bytes())
-            for part, offset in parts:
+            for part, offset in _line_parts(path, Path(folder), limit):
                 # length(content) makes DuckDB decode the text: count(*) alone would not notice
                 # bad UTF-8
                 what = "not a readable UTF-8 text file" + (
                     f" (in the part from line {offset + 1})" if part != path else "")  # fmt: skip
                 probe(con, "select sum(length(content)) from read_text($path)",
                       {"path": str(part)}, what)  # fmt: skip
+                if pending and pending + part.stat().st_size > limit:
+                    _add(counts, _parse_lines(con))
+                    pending = 0
                 con.execute(JSONL_LINES, {"source_file": str(path), "path": str(part),
                                           "offset": offset, "first": offset == 0})  # fmt: skip
+                pending += part.stat().st_size
                 if part != path:
                     part.unlink()
+    exports = [p for p in paths if _is_csv(p)]
     if exports:
         _csv_as_lines(con, exports)
         con.execute("insert into litellm_lines select source_file, line, source_row "
                     "from litellm_csv_lines")  # fmt: skip
         con.execute("drop table litellm_csv_lines")
+    _add(counts, _parse_lines(con))
+    con.execute("drop table litellm_lines")
+    return counts
+
+
+def _add(counts: Counts, more: Counts) -> None:
+    """Add the counts of one part of a batch to the batch's (a file can span parts)."""
+    for path, (read, good, bad) in more.items():
+        before = counts.get(path, (0, 0, 0))
+        counts[path] = (before[0] + read, before[1] + good, before[2] + bad)
+
+
+def _parse_lines(con: duckdb.DuckDBPyConnection) -> Counts:
+    """Parse the lines in litellm_lines into the raw table and the quarantine; empty the table."""
     con.execute(MACROS)
     create_scrub_macro(con)
     con.execute(
         _parse_sql("select source_file, line, source_row from litellm_lines"),
         {"structure": LITELLM_STRUCTURE, "max_tokens": MAX_TOKENS_PER_REQUEST},
     )
-    con.execute("drop table litellm_lines")
+    con.execute("delete from litellm_lines")
     # Prompt text, metadata and personal data must not survive even in quarantine: a rejected
     # line keeps only the fields that explain the rejection; valid JSON that is not an object
     # only its type; an unparseable line its first 200 characters up to the first nested value
