@@ -97,8 +97,14 @@ create or replace temp macro otel_key_is_sensitive(key) as
     or key like '%ip_address%' or key like '%.ip' or key like '%\\_ip' escape '\\';
 create or replace temp macro otel_is_sensitive(attribute) as
     otel_key_is_sensitive(lower(attribute));
+-- a key given twice keeps its first value; the quadratic search for repeats runs only when
+-- some key is repeated (or null: list_distinct drops nulls)
+create or replace temp macro otel_first_of_each_key(kv) as
+    case when length(list_distinct(list_transform(kv, lambda b: b.k))) = length(kv) then kv
+         else list_filter(kv, lambda a, i:
+                          list_position(list_transform(kv, lambda b: b.k), a.k) = i) end;
 create or replace temp macro otel_object(kv) as to_json(map_from_entries(list_filter(
-    list_filter(kv, lambda a, i: list_position(list_transform(kv, lambda b: b.k), a.k) = i),
+    otel_first_of_each_key(kv),
     lambda a: a.k is not null and not otel_is_sensitive(a.k))));
 create or replace temp macro otel_time(nanos) as
     make_timestamptz(try_cast(try_cast(nanos as hugeint) // 1000 as bigint));
