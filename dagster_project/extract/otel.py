@@ -11,6 +11,7 @@ read when the current ones are absent.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,7 @@ from dagster_project.extract.landing import (
     LINEAGE_COLUMNS,
     Counts,
     UnreadableFile,
+    batch_bytes,
     probe,
     split_good_and_bad,
 )
@@ -28,6 +30,11 @@ SOURCE = "otel_genai_spans"
 TABLE = "raw.otel_genai_spans"
 FILE_PATTERNS = ("*.json",)
 MAX_TOKENS_PER_REQUEST = 10_000_000
+# the nesting of an OTLP JSON export down to its spans, each span kept as JSON
+OTLP_SHAPE = json.dumps(
+    {"resourceSpans": [{"resource": {"attributes": "JSON"}, "scopeSpans": [{"spans": ["JSON"]}]}]}
+)
+OTLP_EXPANSION = 4  # a group of documents parsed at once: a quarter of a landing batch
 
 DDL = f"""
 create table if not exists {TABLE} (
@@ -119,22 +126,27 @@ create or replace temp macro otel_token(kv, key, deprecated) as
 PARSE_SQL = """
 create or replace temp table otel_staged as
 with doc as (
-    -- a UTF-8 byte order mark before the document is not part of it
-    select filename as source_file, ltrim(content, chr(65279))::json as j from read_text($paths)
+    -- one parse of the document into its nesting, the spans left as JSON (json_extract at each
+    -- level would parse every resource and scope again: many times the file in memory); a
+    -- level that is not a list or an object holds nothing. A UTF-8 byte order mark before the
+    -- document is not part of it.
+    select filename as source_file,
+           from_json(ltrim(content, chr(65279))::json, $shape).resourceSpans as rs
+    from read_text($paths)
 ),
 resources as (
     select source_file, unnest(rs) as resource_span, generate_subscripts(rs, 1) as rs_idx
-    from (select source_file, json_extract(j, '$.resourceSpans[*]') as rs from doc)
+    from doc
 ),
 scopes as (
-    select source_file, resource_span -> 'resource' -> 'attributes' as resource_attrs, rs_idx,
+    select source_file, resource_span.resource.attributes as resource_attrs, rs_idx,
            unnest(ss) as scope_span, generate_subscripts(ss, 1) as ss_idx
-    from (select *, json_extract(resource_span, '$.scopeSpans[*]') as ss from resources)
+    from (select *, resource_span.scopeSpans as ss from resources)
 ),
 spans as (
     select source_file, resource_attrs, rs_idx, ss_idx,
            unnest(sp) as span, generate_subscripts(sp, 1) as sp_idx
-    from (select *, json_extract(scope_span, '$.spans[*]') as sp from scopes)
+    from (select *, scope_span.spans as sp from scopes)
 ),
 kv as (
     select
@@ -286,5 +298,20 @@ def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
         raise UnreadableFile(f"not a valid OTLP JSON document: {invalid}")
     if not_otlp:
         raise UnreadableFile(f"not an OTLP JSON export (no resourceSpans list): {not_otlp}")
-    con.execute(PARSE_SQL, {"paths": files, "max_tokens": MAX_TOKENS_PER_REQUEST})
-    return split_good_and_bad(con, SOURCE, "otel_staged", TABLE, COLUMNS)
+    # A document is parsed whole and its nested lists copied as they are unnested: several times
+    # its size in memory. Files are parsed in groups of at most a quarter of a landing batch
+    # (at least one file), so a low memory_limit is met.
+    counts: Counts = {}
+    group: list[str] = []
+    size = 0
+    for path in [*files, None]:
+        grown = size + (Path(path).stat().st_size if path else 0)
+        if group and (path is None or grown > batch_bytes(con) // OTLP_EXPANSION):
+            con.execute(PARSE_SQL, {"paths": group, "max_tokens": MAX_TOKENS_PER_REQUEST,
+                                    "shape": OTLP_SHAPE})  # fmt: skip
+            counts |= split_good_and_bad(con, SOURCE, "otel_staged", TABLE, COLUMNS)
+            group, size = [], 0
+        if path is not None:
+            group.append(path)
+            size += Path(path).stat().st_size
+    return counts
