@@ -19,7 +19,13 @@ import zstandard
 from dagster_project import db
 from dagster_project.extract import landing, litellm
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
-from tests.test_bad_inputs import assert_balanced, litellm_record, quarantine_rows
+from tests.test_bad_inputs import (
+    assert_balanced,
+    litellm_record,
+    otel_document,
+    otel_span,
+    quarantine_rows,
+)
 
 LITELLM = SOURCES_BY_NAME["litellm_spend_logs"]
 ROW = ("request_id, source_row, row_hash, metadata::varchar, prompt_fingerprint, api_base, "
@@ -197,3 +203,28 @@ def test_a_file_larger_than_the_memory_limit_loads(tmp_path: Path) -> None:
     assert con.execute(
         f"select count(*), count(distinct request_id), max(source_row) from {litellm.TABLE}"
     ).fetchone() == (count, count, count)
+
+
+def test_otlp_documents_load_under_a_low_memory_limit(tmp_path: Path) -> None:
+    """Three OTLP documents of about 8 MB (7,500 spans each) under DuckDB memory_limit 300MB:
+    each document is parsed once and its spans typed in a second step (in one query a single
+    such document needed more than 300 MB). Every span is loaded, numbered within its file."""
+    otel = SOURCES_BY_NAME["otel_genai_spans"]
+    folder = tmp_path / "otlp" / otel.folder
+    folder.mkdir(parents=True)
+    per_file = 7_500
+    for day in range(3):
+        spans = [
+            otel_span(f"{day:02d}{i:014x}", **{"app.note": "n" * 400}) for i in range(per_file)
+        ]
+        (folder / f"spans_{day}.json").write_text(json.dumps(otel_document(*spans)))
+    assert (folder / "spans_0.json").stat().st_size > 7 * 2**20
+    con = db.connect(tmp_path / "otlp.duckdb")
+    con.execute("set memory_limit = '300MB'")
+    summary = extract(con, otel, tmp_path / "otlp")
+    assert_balanced(con, otel)
+    assert (summary.files_failed, summary.rows_loaded) == (0, 3 * per_file)
+    assert con.execute(
+        f"select count(distinct span_id), max(source_row), count(distinct source_file) "
+        f"from {otel.table}"
+    ).fetchone() == (3 * per_file, per_file, 3)
