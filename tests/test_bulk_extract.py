@@ -228,3 +228,27 @@ def test_otlp_documents_load_under_a_low_memory_limit(tmp_path: Path) -> None:
         f"select count(distinct span_id), max(source_row), count(distinct source_file) "
         f"from {otel.table}"
     ).fetchone() == (3 * per_file, per_file, 3)
+
+
+def test_the_pii_prefilter_never_skips_text_the_full_pattern_matches() -> None:
+    """pii_scrub skips the full pattern for text without PII_HINT: every text the full pattern
+    matches must match the hint (random texts over the characters addresses are made of)."""
+    import random
+    import re
+
+    from dagster_project.extract import privacy
+
+    full, hint = re.compile(privacy.PII_PATTERN), re.compile(privacy.PII_HINT)
+    rng = random.Random(11)
+    alphabet = "0123456789abcdefABCDEFxyz.:@-_ /"
+    texts = ["a.b@example.org", "10.0.0.1", "fe80::1:2", "2001:db8:0:0:0:0:2:1", "a:b::c:d"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(3, 40)))
+              for _ in range(50_000)]  # fmt: skip
+    matched = [t for t in texts if full.search(t)]
+    assert len(matched) > 300  # the random texts do hold addresses
+    assert [t for t in matched if not hint.search(t)] == []
+    con = db.connect()
+    landing.set_session_variables(con)
+    privacy.create_scrub_macro(con)
+    scrubbed = con.execute("select pii_scrub(unnest($t))", {"t": matched}).fetchall()
+    assert all(a != b for (a,), b in zip(scrubbed, matched, strict=True))
