@@ -22,7 +22,8 @@ Every source family follows the same protocol, implemented once here:
 - `raw._load_files` records rows read, loaded and quarantined per file, so "rows in = loaded +
   quarantined" is a check, not a hope.
 
-Each file is loaded in its own transaction: a run killed mid-way leaves whole files or nothing.
+Files are read in bounded batches (`batch_bytes`, AIFINOPS_EXTRACT_BATCH_MB), each loaded in its
+own transaction: a run killed mid-way leaves whole files or nothing.
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ BILL_COLUMNS = (
     ("superseded_by", "varchar"),
 )
 COMPRESSED = (".gz", ".zst")
+BATCH_MB_ENV = "AIFINOPS_EXTRACT_BATCH_MB"
+DEFAULT_BATCH_MB = 128
 NOT_DATA = "not data (name starts with _ or .)"
 
 # Demo-only fallback; production sets AIFINOPS_PSEUDONYM_KEY (see README, "Privacy").
@@ -415,26 +418,48 @@ def load_source(
     summary.messages += [f"{Path(p).name}: {why}" for p, why in retracted.items()]
     to_load = _classify(con, source, load_id, files, summary, states)
     counts: Counts = {}
+    loaded: list[FileContext] = []
+    bills = deliveries is not None
+    limit = batch_bytes(con)
     with tempfile.TemporaryDirectory(prefix="aifinops-landing-") as mirror:
         ready: list[FileContext] = []
-        for ctx in to_load:
+        size = 0
+
+        def load(batch: list[FileContext]) -> None:
+            nonlocal counts
             try:
-                ctx = replace(ctx, read_path=_decompressed(ctx.path, Path(mirror)))
-                ready.append(_with_delivery(ctx, deliveries) if deliveries else ctx)
-            except UnreadableFile as error:
-                _fail(con, source, load_id, ctx, str(error), summary, states)
-        if ready:
-            bills = deliveries is not None
-            try:
-                counts = _load_batch(con, source, raw_table, load_id, ready, parser, bills)
+                counts |= _load_batch(con, source, raw_table, load_id, batch, parser, bills)
             except UnreadableFile:
                 # Some file in the batch is broken: load one at a time to find it, keep the rest.
-                for ctx in ready:
+                for ctx in batch:
                     try:
                         counts |= _load_batch(con, source, raw_table, load_id, [ctx], parser, bills)
                     except UnreadableFile as error:
                         _fail(con, source, load_id, ctx, str(error), summary, states)
-    for ctx in ready:
+            loaded.extend(batch)
+            for ctx in batch:  # a decompressed copy is not needed once its file is loaded
+                if ctx.read_path is not None and ctx.read_path != ctx.path:
+                    ctx.read_path.unlink(missing_ok=True)
+
+        # Files are read in batches of at most `limit` bytes (as read: decompressed), so memory
+        # holds one batch at a time whatever the size of the landing folder; a file larger than
+        # the limit is a batch of its own. Each batch is one transaction.
+        for ctx in to_load:
+            try:
+                ctx = replace(ctx, read_path=_decompressed(ctx.path, Path(mirror)))
+                ctx = _with_delivery(ctx, deliveries) if deliveries else ctx
+            except UnreadableFile as error:
+                _fail(con, source, load_id, ctx, str(error), summary, states)
+                continue
+            read_size = (ctx.read_path or ctx.path).stat().st_size
+            if ready and size + read_size > limit:
+                load(ready)
+                ready, size = [], 0
+            ready.append(ctx)
+            size += read_size
+        if ready:
+            load(ready)
+    for ctx in loaded:
         if str(ctx.path) not in states:
             states[str(ctx.path)] = ("loaded", None, ctx.content_hash)
     for path, (read, good, bad) in sorted(counts.items()):
@@ -448,6 +473,39 @@ def load_source(
         supersede(con, raw_table)
     _record_states(con, source, raw_table, deliveries is not None, states, retracted, not_read)
     return summary
+
+
+def batch_bytes(con: duckdb.DuckDBPyConnection | None = None) -> int:
+    """How many bytes of landing files (as read: decompressed) one batch reads at most:
+    AIFINOPS_EXTRACT_BATCH_MB (default 128), and at most an eighth of the connection's DuckDB
+    memory_limit (parsed rows take several times their text). Fewer, larger batches cost less
+    per file; memory use grows with the batch."""
+    value = os.environ.get(BATCH_MB_ENV, "").strip() or str(DEFAULT_BATCH_MB)
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1
+    if megabytes <= 0:
+        raise ValueError(f"{BATCH_MB_ENV}={value!r}: expected a positive number of megabytes")
+    limit = int(megabytes * 1024 * 1024)
+    if con is not None:
+        memory = _bytes(con.execute("select current_setting('memory_limit')").fetchone()[0])
+        if memory:
+            limit = min(limit, max(memory // 8, 1 << 20))
+    return limit
+
+
+_UNITS = {"b": 1, "bytes": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
+
+
+def _bytes(setting: str) -> int | None:
+    """DuckDB's memory_limit as it prints it ('190.7 MiB', '6.0 GiB') in bytes; None: no limit."""
+    number, _, unit = setting.strip().partition(" ")
+    try:
+        return int(float(number) * _UNITS[unit.strip().lower() or "b"])
+    except (ValueError, KeyError):
+        return None
 
 
 def _fail(

@@ -11,6 +11,7 @@ headers never land. E-mail and IP addresses in tags and `api_base` are pseudonym
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,7 @@ from dagster_project.extract.landing import (
     LINEAGE_COLUMNS,
     Counts,
     UnreadableFile,
+    batch_bytes,
     data_name,
     probe,
     quote_ident,
@@ -113,21 +115,54 @@ METADATA_KEPT: dict = {
 }
 
 
-def _kept_json(spec: dict, source: str, path: str = "$") -> str:
-    """SQL building a JSON object of only the keys in `spec` (nested), taken from `source`;
-    keys absent from `source` stay absent, an object left empty is null."""
-    parts = []
+def _leaf_paths(spec: dict, path: str = "$") -> list[str]:
+    """The JSON paths of the leaves of `spec` (nested), in order."""
+    paths: list[str] = []
     for key, inner in spec.items():
         here = f'{path}."{key}"'
-        value = f"({source} -> {sql_literal(here)})" if inner is None else _kept_json(
-            inner, source, here)  # fmt: skip
+        paths += [here] if inner is None else _leaf_paths(inner, here)
+    return paths
+
+
+METADATA_PATHS = _leaf_paths(METADATA_KEPT)
+
+
+def _kept_object(spec: dict, values: str, path: str = "$") -> str:
+    """SQL building a JSON object of only the keys in `spec` (nested), from `values`: the list
+    of their values, extracted in one parse (json_extract with METADATA_PATHS). A nested object
+    with no value at all is null; null values are dropped by the one merge in `_kept_json`."""
+    parts, leaves = [], []
+    for key, inner in spec.items():
+        here = f'{path}."{key}"'
+        if inner is None:
+            value = f"{values}[{METADATA_PATHS.index(here) + 1}]"
+            leaves.append(value)
+        else:
+            value = _kept_object(inner, values, here)
+            leaves += [f"{values}[{METADATA_PATHS.index(p) + 1}]"
+                       for p in _leaf_paths(inner, here)]  # fmt: skip
         parts.append(f"{sql_literal(key)}, {value}")
-    # json_merge_patch onto {} drops the keys whose value is null
-    kept = f"json_merge_patch('{{}}', json_object({', '.join(parts)}))"
+    obj = f"json_object({', '.join(parts)})"
+    if path == "$":
+        return obj
+    # every leaf absent or JSON null: the object would be empty, so it is absent
+    present = " or ".join(f"coalesce({leaf}::varchar, 'null') <> 'null'" for leaf in leaves)
+    return f"case when {present} then {obj} end"
+
+
+def _kept_json(spec: dict, values: str) -> str:
+    """SQL building a JSON object of only the keys in `spec` (nested), from `values` (see
+    `_kept_object`); keys absent from the source stay absent, an object left empty is null."""
+    # json_merge_patch onto {} drops the keys whose value is null, at every depth
+    kept = f"json_merge_patch('{{}}', {_kept_object(spec, values)})"
     return f"nullif({kept}::varchar, '{{}}')::json"
 
 
-METADATA_SQL = _kept_json(METADATA_KEPT, "metadata_full")
+# One parse of the metadata document for every path read from it (each `->` parses it anew).
+METADATA_VALUES_SQL = (
+    "json_extract(metadata_full, [" + ", ".join(sql_literal(p) for p in METADATA_PATHS) + "])"
+)
+METADATA_SQL = _kept_json(METADATA_KEPT, "metadata_values")
 
 # Token parts the log reports inside prompt_tokens / completion_tokens, as staging reads them
 # (column, path under usage_object). A part that is not a non-negative integer, or parts that
@@ -225,11 +260,11 @@ typed as (
 ),
 parts as (
     select
-        * exclude (metadata_full),
+        * exclude (metadata_full, metadata_values),
         -- metadata that is not a JSON object holds nothing the pipeline reads
         case when json_type(metadata_full) = 'OBJECT' then <metadata> end as metadata,
         <part_texts>
-    from typed
+    from (select *, <metadata_values> as metadata_values from typed)
 ),
 counted as (
     select
@@ -283,12 +318,40 @@ from counted
 """
 
 
+# One file, or one part of a file cut at a line end (see `_line_parts`): its lines numbered
+# from `offset` + 1, named after the landing file.
 JSONL_LINES = """
-    select source_file, unnest(lines) as line, generate_subscripts(lines, 1) as source_row
+    insert into litellm_lines
+    select $source_file, unnest(lines), generate_subscripts(lines, 1) + $offset
     -- a UTF-8 byte order mark before the first line is not part of it
-    from (select filename as source_file, string_split(ltrim(content, chr(65279)), chr(10)) as lines
-          from read_text($paths))
+    from (select string_split(if($first, ltrim(content, chr(65279)), content), chr(10)) as lines
+          from read_text($path))
 """
+LINES_DDL = """
+create or replace temp table litellm_lines (source_file varchar, line varchar, source_row bigint)
+"""
+
+
+def _line_parts(path: Path, folder: Path, limit: int) -> list[tuple[Path, int]]:
+    """`path` itself when it holds at most `limit` bytes; else copies of consecutive parts of
+    it under `folder`, each cut after a line end (a newline byte is never inside a UTF-8
+    character), with the number of lines before each part: memory holds one part at a time."""
+    if path.stat().st_size <= limit:
+        return [(path, 0)]
+    parts: list[tuple[Path, int]] = []
+    lines = 0
+    with open(path, "rb") as source:
+        while True:
+            block = source.read(limit)
+            if not block:
+                break
+            rest = b"" if block.endswith(b"\n") else source.readline()
+            part = folder / f"part-{len(parts):06d}.jsonl"
+            part.write_bytes(block + rest)
+            parts.append((part, lines))
+            lines += block.count(b"\n") + rest.count(b"\n")
+    return parts
+
 
 # The CSV export: a header row of field names, one request per row. Headers are matched ignoring
 # case, spaces and punctuation ("Request ID", "request_id", "startTime", "Start Time"), plus the
@@ -351,9 +414,14 @@ def _csv_as_lines(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
         con.execute("drop table litellm_csv_file")
 
 
+def _metadata_index(dotted: str) -> int:
+    """The 1-based position in METADATA_PATHS of a kept metadata field (a.b.c)."""
+    return METADATA_PATHS.index("$" + "".join(f'."{key}"' for key in dotted.split("."))) + 1
+
+
 def _parse_sql(lines_sql: str) -> str:
     texts = ",\n        ".join(
-        f"metadata_full ->> {sql_literal('$.usage_object.' + path)} as part_{name}_text"
+        f"metadata_values[{_metadata_index('usage_object.' + path)}] ->> '$' as part_{name}_text"
         for name, path in TOKEN_PARTS
     )
     ints = ",\n        ".join(f"litellm_int(part_{name}_text) as part_{name}"
@@ -366,7 +434,8 @@ def _parse_sql(lines_sql: str) -> str:
         f" || part_{name}_text"
         for cond, field, name in bad
     )
-    generated = {"<lines>": lines_sql, "<metadata>": METADATA_SQL, "<part_texts>": texts,
+    generated = {"<lines>": lines_sql, "<metadata>": METADATA_SQL,
+                 "<metadata_values>": METADATA_VALUES_SQL, "<part_texts>": texts,
                  "<part_ints>": ints, "<part_fields>": fields,
                  "<part_reasons>": reasons}  # fmt: skip
     sql = PARSE_SQL
@@ -376,26 +445,59 @@ def _parse_sql(lines_sql: str) -> str:
 
 
 def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
-    """Spend logs as JSONL lines or as CSV exports (one row per request), read by one parse."""
-    jsonl = [str(p) for p in paths if not _is_csv(p)]
+    """Spend logs as JSONL lines or as CSV exports (one row per request), read by one parse.
+
+    Lines are gathered in temp table litellm_lines and parsed and moved to the raw table (or the
+    quarantine) whenever they hold `batch_bytes` of text: a file larger than that is read in
+    parts cut at line ends, so memory holds one part whatever the size of the file."""
+    limit = batch_bytes(con)
+    counts: Counts = {}
+    pending = 0
+    con.execute(LINES_DDL)
+    with tempfile.TemporaryDirectory(prefix="aifinops-litellm-") as folder:
+        for path in (p for p in paths if not _is_csv(p)):
+            for part, offset in _line_parts(path, Path(folder), limit):
+                # length(content) makes DuckDB decode the text: count(*) alone would not notice
+                # bad UTF-8
+                what = "not a readable UTF-8 text file" + (
+                    f" (in the part from line {offset + 1})" if part != path else "")  # fmt: skip
+                probe(con, "select sum(length(content)) from read_text($path)",
+                      {"path": str(part)}, what)  # fmt: skip
+                if pending and pending + part.stat().st_size > limit:
+                    _add(counts, _parse_lines(con))
+                    pending = 0
+                con.execute(JSONL_LINES, {"source_file": str(path), "path": str(part),
+                                          "offset": offset, "first": offset == 0})  # fmt: skip
+                pending += part.stat().st_size
+                if part != path:
+                    part.unlink()
     exports = [p for p in paths if _is_csv(p)]
-    parts = []
-    if jsonl:
-        # length(content) makes DuckDB decode the text: count(*) alone would not notice bad UTF-8
-        probe(con, "select sum(length(content)) from read_text($paths)", {"paths": jsonl},
-              "not a readable UTF-8 text file")  # fmt: skip
-        parts.append(JSONL_LINES)
     if exports:
         _csv_as_lines(con, exports)
-        parts.append("select source_file, line, source_row from litellm_csv_lines")
-    lines_sql = " union all ".join(parts)
+        con.execute("insert into litellm_lines select source_file, line, source_row "
+                    "from litellm_csv_lines")  # fmt: skip
+        con.execute("drop table litellm_csv_lines")
+    _add(counts, _parse_lines(con))
+    con.execute("drop table litellm_lines")
+    return counts
+
+
+def _add(counts: Counts, more: Counts) -> None:
+    """Add the counts of one part of a batch to the batch's (a file can span parts)."""
+    for path, (read, good, bad) in more.items():
+        before = counts.get(path, (0, 0, 0))
+        counts[path] = (before[0] + read, before[1] + good, before[2] + bad)
+
+
+def _parse_lines(con: duckdb.DuckDBPyConnection) -> Counts:
+    """Parse the lines in litellm_lines into the raw table and the quarantine; empty the table."""
     con.execute(MACROS)
     create_scrub_macro(con)
     con.execute(
-        _parse_sql(lines_sql),
-        ({"paths": jsonl} if jsonl else {})
-        | {"structure": LITELLM_STRUCTURE, "max_tokens": MAX_TOKENS_PER_REQUEST},
+        _parse_sql("select source_file, line, source_row from litellm_lines"),
+        {"structure": LITELLM_STRUCTURE, "max_tokens": MAX_TOKENS_PER_REQUEST},
     )
+    con.execute("delete from litellm_lines")
     # Prompt text, metadata and personal data must not survive even in quarantine: a rejected
     # line keeps only the fields that explain the rejection; valid JSON that is not an object
     # only its type; an unparseable line its first 200 characters up to the first nested value

@@ -11,6 +11,7 @@ read when the current ones are absent.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,7 @@ from dagster_project.extract.landing import (
     LINEAGE_COLUMNS,
     Counts,
     UnreadableFile,
+    batch_bytes,
     probe,
     split_good_and_bad,
 )
@@ -28,6 +30,11 @@ SOURCE = "otel_genai_spans"
 TABLE = "raw.otel_genai_spans"
 FILE_PATTERNS = ("*.json",)
 MAX_TOKENS_PER_REQUEST = 10_000_000
+# the nesting of an OTLP JSON export down to its spans, each span kept as JSON
+OTLP_SHAPE = json.dumps(
+    {"resourceSpans": [{"resource": {"attributes": "JSON"}, "scopeSpans": [{"spans": ["JSON"]}]}]}
+)
+OTLP_EXPANSION = 4  # a group of documents parsed at once: a quarter of a landing batch
 
 DDL = f"""
 create table if not exists {TABLE} (
@@ -97,8 +104,14 @@ create or replace temp macro otel_key_is_sensitive(key) as
     or key like '%ip_address%' or key like '%.ip' or key like '%\\_ip' escape '\\';
 create or replace temp macro otel_is_sensitive(attribute) as
     otel_key_is_sensitive(lower(attribute));
+-- a key given twice keeps its first value; the quadratic search for repeats runs only when
+-- some key is repeated (or null: list_distinct drops nulls)
+create or replace temp macro otel_first_of_each_key(kv) as
+    case when length(list_distinct(list_transform(kv, lambda b: b.k))) = length(kv) then kv
+         else list_filter(kv, lambda a, i:
+                          list_position(list_transform(kv, lambda b: b.k), a.k) = i) end;
 create or replace temp macro otel_object(kv) as to_json(map_from_entries(list_filter(
-    list_filter(kv, lambda a, i: list_position(list_transform(kv, lambda b: b.k), a.k) = i),
+    otel_first_of_each_key(kv),
     lambda a: a.k is not null and not otel_is_sensitive(a.k))));
 create or replace temp macro otel_time(nanos) as
     make_timestamptz(try_cast(try_cast(nanos as hugeint) // 1000 as bigint));
@@ -113,22 +126,27 @@ create or replace temp macro otel_token(kv, key, deprecated) as
 PARSE_SQL = """
 create or replace temp table otel_staged as
 with doc as (
-    -- a UTF-8 byte order mark before the document is not part of it
-    select filename as source_file, ltrim(content, chr(65279))::json as j from read_text($paths)
+    -- one parse of the document into its nesting, the spans left as JSON (json_extract at each
+    -- level would parse every resource and scope again: many times the file in memory); a
+    -- level that is not a list or an object holds nothing. A UTF-8 byte order mark before the
+    -- document is not part of it.
+    select filename as source_file,
+           from_json(ltrim(content, chr(65279))::json, $shape).resourceSpans as rs
+    from read_text($paths)
 ),
 resources as (
     select source_file, unnest(rs) as resource_span, generate_subscripts(rs, 1) as rs_idx
-    from (select source_file, json_extract(j, '$.resourceSpans[*]') as rs from doc)
+    from doc
 ),
 scopes as (
-    select source_file, resource_span -> 'resource' -> 'attributes' as resource_attrs, rs_idx,
+    select source_file, resource_span.resource.attributes as resource_attrs, rs_idx,
            unnest(ss) as scope_span, generate_subscripts(ss, 1) as ss_idx
-    from (select *, json_extract(resource_span, '$.scopeSpans[*]') as ss from resources)
+    from (select *, resource_span.scopeSpans as ss from resources)
 ),
 spans as (
     select source_file, resource_attrs, rs_idx, ss_idx,
            unnest(sp) as span, generate_subscripts(sp, 1) as sp_idx
-    from (select *, json_extract(scope_span, '$.spans[*]') as sp from scopes)
+    from (select *, scope_span.spans as sp from scopes)
 ),
 kv as (
     select
@@ -261,6 +279,20 @@ from checked
 """
 
 
+# Two steps, each materialised: the spans of the documents (with their attributes as key-value
+# lists), then the typed and checked rows. In one query a document's spans are all in flight
+# at once through every expression: several hundred MB for a 7 MB file.
+_SPANS_PART, _TYPED_PART = PARSE_SQL.split("typed as (")
+SPANS_SQL = (
+    _SPANS_PART.replace("temp table otel_staged as", "temp table otel_spans as").rstrip()[:-1]
+    + "\nselect * from kv"
+)
+STAGED_SQL = (
+    "create or replace temp table otel_staged as\n"
+    "with kv as (select * from otel_spans),\ntyped as (" + _TYPED_PART
+)
+
+
 def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
     create_scrub_macro(con)
     con.execute(MACROS)
@@ -280,5 +312,21 @@ def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
         raise UnreadableFile(f"not a valid OTLP JSON document: {invalid}")
     if not_otlp:
         raise UnreadableFile(f"not an OTLP JSON export (no resourceSpans list): {not_otlp}")
-    con.execute(PARSE_SQL, {"paths": files, "max_tokens": MAX_TOKENS_PER_REQUEST})
-    return split_good_and_bad(con, SOURCE, "otel_staged", TABLE, COLUMNS)
+    # A document is parsed whole and its nested lists copied as they are unnested: several times
+    # its size in memory. Files are parsed in groups of at most a quarter of a landing batch
+    # (at least one file), so a low memory_limit is met.
+    counts: Counts = {}
+    group: list[str] = []
+    size = 0
+    for path in [*files, None]:
+        grown = size + (Path(path).stat().st_size if path else 0)
+        if group and (path is None or grown > batch_bytes(con) // OTLP_EXPANSION):
+            con.execute(SPANS_SQL, {"paths": group, "shape": OTLP_SHAPE})
+            con.execute(STAGED_SQL, {"max_tokens": MAX_TOKENS_PER_REQUEST})
+            con.execute("drop table otel_spans")
+            counts |= split_good_and_bad(con, SOURCE, "otel_staged", TABLE, COLUMNS)
+            group, size = [], 0
+        if path is not None:
+            group.append(path)
+            size += Path(path).stat().st_size
+    return counts
