@@ -24,6 +24,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from dagster_project.extract.sources import SOURCES_BY_NAME, Source, extract
+from tests.test_usage_apis import anthropic_page as usage_anthropic_page
+from tests.test_usage_apis import anthropic_result as usage_anthropic_result
+from tests.test_usage_apis import openai_page as usage_openai_page
+from tests.test_usage_apis import openai_result as usage_openai_result
 
 LITELLM = SOURCES_BY_NAME["litellm_spend_logs"]
 OTEL = SOURCES_BY_NAME["otel_genai_spans"]
@@ -32,6 +36,8 @@ ANTHROPIC = SOURCES_BY_NAME["anthropic_cost_report"]
 FOCUS = SOURCES_BY_NAME["focus_billing"]
 DRIVERS = SOURCES_BY_NAME["business_drivers"]
 FX = SOURCES_BY_NAME["fx_rates"]
+OPENAI_USAGE = SOURCES_BY_NAME["openai_usage"]
+ANTHROPIC_USAGE = SOURCES_BY_NAME["anthropic_usage_report"]
 
 # The column that tells rows apart in each raw table: cases name the rows they expect to load.
 IDENTITY = {
@@ -42,6 +48,8 @@ IDENTITY = {
     FOCUS.name: '"ChargeDescription"',
     DRIVERS.name: "driver",
     FX.name: "currency || ' ' || rate_date::varchar",
+    OPENAI_USAGE.name: "project_id",
+    ANTHROPIC_USAGE.name: "workspace_id",
 }
 
 ABSENT = object()  # a field value meaning "leave the field out"
@@ -1004,6 +1012,83 @@ CASES = [
                 [("claude-😀-preview", '=HYPERLINK("x")', "@فريق", "+service-\u202e")],
             ),
         ),
+    ),
+    # ---- OpenAI Usage API and Anthropic usage report pages ----------------------------------
+    Case(
+        "openai usage: cached tokens above input_tokens are quarantined (cached count inside)",
+        OPENAI_USAGE,
+        (
+            bytes_file(
+                "completions/page_0001.json",
+                usage_openai_page(
+                    [
+                        usage_openai_result(project_id="good"),
+                        usage_openai_result(100, 400, project_id="bad"),
+                    ]
+                ),
+            ),
+        ),
+        loaded=("good",),
+        quarantined=(Q("page_0001.json", 2, "input_cached_tokens", "exceed"),),
+    ),
+    Case(
+        "openai usage: a token count as text or a costs result in a usage page is quarantined",
+        OPENAI_USAGE,
+        (
+            bytes_file(
+                "completions/page_0001.json",
+                usage_openai_page(
+                    [
+                        usage_openai_result(project_id="good"),
+                        usage_openai_result(project_id="text", output_tokens="12"),
+                        usage_openai_result(project_id="cost", object="organization.costs.result"),
+                    ]
+                ),
+            ),
+        ),
+        loaded=("good",),
+        quarantined=(
+            Q("page_0001.json", 2, "output_tokens", ""),
+            Q("page_0001.json", 3, "object", "not a Usage API result"),
+        ),
+    ),
+    Case(
+        "anthropic usage: a negative or missing token count is quarantined naming the field",
+        ANTHROPIC_USAGE,
+        (
+            bytes_file(
+                "page_0001.json",
+                usage_anthropic_page(
+                    [
+                        usage_anthropic_result(workspace_id="good"),
+                        usage_anthropic_result(-5, workspace_id="negative"),
+                        usage_anthropic_result(None, workspace_id="missing"),
+                    ]
+                ),
+            ),
+        ),
+        loaded=("good",),
+        quarantined=(
+            Q("page_0001.json", 2, "uncached_input_tokens", ""),
+            Q("page_0001.json", 3, "uncached_input_tokens", ""),
+        ),
+    ),
+    Case(
+        "anthropic usage: cache_creation that is not an object is quarantined",
+        ANTHROPIC_USAGE,
+        (
+            bytes_file(
+                "page_0001.json",
+                usage_anthropic_page(
+                    [
+                        usage_anthropic_result(workspace_id="good"),
+                        usage_anthropic_result(workspace_id="bad", cache_creation=[1, 2]),
+                    ]
+                ),
+            ),
+        ),
+        loaded=("good",),
+        quarantined=(Q("page_0001.json", 2, "cache_creation", "not an object"),),
     ),
     # ---- OpenAI Costs API pages -----------------------------------------------------------
     Case(
