@@ -25,6 +25,8 @@ def build_definitions() -> dg.Definitions:
     # dbt runs in dbt_models/, so it gets the absolute path (a relative one would move).
     settings = Settings.from_env()
     os.environ["AIFINOPS_DUCKDB_PATH"] = str(settings.warehouse_path)
+    # memory limit, spill folder, threads: checked once here, the same for dbt as for Python
+    os.environ.update(settings.duckdb.dbt_env())
     return dg.Definitions(
         assets=[
             *extract_assets,
