@@ -116,6 +116,19 @@ def _positive_int(variable: str, default: int | None) -> int | None:
     return int(value)
 
 
+def export_dbt_env(settings: Settings | None = None) -> dict[str, str]:
+    """Put what dbt's profile reads into this process's environment (dbt runs as a child
+    process): the absolute warehouse path (dbt runs in dbt_models/, a relative one would move),
+    the checked memory limit, spill folder and threads. Done before dbt parses as well as before
+    it builds: dbt re-parses the whole project when the profile differs from its last parse.
+    Returns the values set."""
+    settings = settings or Settings.from_env()
+    duckdb_settings = settings.duckdb or DuckDBSettings.from_env()
+    env = {"AIFINOPS_DUCKDB_PATH": str(settings.warehouse_path), **duckdb_settings.dbt_env()}
+    os.environ.update(env)
+    return env
+
+
 def _path(variable: str, default: Path) -> Path:
     """The variable's path (`~` expanded), absolute against the current working directory;
     unset or empty means the default."""

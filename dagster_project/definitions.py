@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
@@ -14,7 +12,7 @@ from dagster_project.assets.report import html_report
 from dagster_project.assets.serving import published_warehouse
 from dagster_project.assets.transform import dbt_models
 from dagster_project.automation import pipeline_job, schedules, sensors
-from dagster_project.config import Settings
+from dagster_project.config import Settings, export_dbt_env
 from dagster_project.dbt_project import DBT_EXECUTABLE, dbt_project
 from dagster_project.quality.expectations import build_expectation_checks
 from dagster_project.resources import WarehouseResource
@@ -23,10 +21,9 @@ from dagster_project.resources import WarehouseResource
 def build_definitions() -> dg.Definitions:
     # dbt reads the same AIFINOPS_* variables through profiles.yml: configure by environment.
     # dbt runs in dbt_models/, so it gets the absolute path (a relative one would move).
+    # memory limit, spill folder, threads: checked once, the same for dbt as for Python
     settings = Settings.from_env()
-    os.environ["AIFINOPS_DUCKDB_PATH"] = str(settings.warehouse_path)
-    # memory limit, spill folder, threads: checked once here, the same for dbt as for Python
-    os.environ.update(settings.duckdb.dbt_env())
+    export_dbt_env(settings)
     return dg.Definitions(
         assets=[
             *extract_assets,
