@@ -240,3 +240,70 @@ def test_daily_schedule_and_landing_sensor_ask_for_the_incremental_run(
         monkeypatch.setenv("AIFINOPS_LANDING_DIR", str(tmp_path))
         tick = landing_files_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         assert [request.run_config for request in tick.run_requests] == [incremental]
+
+
+# --- fixed cost of a run --------------------------------------------------------------------
+
+
+def test_run_history_is_written_without_fsync_only_under_dagster_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside the context, SQLite files under DAGSTER_HOME get synchronous=OFF (0); any other
+    SQLite file, and every file after the context, keeps SQLite's default FULL (2)."""
+    import sqlalchemy
+
+    from dagster_project.run_history import FSYNC_VAR, without_fsync
+
+    monkeypatch.delenv(FSYNC_VAR, raising=False)
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    (home / "history").mkdir(parents=True)
+    elsewhere.mkdir()
+
+    def synchronous(path: Path) -> int:
+        engine = sqlalchemy.create_engine(f"sqlite:///{path}", poolclass=sqlalchemy.NullPool)
+        with engine.connect() as con:
+            value = con.execute(sqlalchemy.text("pragma synchronous")).scalar()
+        engine.dispose()
+        return value
+
+    with without_fsync(home):
+        assert synchronous(home / "history" / "runs.db") == 0
+        assert synchronous(elsewhere / "other.db") == 2
+    assert synchronous(home / "history" / "runs.db") == 2
+    monkeypatch.setenv(FSYNC_VAR, "on")
+    with without_fsync(home):
+        assert synchronous(home / "history" / "runs.db") == 2
+
+
+def test_dbt_parses_with_the_profile_the_build_uses(
+    duckdb_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prepare_dbt_manifest exports the warehouse path and DuckDB settings before it decides
+    whether to parse, and parses again when they changed since the last parse (else dbt's build
+    would re-parse the whole project, 10-20 s, because its profile changed)."""
+    from dagster_project import dbt_project
+
+    parses: list[tuple[str, str]] = []
+
+    def parse(project: object) -> None:
+        parses.append(
+            (os.environ["AIFINOPS_DUCKDB_PATH"], os.environ["AIFINOPS_DUCKDB_MEMORY_LIMIT"])
+        )
+
+    monkeypatch.setattr(dbt_project.dbt_project.preparer, "prepare", parse)
+    target = dbt_project.dbt_project.manifest_path.parent
+    stamps = {name: target / name for name in ("aifinops_profile.json",)}
+    saved = {name: path.read_text() for name, path in stamps.items() if path.exists()}
+    try:
+        monkeypatch.setenv("AIFINOPS_DUCKDB_PATH", str(duckdb_env / "a.duckdb"))
+        monkeypatch.setenv("AIFINOPS_DUCKDB_MEMORY_LIMIT", "3GB")
+        dbt_project.prepare_dbt_manifest()
+        dbt_project.prepare_dbt_manifest()  # same profile: no parse
+        monkeypatch.setenv("AIFINOPS_DUCKDB_MEMORY_LIMIT", "4GB")
+        dbt_project.prepare_dbt_manifest()
+    finally:
+        for name, text in saved.items():
+            stamps[name].write_text(text)
+    warehouse = str(duckdb_env / "a.duckdb")
+    assert parses[-2:] == [(warehouse, "3GB"), (warehouse, "4GB")]
+    assert len(parses) in (2, 3)  # a first parse if the project changed since the last one
