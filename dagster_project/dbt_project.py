@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from functools import cached_property
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
+from dbt.version import __version__ as dbt_core_version
+from packaging import version
 
 from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR, export_dbt_env
 from dagster_project.org_seeds import prepare_seeds
@@ -18,6 +21,19 @@ _bin = str(Path(sys.executable).parent)
 DBT_EXECUTABLE = str(Path(_bin) / "dbt") if (Path(_bin) / "dbt").exists() else "dbt"
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+
+
+class DbtCli(DbtCliResource):
+    """dagster-dbt's resource, without the `dbt --version` subprocess it starts before every
+    invocation to learn the version (3-5 s of a run here): the dbt beside this Python is the
+    dbt-core this process imports. Any other dbt executable is still asked."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable) == Path(_bin) / "dbt":
+            return version.parse(dbt_core_version)
+        return super()._cli_version
+
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # dbt's seed folder follows AIFINOPS_SEEDS_DIR (a company's own org seeds): set before any parse

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.assets.export import focus_export
 from dagster_project.assets.extract import extract_assets, extract_checks
@@ -13,7 +12,7 @@ from dagster_project.assets.serving import published_warehouse
 from dagster_project.assets.transform import dbt_models
 from dagster_project.automation import pipeline_job, schedules, sensors
 from dagster_project.config import Settings, export_dbt_env
-from dagster_project.dbt_project import DBT_EXECUTABLE, dbt_project
+from dagster_project.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
 from dagster_project.quality.expectations import build_expectation_checks
 from dagster_project.resources import WarehouseResource
 
@@ -39,7 +38,7 @@ def build_definitions() -> dg.Definitions:
         sensors=sensors,
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
-            "dbt": DbtCliResource(
+            "dbt": DbtCli(
                 project_dir=dbt_project,
                 profiles_dir=str(dbt_project.profiles_dir),
                 dbt_executable=DBT_EXECUTABLE,

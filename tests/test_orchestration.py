@@ -307,3 +307,25 @@ def test_dbt_parses_with_the_profile_the_build_uses(
     warehouse = str(duckdb_env / "a.duckdb")
     assert parses[-2:] == [(warehouse, "3GB"), (warehouse, "4GB")]
     assert len(parses) in (2, 3)  # a first parse if the project changed since the last one
+
+
+def test_the_dbt_resource_knows_its_dbt_version_without_starting_dbt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster_dbt.core.resource as dagster_dbt_resource
+    from dbt.version import __version__ as installed
+
+    from dagster_project.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
+
+    def no_subprocess(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError(f"dbt started: {args}")
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", no_subprocess)
+    resource = DbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    assert str(resource._cli_version) == installed
+    elsewhere = tmp_path / "dbt"
+    elsewhere.write_text("#!/bin/sh\necho 'Core: 9.9.9'\n")
+    elsewhere.chmod(0o755)
+    other = DbtCli(project_dir=dbt_project, dbt_executable=str(elsewhere))
+    with pytest.raises(AssertionError, match="dbt started"):
+        other._cli_version  # noqa: B018 (another dbt is still asked its version)
