@@ -424,19 +424,6 @@ def run_config_of(args: argparse.Namespace) -> dict:
     return run_config(full_refresh=args.full_refresh, backfill_from=args.backfill_from)
 
 
-def _import_in_background(module: str) -> None:
-    import importlib
-    import threading
-
-    def run() -> None:
-        try:
-            importlib.import_module(module)
-        except Exception as error:  # the check that needs it imports it again and reports
-            print(f"importing {module} in the background failed: {error}")  # to the log
-
-    threading.Thread(target=run, name=f"import {module}", daemon=True).start()
-
-
 WARNING_LINES = 3  # a warning's description lines on the screen; all of it is in the log
 
 
@@ -483,9 +470,6 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
     except SeedsError as exc:
         print(f"error: {exc}", file=err)
         return 2
-    # Great Expectations takes 4-6 s to import and its first suite runs after the extract:
-    # import it meanwhile (the extract spends its time in DuckDB, outside the GIL)
-    _import_in_background("great_expectations")
     stages = plan_stages(defs)
     progress = Progress(out, stages_before + len(stages))
     if args.demo:
