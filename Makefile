@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint format focus-validator postgres chromium old-duckdb docs benchmark dagster reprice clean
+.PHONY: install demo backfill full-refresh test lint format focus-validator postgres chromium old-duckdb docs benchmark dagster reprice clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@echo "installing the pinned stack into $(VENV) (a minute or two)"
@@ -19,6 +19,14 @@ install: $(STAMP)
 # one line per stage, the summary, where the outputs are; the full log goes to data/logs/
 demo: install
 	@$(BIN)/aifinops-run --demo
+
+# rebuild every day from FROM (YYYY-MM-DD) on; full-refresh: every incremental model in full
+backfill: install
+	@test -n "$(FROM)" || { echo "usage: make backfill FROM=YYYY-MM-DD"; exit 2; }
+	@$(BIN)/aifinops-run --backfill-from "$(FROM)"
+
+full-refresh: install
+	@$(BIN)/aifinops-run --full-refresh
 
 # The FOCUS validator needs Python >= 3.12 in its own venv; exit 3 means "not on this
 # machine" and the validator tests say so (they fail instead under CI=true).

@@ -27,6 +27,7 @@ import dagster as dg
 
 from dagster_project import db
 from dagster_project.config import Settings
+from dagster_project.dbt_build import run_config
 from dagster_project.extract.landing import is_data
 from dagster_project.governance.alerts import read_alerts
 from dagster_project.governance.webhook import WEBHOOK_URL_ENV, send_new, webhook_url
@@ -101,8 +102,10 @@ def daily_pipeline_schedule(context: dg.ScheduleEvaluationContext):
     if _runs_in_progress(context.instance):
         return dg.SkipReason("a pipeline run is queued or running (one DuckDB writer)")
     scheduled = context.scheduled_execution_time
+    # the daily run is incremental: dbt rebuilds the new and changed days (and the lookback)
     return dg.RunRequest(
         run_key=scheduled.isoformat() if scheduled else None,
+        run_config=run_config(full_refresh=False),
         tags={"aifinops/trigger": "schedule"},
     )
 
@@ -128,7 +131,8 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                tags={"aifinops/trigger": "landing_files", "aifinops/landing_files": str(count)}
+                run_config=run_config(full_refresh=False),
+                tags={"aifinops/trigger": "landing_files", "aifinops/landing_files": str(count)},
             )
         ],
         cursor=fingerprint,

@@ -6,6 +6,7 @@ step see the same files."""
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,18 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_models"
 SEEDS_DIR = REPO_ROOT / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 SEEDS_VAR = "AIFINOPS_SEEDS_DIR"  # a company's own org seeds (dagster_project/org_seeds.py)
+MEMORY_LIMIT_VAR = "AIFINOPS_DUCKDB_MEMORY_LIMIT"
+TEMP_DIR_VAR = "AIFINOPS_DUCKDB_TEMP_DIR"
+THREADS_VAR = "AIFINOPS_DUCKDB_THREADS"
+DBT_THREADS_VAR = "AIFINOPS_DBT_THREADS"
+# DuckDB's own default: 80% of the machine's memory, per process (dbt runs as a child process
+# while the pipeline's Python connections are closed, so the two do not add up)
+DEFAULT_MEMORY_LIMIT = "80%"
+DEFAULT_DBT_THREADS = 4  # 4 on 2 cores: dbt spends much of each test in Python
+
+
+class ConfigError(ValueError):
+    """An AIFINOPS_* variable with a value the pipeline cannot use; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,7 @@ class Settings:
     export_dir: Path
     # a company's own organisation seeds (dagster_project/org_seeds.py); None: the repo's
     seeds_dir: Path | None = None
+    duckdb: DuckDBSettings | None = None  # None: DuckDBSettings.from_env() when asked
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,7 +51,82 @@ class Settings:
             seeds_dir=_path(SEEDS_VAR, REPO_ROOT)
             if os.environ.get(SEEDS_VAR, "").strip()
             else None,
+            duckdb=DuckDBSettings.from_env(),
         )
+
+
+@dataclass(frozen=True)
+class DuckDBSettings:
+    """How much memory, disk for spilling and how many threads DuckDB gets: every Python
+    connection (dagster_project.db) and dbt (profiles.yml, through `dbt_env`) alike."""
+
+    memory_limit: str = DEFAULT_MEMORY_LIMIT  # a DuckDB size ("6GB", "512MiB") or "80%"
+    temp_directory: Path = REPO_ROOT / "data" / "tmp"  # where DuckDB spills beyond the limit
+    threads: int | None = None  # None: DuckDB's default (one per core)
+    dbt_threads: int = DEFAULT_DBT_THREADS  # dbt's model threads
+
+    @classmethod
+    def from_env(cls) -> DuckDBSettings:
+        data_dir = _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data")
+        limit = os.environ.get(MEMORY_LIMIT_VAR, "").strip() or DEFAULT_MEMORY_LIMIT
+        return cls(
+            memory_limit=_memory_limit(limit),
+            temp_directory=_path(TEMP_DIR_VAR, data_dir / "tmp"),
+            threads=_positive_int(THREADS_VAR, None),
+            dbt_threads=_positive_int(DBT_THREADS_VAR, DEFAULT_DBT_THREADS),
+        )
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables profiles.yml reads, resolved (absolute temp path, checked limit)."""
+        env = {
+            MEMORY_LIMIT_VAR: self.memory_limit,
+            TEMP_DIR_VAR: str(self.temp_directory),
+            DBT_THREADS_VAR: str(self.dbt_threads),
+        }
+        if self.threads is not None:
+            env[THREADS_VAR] = str(self.threads)
+        return env
+
+
+@functools.lru_cache(maxsize=32)
+def _memory_limit(value: str) -> str:
+    """`value` if DuckDB accepts it as memory_limit (asked of DuckDB itself, so the accepted
+    units are exactly DuckDB's); else a ConfigError naming the variable."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("set memory_limit = '" + value.replace("'", "''") + "'")
+    except duckdb.Error as exc:
+        raise ConfigError(
+            f"{MEMORY_LIMIT_VAR}={value!r} is not a DuckDB memory size (e.g. 6GB, 512MiB or "
+            f"80% of RAM): {exc}"
+        ) from None
+    finally:
+        con.close()
+    return value
+
+
+def _positive_int(variable: str, default: int | None) -> int | None:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{variable}={value!r} is not a whole number of threads of 1 or more")
+    return int(value)
+
+
+def export_dbt_env(settings: Settings | None = None) -> dict[str, str]:
+    """Put what dbt's profile reads into this process's environment (dbt runs as a child
+    process): the absolute warehouse path (dbt runs in dbt_models/, a relative one would move),
+    the checked memory limit, spill folder and threads. Done before dbt parses as well as before
+    it builds: dbt re-parses the whole project when the profile differs from its last parse.
+    Returns the values set."""
+    settings = settings or Settings.from_env()
+    duckdb_settings = settings.duckdb or DuckDBSettings.from_env()
+    env = {"AIFINOPS_DUCKDB_PATH": str(settings.warehouse_path), **duckdb_settings.dbt_env()}
+    os.environ.update(env)
+    return env
 
 
 def _path(variable: str, default: Path) -> Path:

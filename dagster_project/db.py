@@ -1,6 +1,11 @@
 """Every DuckDB connection the pipeline opens, in one place: the session time zone is UTC, so a
 `timestamptz` cast to a date, truncated to a month or printed gives the same answer on a
-machine in any time zone (the dbt profile sets the same through `settings:`)."""
+machine in any time zone (the dbt profile sets the same through `settings:`); memory, spill
+folder and threads come from configuration (config.DuckDBSettings: AIFINOPS_DUCKDB_*), as dbt's.
+
+Insertion order stays preserved here (DuckDB's default): the extract numbers rows in file order
+(`row_number() over (partition by filename)`), which relies on it. dbt's set-based models turn
+it off (profiles.yml)."""
 
 from __future__ import annotations
 
@@ -8,16 +13,34 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.config import DuckDBSettings
+
 TIME_ZONE = "UTC"
 
 
-def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with `TimeZone = 'UTC'`; no path (or ":memory:") is in memory."""
+def connect(
+    path: str | Path | None = None,
+    read_only: bool = False,
+    settings: DuckDBSettings | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with `TimeZone = 'UTC'` and the configured memory limit, temp
+    directory and threads (`settings`, default from the environment); no path (or
+    ":memory:") is in memory."""
+    settings = settings or DuckDBSettings.from_env()
     database = ":memory:" if path is None else str(path)
     con = duckdb.connect(database, read_only=read_only)
     try:
         con.execute(f"set TimeZone = '{TIME_ZONE}'")
+        # values checked by DuckDBSettings; quoted as literals (SET takes no parameters)
+        con.execute(f"set memory_limit = {_literal(settings.memory_limit)}")
+        con.execute(f"set temp_directory = {_literal(str(settings.temp_directory))}")
+        if settings.threads is not None:
+            con.execute(f"set threads = {int(settings.threads)}")
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from functools import cached_property
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
+from dbt.version import __version__ as dbt_core_version
+from packaging import version
 
-from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR
+from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR, export_dbt_env
 from dagster_project.org_seeds import prepare_seeds
 
 # Use the dbt installed beside this Python even when its virtualenv is not activated (make
@@ -17,6 +21,19 @@ _bin = str(Path(sys.executable).parent)
 DBT_EXECUTABLE = str(Path(_bin) / "dbt") if (Path(_bin) / "dbt").exists() else "dbt"
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+
+
+class DbtCli(DbtCliResource):
+    """dagster-dbt's resource, without the `dbt --version` subprocess it starts before every
+    invocation to learn the version (3-5 s of a run here): the dbt beside this Python is the
+    dbt-core this process imports. Any other dbt executable is still asked."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable) == Path(_bin) / "dbt":
+            return version.parse(dbt_core_version)
+        return super()._cli_version
+
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # dbt's seed folder follows AIFINOPS_SEEDS_DIR (a company's own org seeds): set before any parse
@@ -44,17 +61,25 @@ def prepare_dbt_manifest() -> None:
     if _bin not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
     seeds = prepare_seeds()
+    # parse with the profile the build will use (warehouse path, DuckDB settings): dbt
+    # re-parses everything in the build when its profile differs from the parse's
+    profile = json.dumps(export_dbt_env(), sort_keys=True)
     manifest = dbt_project.manifest_path
     stamp = manifest.with_name("aifinops_seeds.sha256")
-    if (
+    profile_stamp = manifest.with_name("aifinops_profile.json")
+    project_unchanged = (
         manifest.exists()
         and manifest.stat().st_mtime > _newest_project_file()
         and stamp.exists()
         and stamp.read_text() == seeds
-    ):
+    )
+    if project_unchanged and profile_stamp.exists() and profile_stamp.read_text() == profile:
         return
-    # A full parse: dbt's partial-parse state can outlive a changed semantic-layer file (seen:
-    # a deleted metric still referenced, failing the parse until target/ was removed).
-    manifest.with_name("partial_parse.msgpack").unlink(missing_ok=True)
+    if not project_unchanged:
+        # A full parse: dbt's partial-parse state can outlive a changed semantic-layer file
+        # (seen: a deleted metric still referenced, failing the parse until target/ was
+        # removed). Only the profile changed: dbt itself parses in full, its state is kept.
+        manifest.with_name("partial_parse.msgpack").unlink(missing_ok=True)
     dbt_project.preparer.prepare(dbt_project)
     stamp.write_text(seeds)
+    profile_stamp.write_text(profile)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.assets.export import focus_export
 from dagster_project.assets.extract import extract_assets, extract_checks
@@ -14,8 +11,8 @@ from dagster_project.assets.report import html_report
 from dagster_project.assets.serving import published_warehouse
 from dagster_project.assets.transform import dbt_models
 from dagster_project.automation import pipeline_job, schedules, sensors
-from dagster_project.config import Settings
-from dagster_project.dbt_project import DBT_EXECUTABLE, dbt_project
+from dagster_project.config import Settings, export_dbt_env
+from dagster_project.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
 from dagster_project.quality.expectations import build_expectation_checks
 from dagster_project.resources import WarehouseResource
 
@@ -23,8 +20,9 @@ from dagster_project.resources import WarehouseResource
 def build_definitions() -> dg.Definitions:
     # dbt reads the same AIFINOPS_* variables through profiles.yml: configure by environment.
     # dbt runs in dbt_models/, so it gets the absolute path (a relative one would move).
+    # memory limit, spill folder, threads: checked once, the same for dbt as for Python
     settings = Settings.from_env()
-    os.environ["AIFINOPS_DUCKDB_PATH"] = str(settings.warehouse_path)
+    export_dbt_env(settings)
     return dg.Definitions(
         assets=[
             *extract_assets,
@@ -40,7 +38,7 @@ def build_definitions() -> dg.Definitions:
         sensors=sensors,
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
-            "dbt": DbtCliResource(
+            "dbt": DbtCli(
                 project_dir=dbt_project,
                 profiles_dir=str(dbt_project.profiles_dir),
                 dbt_executable=DBT_EXECUTABLE,

@@ -1,6 +1,10 @@
 """`aifinops-run`: run the whole pipeline (extract -> dbt build -> checks) and print a summary.
 
 aifinops-run --demo     generate the demo landing data first if the folder is empty
+aifinops-run --full-refresh              rebuild every incremental dbt model in full
+aifinops-run --backfill-from 2026-05-01  rebuild every day from that one on
+
+Without either, dbt rebuilds only new and changed days (and a lookback of late days).
 
 It prints one line per stage (progress and wall time), the summary and where the outputs are.
 Everything Dagster, dbt and the checks log goes to a file, data/logs/run-<UTC time>.log
@@ -271,7 +275,10 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def execute_pipeline(
-    defs: dg.Definitions, instance: dg.DagsterInstance, tags: dict[str, str]
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tags: dict[str, str],
+    run_config: dict | None = None,
 ) -> Iterator[dg.DagsterEvent]:
     """Run the job `aifinops_pipeline` in this process (steps in order: one DuckDB writer) as
     `execute_in_process` does, but stored with the UI's code location as its origin and with
@@ -291,7 +298,7 @@ def execute_pipeline(
 
     job_def = defs.resolve_job_def(PIPELINE_JOB_NAME)
     job = InMemoryJob(job_def)
-    run_config: dict = {}
+    run_config = run_config or {}
     plan = create_execution_plan(job, run_config=run_config, instance_ref=instance.get_ref())
     run = instance.create_run_for_job(
         job_def=job_def,
@@ -386,6 +393,12 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--demo", action="store_true", help="generate demo data if absent")
+    parser.add_argument(
+        "--full-refresh", action="store_true", help="rebuild every incremental model in full"
+    )
+    parser.add_argument(
+        "--backfill-from", metavar="YYYY-MM-DD", type=_day, help="rebuild every day from this on"
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     log_path = log_dir() / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
@@ -393,6 +406,22 @@ def main(argv: list[str] | None = None) -> int:
         code = _run(args, out, err, log_path)
         out.write(f"\nfinished in {time.perf_counter() - began:.0f}s\n")
     return code
+
+
+def _day(value: str):
+    from dagster_project.dbt_build import backfill_day
+
+    try:
+        return backfill_day(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def run_config_of(args: argparse.Namespace) -> dict:
+    """The job's run config for the command line's --full-refresh / --backfill-from."""
+    from dagster_project.dbt_build import run_config
+
+    return run_config(full_refresh=args.full_refresh, backfill_from=args.backfill_from)
 
 
 WARNING_LINES = 3  # a warning's description lines on the screen; all of it is in the log
@@ -409,7 +438,13 @@ def _shown(description: str, is_error: bool) -> str:
 
 
 def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -> int:
-    settings = Settings.from_env()
+    from dagster_project.config import ConfigError
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=err)
+        return 2
     # dbt's lines go to the log file: no terminal colour codes in it
     os.environ.setdefault("DBT_USE_COLORS", "false")
     out.write(f"landing folder: {settings.landing_dir}\n")
@@ -442,16 +477,22 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
         progress.line("generate demo data", detail, parsed - started)
     progress.line("dbt parse, load definitions", "manifest ready", time.perf_counter() - parsed)
 
+    from dagster_project.run_history import without_fsync
+
     instance = _instance()
     for run_id in fail_abandoned_runs(instance):
         print(f"run {run_id} of a killed aifinops-run marked failed")  # to the log
-    events = _follow(
-        execute_pipeline(
-            defs, instance, {TRIGGER_TAG: "aifinops-run", PROCESS_TAG: _this_process()}
-        ),
-        stages,
-        progress,
-    )
+    with without_fsync(os.environ["DAGSTER_HOME"]):
+        events = _follow(
+            execute_pipeline(
+                defs,
+                instance,
+                {TRIGGER_TAG: "aifinops-run", PROCESS_TAG: _this_process()},
+                run_config_of(args),
+            ),
+            stages,
+            progress,
+        )
     failed_checks = [
         event.event_specific_data
         for event in events

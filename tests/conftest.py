@@ -51,6 +51,7 @@ def pipeline_env(data_dir: Path) -> dict[str, str]:
         "AIFINOPS_DUCKDB_PATH": str(data_dir / "warehouse.duckdb"),
         "AIFINOPS_PUBLISH_DIR": str(data_dir / "published"),
         "AIFINOPS_EXPORT_DIR": str(data_dir / "exports"),
+        "AIFINOPS_DUCKDB_TEMP_DIR": str(data_dir / "tmp"),  # else pinned by an earlier export
         "AIFINOPS_PSEUDONYM_KEY": "test-pseudonym-key",
         "DAGSTER_HOME": str(data_dir / ".dagster"),
     }

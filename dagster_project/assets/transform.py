@@ -1,4 +1,5 @@
-"""The whole dbt project as Dagster assets; dbt tests surface as asset checks."""
+"""The whole dbt project as Dagster assets; dbt tests surface as asset checks. What a run
+rebuilds (incremental, full refresh, backfill from a day) is its run config: dbt_build.py."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from dagster_project.dbt_build import DBT_OP_NAME, DbtBuildConfig, dbt_build_args
 from dagster_project.dbt_project import dbt_project
 
 
@@ -22,8 +24,9 @@ class Translator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=Translator(),
+    name=DBT_OP_NAME,
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    # dbt unit tests check the SQL, not the data: they run in the test suite
-    # (tests/test_allocation_invariants.py), not on every production build.
-    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    args = dbt_build_args(config)
+    context.log.info(f"dbt {' '.join(args)}")
+    yield from dbt.cli(args, context=context).stream()

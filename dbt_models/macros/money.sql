@@ -4,8 +4,10 @@
 
 {% macro money_type() -%}decimal(38, 10){%- endmacro %}
 
+{#- Tokens as decimal(38, 0): a month's tokens times a price at scale 10 passes decimal(18)'s
+    10^18 (179M tokens at $0.80 / Mtok overflowed on the default demo). -#}
 {% macro tokens_to_cost(tokens, usd_per_mtok) -%}
-    cast(cast({{ tokens }} as decimal(18, 0)) * cast({{ usd_per_mtok }} as decimal(18, 10)) * 0.000001 as {{ money_type() }})
+    cast(cast({{ tokens }} as decimal(38, 0)) * cast({{ usd_per_mtok }} as decimal(18, 10)) * 0.000001 as {{ money_type() }})
 {%- endmacro %}
 
 {#- An integer type wide enough for amount-units x weight-units. -#}
