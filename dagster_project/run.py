@@ -424,7 +424,7 @@ def run_config_of(args: argparse.Namespace) -> dict:
     return run_config(full_refresh=args.full_refresh, backfill_from=args.backfill_from)
 
 
-WARNING_LINES = 3  # a warning's description lines on the screen; all of it is in the log
+WARNING_LINES = 2  # a warning's description lines on the screen; all of it is in the log
 
 
 def _shown(description: str, is_error: bool) -> str:

@@ -70,13 +70,13 @@ def _driver_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     lines = []
     for driver, label, unit_kind, dimension, currency, month, cost, value in rows:
-        where = f"({month:%Y-%m}, by {dimension}, {currency})"
+        where = f"({month:%Y-%m}, by {dimension})"
         if not value:
             figure = "n/a"
         elif unit_kind == "currency":
             figure = f"{cost / value * 100:.4f}% of {label.lower()}"
         else:
-            figure = f"${cost / value:,.4f} per {label.lower()}"
+            figure = f"{cost / value:,.4f} {currency} per {label.lower()}"
         lines.append(f"  {driver:<26} {figure} {where}")
     uncataloged = [
         name
