@@ -198,3 +198,21 @@
         )
     )
 {%- endmacro %}
+
+{#- dbt's test `where` config, with one placeholder: `where: __rebuilt_days__` restricts a test
+    to the days the tested model's last build rebuilt (dbt does not allow custom macros in a
+    test's config, so the placeholder is replaced here). -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where -%}
+        {%- if '__rebuilt_days__' in where -%}
+            {%- set where = where | replace('__rebuilt_days__', rebuilt_days_only(relation.identifier, 'request_date')) -%}
+        {%- endif -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
