@@ -24,9 +24,15 @@ INCREMENTAL_MODELS = [
     "staging.stg_otel__genai_spans",
     "intermediate.int_requests_unioned",
     "intermediate.int_requests_priced",
+    "intermediate.int_usage_by_allocation_key",
 ]
 # the request grain and everything computed from it (or from the price catalog)
-SELECTION = ["stg_litellm__requests+", "stg_otel__genai_spans+", "int_price_catalog+"]
+SELECTION = [
+    "stg_litellm__requests+",
+    "stg_otel__genai_spans+",
+    "int_price_catalog+",
+    "stg_openai__costs+",
+]
 START = date(2026, 8, 1)
 
 
@@ -69,6 +75,33 @@ def _add_otel_file(con, path: str, day: date, count: int, tokens: int = 50) -> N
                   md5($path || i), $path, i, md5($path), current_timestamp, md5($path)
            from range($count) as t(i)""",
         {"day": day, "path": path, "count": count, "tokens": tokens},
+    )
+
+
+def _add_openai_cost_page(con, path: str, day: date, amount: str, delivery: str) -> None:
+    """One OpenAI Costs API page: the input tokens of gpt-4o-mini on `day` for the project the
+    first API key's team bills to; a newer delivery of the same bill key supersedes it."""
+    con.execute(
+        """insert into raw.openai_costs (bucket_start_time, bucket_end_time, amount_value,
+               amount_currency, line_item, project_id, result_json, row_hash, source_file,
+               source_row, content_hash, loaded_at, load_id, bill_key, delivery_id,
+               delivered_at)
+           select $day::timestamptz, $day::timestamptz + interval 1 day, $amount::decimal(38, 12),
+                  'usd', 'gpt-4o-mini, input', accounts.sub_account_id, '{}', md5($path), $path,
+                  0, md5($path), current_timestamp, md5($path),
+                  $day || '/' || accounts.sub_account_id || '/gpt-4o-mini, input', $delivery,
+                  current_timestamp
+           from reference.org_provider_accounts as accounts
+           where accounts.provider_id = 'openai' and accounts.team_id = (
+               select team_id from reference.org_api_keys order by api_key_hash limit 1)
+           limit 1""",
+        {"day": day, "amount": amount, "path": path, "delivery": delivery},
+    )
+    con.execute(
+        """update raw.openai_costs as older set superseded_by = $delivery
+           where delivery_id <> $delivery and bill_key in (
+               select bill_key from raw.openai_costs where delivery_id = $delivery)""",
+        {"delivery": delivery},
     )
 
 
@@ -197,6 +230,20 @@ def test_a_copy_of_a_request_on_another_day(warehouse: Warehouse, tmp_path):
         )
     )
     warehouse.incremental_equals_full(tmp_path)
+
+
+def test_a_revised_bill_supersedes_the_first_delivery(warehouse: Warehouse, tmp_path):
+    day = START + timedelta(2)
+    warehouse.write(
+        lambda con: _add_openai_cost_page(con, "/landing/openai/p1.json", day, "0.004", "d1")
+    )
+    warehouse.incremental_equals_full(tmp_path)
+    warehouse.write(
+        lambda con: _add_openai_cost_page(con, "/landing/openai/p2.json", day, "0.005", "d2")
+    )
+    warehouse.incremental_equals_full(tmp_path)
+    billed = warehouse.copy.query("select sum(billed_cost) from marts.fct_allocated_costs")
+    assert str(billed[0][0]).rstrip("0") == "0.005"
 
 
 def test_a_retracted_log_file(warehouse: Warehouse, tmp_path):

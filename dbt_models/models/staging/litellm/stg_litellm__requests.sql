@@ -35,11 +35,19 @@ deduplicated as (
 
 {%- if is_incremental() %}
 
--- a request whose first copy sits on a day not rebuilt is kept there (never twice)
+-- a request whose first copy sits on a day not rebuilt is kept there (never twice); the
+-- semi join hashes the rebuilt days' ids, not the whole table
+kept_elsewhere as (
+
+    select kept.request_id from {{ this }} as kept
+    semi join deduplicated on kept.request_id = deduplicated.request_id
+
+),
+
 deduplicated_new as (
 
     select * from deduplicated
-    anti join {{ this }} as kept on deduplicated.request_id = kept.request_id
+    anti join kept_elsewhere on deduplicated.request_id = kept_elsewhere.request_id
 
 ),
 {%- else %}

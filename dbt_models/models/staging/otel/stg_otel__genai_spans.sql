@@ -30,13 +30,26 @@ deduplicated as (
 
 ),
 
+{%- if is_incremental() %}
+
+-- a span whose first copy sits on a day not rebuilt is kept there (never twice); the semi join
+-- hashes the rebuilt days' ids, not the whole table
+kept_elsewhere as (
+
+    select kept.trace_id, kept.request_id from {{ this }} as kept
+    semi join deduplicated
+        on kept.trace_id = deduplicated.trace_id and kept.request_id = deduplicated.span_id
+
+),
+{%- endif %}
+
 deduplicated_new as (
 
     select * from deduplicated
     {%- if is_incremental() %}
-    -- a span whose first copy sits on a day not rebuilt is kept there (never twice)
-    anti join {{ this }} as kept
-        on deduplicated.trace_id = kept.trace_id and deduplicated.span_id = kept.request_id
+    anti join kept_elsewhere
+        on deduplicated.trace_id = kept_elsewhere.trace_id
+        and deduplicated.span_id = kept_elsewhere.request_id
     {%- endif %}
 
 ),
