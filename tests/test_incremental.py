@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -79,8 +80,8 @@ def _add_otel_file(con, path: str, day: date, count: int, tokens: int = 50) -> N
 
 
 def _add_openai_cost_page(con, path: str, day: date, amount: str, delivery: str) -> None:
-    """One OpenAI Costs API page: the input tokens of gpt-4o-mini on `day` for the project the
-    first API key's team bills to; a newer delivery of the same bill key supersedes it."""
+    """One OpenAI Costs API page: the input tokens of gpt-4o-mini on `day` for an OpenAI
+    project of the org seed; a newer delivery of the same bill key supersedes the first."""
     con.execute(
         """insert into raw.openai_costs (bucket_start_time, bucket_end_time, amount_value,
                amount_currency, line_item, project_id, result_json, row_hash, source_file,
@@ -92,8 +93,8 @@ def _add_openai_cost_page(con, path: str, day: date, amount: str, delivery: str)
                   $day || '/' || accounts.sub_account_id || '/gpt-4o-mini, input', $delivery,
                   current_timestamp
            from reference.org_provider_accounts as accounts
-           where accounts.provider_id = 'openai' and accounts.team_id = (
-               select team_id from reference.org_api_keys order by api_key_hash limit 1)
+           where accounts.provider_id = 'openai'
+           order by accounts.sub_account_id
            limit 1""",
         {"day": day, "amount": amount, "path": path, "delivery": delivery},
     )
@@ -242,8 +243,9 @@ def test_a_revised_bill_supersedes_the_first_delivery(warehouse: Warehouse, tmp_
         lambda con: _add_openai_cost_page(con, "/landing/openai/p2.json", day, "0.005", "d2")
     )
     warehouse.incremental_equals_full(tmp_path)
+    # only the revision is in force: billed once, at its amount
     billed = warehouse.copy.query("select sum(billed_cost) from marts.fct_allocated_costs")
-    assert str(billed[0][0]).rstrip("0") == "0.005"
+    assert billed[0][0] == Decimal("0.005")
 
 
 def test_a_retracted_log_file(warehouse: Warehouse, tmp_path):
