@@ -9,11 +9,26 @@
     ('output_tokens', 'output_rate'),
     ('reasoning_tokens', 'reasoning_rate'),
 ] %}
+-- Incremental by request day (macros/incremental_days.sql): the days int_requests_unioned
+-- rebuilt; every day when the price catalog, the contract overrides or the batch factor change
+-- (prices are date-effective: a catalog change can re-price any day).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_plan('request_date',
+        'select request_date from ' ~ ref('int_requests_unioned'),
+        incremental_fingerprint([ref('int_price_catalog'), ref('price_overrides')],
+                                [var('batch_price_factor')]),
+        parents=['int_requests_unioned']) }}",
+    post_hook="{{ incremental_done('request_date') }}",
+) }}
 with
 
 requests as (
 
     select * from {{ ref('int_requests_unioned') }}
+    where {{ incremental_days_filter('request_date') }}
 
 ),
 

@@ -8,17 +8,33 @@
     'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens',
     'reasoning_tokens', 'end_user_pseudonym', 'source_file', 'source_row'
 ] %}
+-- Incremental by request day (macros/incremental_days.sql): the days its staging parents
+-- rebuilt; every day when the org seeds, aliases or model matches change.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_plan('request_date',
+        'select request_date from ' ~ ref('stg_litellm__requests')
+            ~ ' union select request_date from ' ~ ref('stg_otel__genai_spans'),
+        incremental_fingerprint([ref('model_aliases'), ref('int_model_matches'), ref('org_teams'),
+                                 ref('org_api_keys'), ref('org_services'), ref('org_provider_accounts')]),
+        parents=['stg_litellm__requests', 'stg_otel__genai_spans']) }}",
+    post_hook="{{ incremental_done('request_date') }}",
+) }}
 with
 
 litellm_requests as (
 
     select {{ columns | join(', ') }} from {{ ref('stg_litellm__requests') }}
+    where {{ incremental_days_filter('request_date') }}
 
 ),
 
 otel_spans as (
 
     select {{ columns | join(', ') }} from {{ ref('stg_otel__genai_spans') }}
+    where {{ incremental_days_filter('request_date') }}
 
 ),
 

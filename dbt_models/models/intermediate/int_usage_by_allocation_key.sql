@@ -1,10 +1,21 @@
 -- One row per day x provider x billing account x sub-account x model x batch flag x owner:
 -- the billable usage that allocation weights come from.
+-- Incremental by day: the days int_requests_priced rebuilt (macros/incremental_days.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_plan('request_date',
+        'select request_date from ' ~ ref('int_requests_priced'),
+        incremental_fingerprint(), parents=['int_requests_priced']) }}",
+    post_hook="{{ incremental_done('request_date') }}",
+) }}
 with
 
 priced as (
 
     select * from {{ ref('int_requests_priced') }}
+    where {{ incremental_days_filter('request_date') }}
 
 )
 

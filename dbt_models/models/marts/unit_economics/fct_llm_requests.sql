@@ -1,5 +1,15 @@
 -- One row per LLM request: its owner, model, token parts and list cost at the price in force.
 -- The grain for cost per request and per token; billed money is in fct_allocated_costs.
+-- Incremental by request day: the days int_requests_priced rebuilt (macros/incremental_days.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_plan('request_date',
+        'select request_date from ' ~ ref('int_requests_priced'),
+        incremental_fingerprint(), parents=['int_requests_priced']) }}",
+    post_hook="{{ incremental_done('request_date') }}",
+) }}
 select
     request_uid,
     request_id,
@@ -40,3 +50,4 @@ select
     contracted_cost,
     end_user_pseudonym
 from {{ ref('int_requests_priced') }}
+where {{ incremental_days_filter('request_date') }}

@@ -1,10 +1,25 @@
 -- One row per request logged by the LiteLLM proxy. Duplicate deliveries of the same request
 -- (overlapping exports) keep the first loaded copy.
+-- Incremental by request day (macros/incremental_days.sql): a table, so that tests and models
+-- downstream do not re-parse every raw row; a run rebuilds only the days raw load metadata says
+-- changed, and the lookback.
+{%- set raw_logs = source('litellm', 'litellm_spend_logs') %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_plan('request_date',
+        'select distinct cast(start_time as date) from ' ~ source('litellm', 'litellm_spend_logs'),
+        incremental_fingerprint(),
+        source_rel=source('litellm', 'litellm_spend_logs'), id_column='request_id', ts_column='start_time') }}",
+    post_hook="{{ incremental_done('request_date') }}",
+) }}
 with
 
 source as (
 
-    select * from {{ source('litellm', 'litellm_spend_logs') }}
+    select * from {{ raw_logs }}
+    where {{ incremental_days_filter('cast(start_time as date)') }}
 
 ),
 
@@ -18,6 +33,32 @@ deduplicated as (
 
 ),
 
+{%- if is_incremental() %}
+
+-- a request whose first copy sits on a day not rebuilt is kept there (never twice); the
+-- semi join hashes the rebuilt days' ids, not the whole table
+kept_elsewhere as (
+
+    select kept.request_id from {{ this }} as kept
+    semi join deduplicated on kept.request_id = deduplicated.request_id
+
+),
+
+deduplicated_new as (
+
+    select * from deduplicated
+    anti join kept_elsewhere on deduplicated.request_id = kept_elsewhere.request_id
+
+),
+{%- else %}
+
+deduplicated_new as (
+
+    select * from deduplicated
+
+),
+{%- endif %}
+
 tags as (
 
     -- request_tags is a JSON array of "key:value" strings; untagged requests have none
@@ -29,7 +70,7 @@ tags as (
         max(case when split_part(tag, ':', 1) = 'feature' then split_part(tag, ':', 2) end) as tag_feature
     from (
         select request_id, unnest(cast(request_tags as varchar[])) as tag
-        from deduplicated
+        from deduplicated_new
         where json_type(request_tags) = 'ARRAY'
     )
     group by request_id
@@ -81,8 +122,9 @@ renamed as (
         deduplicated.prompt_fingerprint,
         deduplicated.request_duration_ms,
         deduplicated.source_file,
-        deduplicated.source_row
-    from deduplicated
+        deduplicated.source_row,
+        deduplicated.loaded_at
+    from deduplicated_new as deduplicated
     left join tags on deduplicated.request_id = tags.request_id
 
 ),

@@ -1,9 +1,22 @@
 -- One row per GenAI span (one model call). Spans delivered twice keep the first loaded copy.
+-- Incremental by request day, like stg_litellm__requests (macros/incremental_days.sql).
+{%- set raw_spans = source('otel', 'otel_genai_spans') %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_plan('request_date',
+        'select distinct cast(start_time as date) from ' ~ source('otel', 'otel_genai_spans'),
+        incremental_fingerprint(),
+        source_rel=source('otel', 'otel_genai_spans'), id_column='span_id', ts_column='start_time') }}",
+    post_hook="{{ incremental_done('request_date') }}",
+) }}
 with
 
 source as (
 
-    select * from {{ source('otel', 'otel_genai_spans') }}
+    select * from {{ raw_spans }}
+    where {{ incremental_days_filter('cast(start_time as date)') }}
 
 ),
 
@@ -17,10 +30,35 @@ deduplicated as (
 
 ),
 
+{%- if is_incremental() %}
+
+-- a span whose first copy sits on a day not rebuilt is kept there (never twice); the semi join
+-- hashes the rebuilt days' ids, not the whole table
+kept_elsewhere as (
+
+    select kept.trace_id, kept.request_id from {{ this }} as kept
+    semi join deduplicated
+        on kept.trace_id = deduplicated.trace_id and kept.request_id = deduplicated.span_id
+
+),
+{%- endif %}
+
+deduplicated_new as (
+
+    select * from deduplicated
+    {%- if is_incremental() %}
+    anti join kept_elsewhere
+        on deduplicated.trace_id = kept_elsewhere.trace_id
+        and deduplicated.span_id = kept_elsewhere.request_id
+    {%- endif %}
+
+),
+
 renamed as (
 
     select
         span_id as request_id,
+        trace_id,
         'otel' as source_system,
         start_time as requested_at,
         cast(start_time as date) as request_date,
@@ -49,8 +87,9 @@ renamed as (
         cast(null as decimal(20, 10)) as logged_spend_estimate,
         enduser_pseudonym as end_user_pseudonym,
         source_file,
-        source_row
-    from deduplicated
+        source_row,
+        loaded_at
+    from deduplicated_new
 
 ),
 

@@ -1,0 +1,218 @@
+{#- Incremental request-grain and daily models, keyed by day (README, "Incremental runs").
+
+    Each incremental model rebuilds a set of whole days: before it runs, `incremental_plan`
+    (a pre_hook) writes the days to rebuild into the run log `intermediate._incremental_days`
+    as 'pending' and deletes them from the model's table; the model selects only those days
+    (`incremental_days_filter`); `incremental_done` (a post_hook) marks them 'done'. A row with
+    a null day is the build's own record: when, the raw watermark it saw, its fingerprint.
+
+    Which days: for a staging model, the days of raw rows loaded since its last build, the days
+    of rows it holds whose file is gone or was replaced (a retracted or re-delivered log file
+    deletes its raw rows), every day holding a copy of a request id either touches (duplicate
+    deliveries keep the first loaded copy), and the last `lookback_days` days. For a model
+    downstream, the days its incremental parents rebuilt since its own last build, and the
+    lookback. Every day is rebuilt when the fingerprint changes (the model's SQL, the lookup
+    tables it joins: price catalog, org seeds, model matches; the vars it reads) or a parent
+    was rebuilt in full. -#}
+
+{% macro incremental_log() -%}
+    intermediate._incremental_days
+{%- endmacro %}
+
+{#- An order-independent content hash of small lookup relations, the model's own SQL and
+    the given values: when it changes, every day is rebuilt. -#}
+{% macro incremental_fingerprint(relations=[], values=[]) -%}
+    md5(concat_ws('/', '{{ local_md5(model.raw_code) }}', '{{ local_md5(values | join("|")) }}'
+    {%- for relation in relations %},
+        (select md5(coalesce(string_agg(cast(fingerprinted as varchar), '|' order by cast(fingerprinted as varchar)), ''))
+         from {{ relation }} as fingerprinted)
+    {%- endfor %}))
+{%- endmacro %}
+
+{#- on-run-start (dbt_project.yml): once, before models run in parallel. -#}
+{% macro incremental_log_setup() -%}
+    create schema if not exists intermediate;
+    create table if not exists {{ incremental_log() }} (
+        model varchar not null,
+        day date,                  -- null: the build's own record
+        status varchar not null,   -- pending | done
+        full_rebuild boolean not null,
+        built_at timestamptz not null,
+        watermark timestamptz,     -- max(loaded_at) of the raw source when it was built
+        fingerprint varchar
+    );
+{%- endmacro %}
+
+{#- The days to rebuild for a staging model over a raw log source.
+    source_rel: the raw table; id_column: its request id (the staged request_id); ts_column:
+    its timestamp (the day is its UTC date). -#}
+{% macro _staging_changed_days(source_rel, id_column, ts_column) -%}
+    with
+    last_build as (
+        select max(watermark) as watermark from {{ incremental_log() }}
+        where model = '{{ this.name }}' and status = 'done'
+    ),
+    live_loads as (
+        select distinct source_file, loaded_at from {{ source_rel }}
+    ),
+    touched as (
+        -- rows loaded since the last build
+        select {{ id_column }} as request_id, cast({{ ts_column }} as date) as day
+        from {{ source_rel }}
+        where loaded_at > coalesce((select watermark from last_build), '-infinity'::timestamptz)
+        union all
+        -- rows whose load is gone from raw (a retracted or replaced file)
+        select held.request_id, held.request_date
+        from {{ this }} as held
+        anti join live_loads
+            on held.source_file = live_loads.source_file
+            and held.loaded_at = live_loads.loaded_at
+    )
+    select day from touched
+    union
+    select held.request_date from {{ this }} as held
+    semi join touched on held.request_id = touched.request_id
+    union
+    select cast(raw_rows.{{ ts_column }} as date) from {{ source_rel }} as raw_rows
+    semi join touched on raw_rows.{{ id_column }} = touched.request_id
+{%- endmacro %}
+
+{#- The days to rebuild for a model downstream of incremental parents (names of models). -#}
+{% macro _downstream_changed_days(parents, day_column) -%}
+    with
+    last_build as (
+        select max(built_at) as built_at from {{ incremental_log() }}
+        where model = '{{ this.name }}' and status = 'done'
+    )
+    select day from {{ incremental_log() }}
+    where model in ({% for parent in parents %}'{{ parent }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        and status = 'done' and day is not null
+        and built_at > coalesce((select built_at from last_build), '-infinity'::timestamptz)
+{%- endmacro %}
+
+{#- pre_hook of an incremental model: plan the days to rebuild and delete them.
+    Either source_rel/id_column/ts_column (staging) or parents (downstream) are given;
+    all_days_sql lists every day the inputs hold (for a rebuild of every day). -#}
+{% macro incremental_plan(day_column, all_days_sql, fingerprint, source_rel=none, id_column=none, ts_column=none, parents=[]) -%}
+    {%- if is_incremental() %}
+    insert into {{ incremental_log() }}
+    with
+    previous as (
+        select fingerprint from {{ incremental_log() }}
+        where model = '{{ this.name }}' and status = 'done' and day is null
+        order by built_at desc limit 1
+    ),
+    parent_rebuilt_in_full as (
+        select count(*) > 0 as yes from {{ incremental_log() }}
+        where status = 'done' and day is null and full_rebuild
+            and model in ({% for parent in parents %}'{{ parent }}', {% endfor %}'')
+            and built_at > coalesce(
+                (select max(built_at) from {{ incremental_log() }}
+                 where model = '{{ this.name }}' and status = 'done'), '-infinity'::timestamptz)
+    ),
+    rebuild_all as (
+        select (select fingerprint from previous) is distinct from {{ fingerprint }}
+            or (select yes from parent_rebuilt_in_full) as yes
+    ),
+    changed as (
+        {%- if source_rel is not none %}
+        {{ _staging_changed_days(source_rel, id_column, ts_column) }}
+        {%- else %}
+        {{ _downstream_changed_days(parents, day_column) }}
+        {%- endif %}
+    ),
+    lookback as (
+        select distinct {{ day_column }} as day from {{ this }}
+        where {{ day_column }} > (select max({{ day_column }}) from {{ this }}) - {{ var('lookback_days', 3) | int }}
+    ),
+    every_day as (
+        select distinct {{ day_column }} as day from {{ this }}
+        union
+        select day from ({{ all_days_sql }}) as input_days (day)
+    ),
+    days as (
+        -- the days of a build that failed after deleting them are still pending: redo them
+        select day from {{ incremental_log() }} where model = '{{ this.name }}' and status = 'pending'
+        union
+        select day from changed where not (select yes from rebuild_all)
+        union
+        select day from lookback where not (select yes from rebuild_all)
+        union
+        select day from every_day where (select yes from rebuild_all)
+    )
+    select '{{ this.name }}', day, 'pending', false, current_timestamp, null, null
+    from days where day is not null
+    union all
+    select '{{ this.name }}', null, 'pending', (select yes from rebuild_all), current_timestamp,
+        {% if source_rel is not none %}(select max(loaded_at) from {{ source_rel }}){% else %}null{% endif %},
+        {{ fingerprint }};
+    delete from {{ this }}
+    where {{ day_column }} in (
+        select day from {{ incremental_log() }} where model = '{{ this.name }}' and status = 'pending'
+    );
+    {%- else %}
+    -- a full build (first run, --full-refresh): record it; models downstream rebuild every day
+    delete from {{ incremental_log() }} where model = '{{ this.name }}';
+    insert into {{ incremental_log() }}
+    select '{{ this.name }}', null, 'pending', true, current_timestamp,
+        {% if source_rel is not none %}(select max(loaded_at) from {{ source_rel }}){% else %}null{% endif %},
+        {{ fingerprint }};
+    {%- endif %}
+{%- endmacro %}
+
+{#- The model's filter on its input: only the days being rebuilt (every day on a full build). -#}
+{% macro incremental_days_filter(day_expression) -%}
+    {%- if is_incremental() -%}
+    {{ day_expression }} in (
+        select day from {{ incremental_log() }} where model = '{{ this.name }}' and status = 'pending'
+    )
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post_hook: the planned days are built. On a full build, every day the model holds is
+    recorded, so that models downstream see them. -#}
+{% macro incremental_done(day_column) -%}
+    {%- if not is_incremental() %}
+    insert into {{ incremental_log() }}
+    select distinct '{{ this.name }}', {{ day_column }}, 'pending', false, current_timestamp, null, null
+    from {{ this }} where {{ day_column }} is not null;
+    {%- endif %}
+    update {{ incremental_log() }} set status = 'done', built_at = current_timestamp
+    where model = '{{ this.name }}' and status = 'pending';
+{%- endmacro %}
+
+{#- For data tests: a filter to the days the model's last build rebuilt (every day after a full
+    build). Heavy row-level tests on the request grain use it (README, "Scoped tests"). -#}
+{% macro rebuilt_days_only(model_name, day_column) -%}
+    (
+        (select full_rebuild from {{ incremental_log() }}
+         where model = '{{ model_name }}' and day is null and status = 'done'
+         order by built_at desc limit 1) is not false
+        or {{ day_column }} in (
+            select day from {{ incremental_log() }}
+            where model = '{{ model_name }}' and status = 'done' and day is not null
+                and built_at = (select max(built_at) from {{ incremental_log() }}
+                                where model = '{{ model_name }}' and status = 'done')
+        )
+    )
+{%- endmacro %}
+
+{#- dbt's test `where` config, with one placeholder: `where: __rebuilt_days__` restricts a test
+    to the days the tested model's last build rebuilt (dbt does not allow custom macros in a
+    test's config, so the placeholder is replaced here). -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where -%}
+        {%- if '__rebuilt_days__' in where -%}
+            {%- set where = where | replace('__rebuilt_days__', rebuilt_days_only(relation.identifier, 'request_date')) -%}
+        {%- endif -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}

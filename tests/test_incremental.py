@@ -1,0 +1,287 @@
+"""Incremental == full rebuild (issue 11): after each delivery of a sequence - a new day, a late
+file for a day older than the lookback, duplicate copies of requests across files and days, a
+retracted log file, a re-delivered file whose content changed, a price-catalog change - the
+incremental run leaves every mart and every incremental model with exactly the rows (every
+column, byte for byte in value) that a `--full-refresh` build of the same raw state gives.
+
+dbt runs on a copy of the project (tests/dbt_copy.py); raw rows are written the way the landing
+rules leave them (a retraction deletes a file's rows, a changed file replaces them with a newer
+`loaded_at`)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dagster_project import db
+from tests.dbt_copy import DbtCopy
+
+INCREMENTAL_MODELS = [
+    "staging.stg_litellm__requests",
+    "staging.stg_otel__genai_spans",
+    "intermediate.int_requests_unioned",
+    "intermediate.int_requests_priced",
+    "intermediate.int_usage_by_allocation_key",
+]
+# the request grain and everything computed from it (or from the price catalog)
+SELECTION = [
+    "stg_litellm__requests+",
+    "stg_otel__genai_spans+",
+    "int_price_catalog+",
+    "stg_openai__costs+",
+]
+START = date(2026, 8, 1)
+
+
+def _add_litellm_file(
+    con, path: str, day: date, count: int, prefix: str, tokens: int = 100, offset: int = 0
+) -> None:
+    """One LiteLLM spend-log file: `count` requests on `day`, ids prefix-<offset + i>."""
+    con.execute(
+        """insert into raw.litellm_spend_logs (request_id, call_type, api_key, spend,
+               prompt_tokens, completion_tokens, start_time, model, custom_llm_provider,
+               metadata, request_tags, team_id, status, row_hash, source_file, source_row,
+               content_hash, loaded_at, load_id)
+           select $prefix || '-' || (i + $offset), 'acompletion',
+                  case when i % 3 = 0 then 'sk-unknown'
+                       else (select min(api_key_hash) from reference.org_api_keys) end,
+                  0.001, $tokens + i, 20 + i % 7,
+                  $day::timestamptz + to_seconds(i * 37),
+                  case when i % 4 = 0 then 'gpt-4o' else 'gpt-4o-mini' end, 'openai',
+                  json_object('usage_object', json_object('prompt_tokens_details',
+                      json_object('cached_tokens', i % 5))),
+                  to_json(['env:production', 'product:p' || (i % 2)]),
+                  null, case when i % 11 = 0 then 'failure' else 'success' end,
+                  md5($path || i), $path, i, md5($path), current_timestamp, md5($path)
+           from range($count) as t(i)""",
+        {"prefix": prefix, "offset": offset, "tokens": tokens, "day": day, "path": path,
+         "count": count},
+    )  # fmt: skip
+
+
+def _add_otel_file(con, path: str, day: date, count: int, tokens: int = 50) -> None:
+    con.execute(
+        """insert into raw.otel_genai_spans (trace_id, span_id, start_time, status_code,
+               service_name, deployment_environment, provider_name, operation_name,
+               request_model, input_tokens, output_tokens, cache_read_input_tokens,
+               row_hash, source_file, source_row, content_hash, loaded_at, load_id)
+           select 'trace-' || (i // 3), 'span-' || $day || '-' || i,
+                  $day::timestamptz + to_seconds(i * 53), case when i % 13 = 0 then 2 else 1 end,
+                  (select service_name from reference.org_services order by 1 limit 1),
+                  'prod', 'openai', 'chat', 'gpt-4o-mini', $tokens + i, 10 + i % 3, i % 4,
+                  md5($path || i), $path, i, md5($path), current_timestamp, md5($path)
+           from range($count) as t(i)""",
+        {"day": day, "path": path, "count": count, "tokens": tokens},
+    )
+
+
+def _add_openai_cost_page(con, path: str, day: date, amount: str, delivery: str) -> None:
+    """One OpenAI Costs API page: the input tokens of gpt-4o-mini on `day` for an OpenAI
+    project of the org seed; a newer delivery of the same bill key supersedes the first."""
+    con.execute(
+        """insert into raw.openai_costs (bucket_start_time, bucket_end_time, amount_value,
+               amount_currency, line_item, project_id, result_json, row_hash, source_file,
+               source_row, content_hash, loaded_at, load_id, bill_key, delivery_id,
+               delivered_at)
+           select $day::timestamptz, $day::timestamptz + interval 1 day, $amount::decimal(38, 12),
+                  'usd', 'gpt-4o-mini, input', accounts.sub_account_id, '{}', md5($path), $path,
+                  0, md5($path), current_timestamp, md5($path),
+                  $day || '/' || accounts.sub_account_id || '/gpt-4o-mini, input', $delivery,
+                  current_timestamp
+           from reference.org_provider_accounts as accounts
+           where accounts.provider_id = 'openai'
+           order by accounts.sub_account_id
+           limit 1""",
+        {"day": day, "amount": amount, "path": path, "delivery": delivery},
+    )
+    con.execute(
+        """update raw.openai_costs as older set superseded_by = $delivery
+           where delivery_id <> $delivery and bill_key in (
+               select bill_key from raw.openai_costs where delivery_id = $delivery)""",
+        {"delivery": delivery},
+    )
+
+
+def _retract(con, table: str, path: str) -> None:
+    con.execute(f"delete from {table} where source_file = ?", [path])
+
+
+def _content_hashes(warehouse: Path) -> dict[str, tuple]:
+    """Row count and an order-independent hash of every column of every row, per relation."""
+    with db.connect(warehouse, read_only=True) as con:
+        marts = [
+            f"marts.{name}"
+            for (name,) in con.execute(
+                """select table_name from information_schema.tables
+                   where table_schema = 'marts' and table_type = 'BASE TABLE'"""
+            ).fetchall()
+        ]
+        hashes = {}
+        for relation in sorted(set(INCREMENTAL_MODELS + marts)):
+            hashes[relation] = con.execute(
+                f"""select count(*), sum(hash(cast(content as varchar))::hugeint)
+                    from (select columns(*) from {relation}) as content"""
+            ).fetchone()
+        return hashes
+
+
+class Warehouse:
+    def __init__(self, root: Path):
+        self.copy = DbtCopy(root)
+
+    def dbt_ok(self, *args: str, warehouse: Path | None = None) -> None:
+        if warehouse is not None:
+            saved, self.copy.warehouse = self.copy.warehouse, warehouse
+        try:
+            result = self.copy.dbt(*args)
+        finally:
+            if warehouse is not None:
+                self.copy.warehouse = saved
+        assert result.returncode == 0, result.stdout[-4000:]
+
+    def write(self, action) -> None:
+        with db.connect(self.copy.warehouse) as con:
+            action(con)
+
+    def rebuilt_days(self, model: str) -> list[date]:
+        return [
+            day
+            for (day,) in self.copy.query(
+                f"""select day from intermediate._incremental_days
+                    where model = '{model}' and day is not null and built_at = (
+                        select max(built_at) from intermediate._incremental_days
+                        where model = '{model}')
+                    order by day"""
+            )
+        ]
+
+    def incremental_equals_full(self, tmp: Path) -> None:
+        """Run incrementally, then rebuild a copy of the same state in full: same rows."""
+        self.dbt_ok("run", "--select", *SELECTION)
+        full = tmp / "full.duckdb"
+        shutil.copy(self.copy.warehouse, full)
+        self.dbt_ok("run", "--select", *SELECTION, "--full-refresh", warehouse=full)
+        incremental, rebuilt = _content_hashes(self.copy.warehouse), _content_hashes(full)
+        assert incremental["marts.fct_llm_requests"][0] > 0
+        differing = [name for name in rebuilt if incremental.get(name) != rebuilt[name]]
+        assert not differing, f"incremental differs from a full rebuild in {differing}"
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    built = Warehouse(tmp_path_factory.mktemp("incremental"))
+    built.dbt_ok("seed")
+    built.write(
+        lambda con: (
+            [
+                _add_litellm_file(
+                    con, "/landing/litellm/l1.jsonl", START + timedelta(d), 30, f"a{d}"
+                )
+                for d in range(5)
+            ]
+            + [
+                _add_otel_file(con, "/landing/otel/o1.json", START + timedelta(d), 12)
+                for d in range(5)
+            ]
+        )
+    )
+    built.dbt_ok("run")  # the first run builds everything in full
+    return built
+
+
+def test_a_run_with_no_new_file_rebuilds_only_the_lookback(warehouse: Warehouse, tmp_path):
+    warehouse.incremental_equals_full(tmp_path)
+    assert warehouse.rebuilt_days("stg_litellm__requests") == [
+        START + timedelta(d) for d in (2, 3, 4)
+    ]
+
+
+def test_a_new_day_is_added(warehouse: Warehouse, tmp_path):
+    new_day = START + timedelta(5)
+    warehouse.write(
+        lambda con: _add_litellm_file(con, "/landing/litellm/l2.jsonl", new_day, 25, "b")
+    )
+    warehouse.incremental_equals_full(tmp_path)
+    assert new_day in warehouse.rebuilt_days("fct_llm_requests")
+
+
+def test_a_late_file_for_a_day_older_than_the_lookback(warehouse: Warehouse, tmp_path):
+    # new requests on day 0, and a second copy (more tokens) of requests already loaded on day
+    # 1: the first loaded copy must stay, never both
+    def late(con):
+        _add_litellm_file(con, "/landing/litellm/late.jsonl", START, 8, "late")
+        _add_litellm_file(con, "/landing/litellm/late.jsonl", START + timedelta(1), 4, "a1",
+                          tokens=999)  # fmt: skip
+
+    warehouse.write(late)
+    warehouse.incremental_equals_full(tmp_path)
+    assert {START, START + timedelta(1)} <= set(warehouse.rebuilt_days("stg_litellm__requests"))
+
+
+def test_a_copy_of_a_request_on_another_day(warehouse: Warehouse, tmp_path):
+    # the same request ids re-logged with a start time on the newest day: the first loaded copy
+    # (day 2) wins, and the day-5 copy must not appear as a second request
+    warehouse.write(
+        lambda con: _add_litellm_file(
+            con, "/landing/litellm/moved.jsonl", START + timedelta(5), 3, "a2", tokens=5
+        )
+    )
+    warehouse.incremental_equals_full(tmp_path)
+
+
+def test_a_revised_bill_supersedes_the_first_delivery(warehouse: Warehouse, tmp_path):
+    day = START + timedelta(2)
+    warehouse.write(
+        lambda con: _add_openai_cost_page(con, "/landing/openai/p1.json", day, "0.004", "d1")
+    )
+    warehouse.incremental_equals_full(tmp_path)
+    warehouse.write(
+        lambda con: _add_openai_cost_page(con, "/landing/openai/p2.json", day, "0.005", "d2")
+    )
+    warehouse.incremental_equals_full(tmp_path)
+    # only the revision is in force: billed once, at its amount
+    billed = warehouse.copy.query("select sum(billed_cost) from marts.fct_allocated_costs")
+    assert billed[0][0] == Decimal("0.005")
+
+
+def test_a_retracted_log_file(warehouse: Warehouse, tmp_path):
+    # the first copies of the duplicates above go with it: the later copies take their place
+    first = "/landing/litellm/l1.jsonl"
+    warehouse.write(lambda con: _retract(con, "raw.litellm_spend_logs", first))
+    warehouse.incremental_equals_full(tmp_path)
+    rebuilt = set(warehouse.rebuilt_days("stg_litellm__requests"))
+    assert {START + timedelta(d) for d in range(6)} <= rebuilt
+
+
+def test_a_redelivered_file_with_changed_content(warehouse: Warehouse, tmp_path):
+    def redeliver(con):
+        _retract(con, "raw.otel_genai_spans", "/landing/otel/o1.json")
+        _add_otel_file(con, "/landing/otel/o1.json", START + timedelta(1), 9, tokens=77)
+
+    warehouse.write(redeliver)
+    warehouse.incremental_equals_full(tmp_path)
+
+
+def test_a_price_change_reprices_past_days(warehouse: Warehouse, tmp_path):
+    rows = warehouse.copy.read_seed("price_catalog")
+    header = rows[0]
+    column = {name: i for i, name in enumerate(header)}
+    for row in rows[1:]:
+        if row[column["model_id"]] == "gpt-4o-mini" and row[column["effective_to"]] == "2026-10-14":
+            # a correction effective from day 1: a day older than the lookback is re-priced
+            later = list(row)
+            row[column["effective_to"]] = str(START + timedelta(1))
+            later[column["effective_from"]] = str(START + timedelta(1))
+            later[column["input_usd_per_mtok"]] = "0.2"
+            rows.append(later)
+            break
+    else:
+        pytest.fail("the catalog has no gpt-4o-mini row to change")
+    warehouse.copy.write_seed("price_catalog", rows)
+    warehouse.dbt_ok("seed", "--select", "price_catalog")
+    warehouse.incremental_equals_full(tmp_path)
+    assert START + timedelta(1) in warehouse.rebuilt_days("int_requests_priced")
