@@ -10,6 +10,7 @@ rules leave them (a retraction deletes a file's rows, a changed file replaces th
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date, timedelta
 from decimal import Decimal
@@ -285,3 +286,23 @@ def test_a_price_change_reprices_past_days(warehouse: Warehouse, tmp_path):
     warehouse.dbt_ok("seed", "--select", "price_catalog")
     warehouse.incremental_equals_full(tmp_path)
     assert START + timedelta(1) in warehouse.rebuilt_days("int_requests_priced")
+
+
+def test_a_backfill_rebuilds_every_day_from_the_given_one(warehouse: Warehouse, tmp_path):
+    """`aifinops-run --backfill-from DAY` passes the dbt var backfill_from: every day from it on
+    is rebuilt (beyond the lookback), in every incremental model, and the result still equals a
+    full rebuild."""
+    day = START + timedelta(1)
+    backfill = ["--vars", json.dumps({"backfill_from": day.isoformat()})]
+    warehouse.dbt_ok("run", "--select", *SELECTION, *backfill)
+    held = [
+        held_day
+        for (held_day,) in warehouse.copy.query(
+            "select distinct request_date from staging.stg_litellm__requests order by 1"
+        )
+    ]
+    expected = [held_day for held_day in held if held_day >= day]
+    assert len(expected) > 3  # more than the lookback
+    for model in ("stg_litellm__requests", "int_requests_priced", "fct_llm_requests"):
+        assert warehouse.rebuilt_days(model) == expected, model
+    warehouse.incremental_equals_full(tmp_path)

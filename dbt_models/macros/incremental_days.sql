@@ -11,9 +11,9 @@
     deletes its raw rows), every day holding a copy of a request id either touches (duplicate
     deliveries keep the first loaded copy), and the last `lookback_days` days. For a model
     downstream, the days its incremental parents rebuilt since its own last build, and the
-    lookback. Every day is rebuilt when the fingerprint changes (the model's SQL, the lookup
-    tables it joins: price catalog, org seeds, model matches; the vars it reads) or a parent
-    was rebuilt in full. -#}
+    lookback; with the var backfill_from (YYYY-MM-DD), every day from it on. Every day is
+    rebuilt when the fingerprint changes (the model's SQL, the lookup tables it joins: price
+    catalog, org seeds, model matches; the vars it reads) or a parent was rebuilt in full. -#}
 
 {% macro incremental_log() -%}
     intermediate._incremental_days
@@ -139,6 +139,12 @@
         select day from lookback where not (select yes from rebuild_all)
         union
         select day from every_day where (select yes from rebuild_all)
+        {%- if var('backfill_from', none) %}
+        union
+        -- a backfill (aifinops-run --backfill-from): every day from that one on
+        select day from every_day
+        where day >= date '{{ modules.datetime.date.fromisoformat(var("backfill_from") | string) }}'
+        {%- endif %}
     )
     select '{{ this.name }}', day, 'pending', false, current_timestamp, null, null
     from days where day is not null
