@@ -175,8 +175,11 @@ def _dbt_layer(result: dict) -> str:
     if schema == "staging" or name.startswith("stg_"):
         return "staging"
     if schema == "intermediate" or name.startswith("int_"):
-        pricing = ("price", "model_match", "requests", "fx")
-        return "pricing" if any(word in name for word in pricing) else "allocation"
+        if any(word in name for word in ("price", "model_match", "requests_unioned")):
+            return "pricing"
+        if any(word in name for word in ("alloc", "charges", "usage")):
+            return "allocation"
+        return "intermediate, other"
     return "marts"
 
 
@@ -338,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     if work.exists() and any(work.iterdir()):
         raise SystemExit(f"{work} is not empty: remove it or give another --work")
     (work / "tmp").mkdir(parents=True)
+    (work / "dagster").mkdir()
+    (work / "dagster" / "dagster.yaml").write_text("")  # Dagster's defaults, without its warning
     landing = work / "landing"
     env = _env(work, args.memory_limit)
     scale = f"{args.days} d x {args.requests // args.days:,}"
@@ -419,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|---|",
     ]
     for line in stages:
-        rate = f"{gen.requests / line.seconds:,.0f}" if line.seconds > 0 else "-"
+        work_done = line.seconds > 0 and not line.stage.startswith("start")
+        rate = f"{gen.requests / line.seconds:,.0f}" if work_done else "-"
         peak = _gib(line.peak_rss) if line.peak_rss else ""
         report.append(f"| {line.stage} | {line.seconds:.1f} | {rate} | {peak} | {line.note} |")
     report += [
