@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo backfill full-refresh test lint format focus-validator postgres chromium old-duckdb docs benchmark dagster reprice clean
+.PHONY: install demo backfill full-refresh test lint format focus-validator postgres chromium old-duckdb docs benchmark benchmark-scale dagster reprice clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@echo "installing the pinned stack into $(VENV) (a minute or two)"
@@ -71,6 +71,12 @@ docs: install
 
 benchmark: install
 	$(BIN)/python benchmarks/run_benchmarks.py
+
+# the scale benchmark (benchmarks/README.md): pipeline vs DuckDB by hand, incremental cases
+REQUESTS ?= 1000000
+DAYS ?= 90
+benchmark-scale: install
+	$(BIN)/python -m benchmarks.scale --requests $(REQUESTS) --days $(DAYS)
 
 # a kept DAGSTER_HOME (as aifinops-run's): run history and sensor cursors (alerts sent) survive
 dagster: install
