@@ -27,6 +27,8 @@ def connect(
     directory and threads (`settings`, default from the environment); no path (or
     ":memory:") is in memory."""
     settings = settings or DuckDBSettings.from_env()
+    # DuckDB creates the spill folder when it first spills, but not its parents
+    settings.temp_directory.mkdir(parents=True, exist_ok=True)
     database = ":memory:" if path is None else str(path)
     con = duckdb.connect(database, read_only=read_only)
     try:

@@ -205,7 +205,8 @@ def test_settings_make_relative_paths_absolute_from_the_working_directory(
     monkeypatch.setenv("AIFINOPS_DATA_DIR", "company")
     monkeypatch.setenv("AIFINOPS_DUCKDB_PATH", "./db/wh.duckdb")
     monkeypatch.setenv("AIFINOPS_SEEDS_DIR", "org_seeds")
-    for name in ("AIFINOPS_LANDING_DIR", "AIFINOPS_PUBLISH_DIR", "AIFINOPS_EXPORT_DIR"):
+    for name in ("AIFINOPS_LANDING_DIR", "AIFINOPS_PUBLISH_DIR", "AIFINOPS_EXPORT_DIR",
+                 "AIFINOPS_DUCKDB_TEMP_DIR"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
 
     settings = Settings.from_env()
@@ -214,7 +215,9 @@ def test_settings_make_relative_paths_absolute_from_the_working_directory(
     assert settings.warehouse_path == tmp_path / "db" / "wh.duckdb"
     assert settings.publish_dir == tmp_path / "company" / "published"
     assert settings.seeds_dir == tmp_path / "org_seeds"
-    assert all(p.is_absolute() for p in vars(settings).values())
+    assert settings.duckdb.temp_directory == tmp_path / "company" / "tmp"
+    paths = [p for p in vars(settings).values() if isinstance(p, Path)]
+    assert len(paths) == 5 and all(p.is_absolute() for p in paths)
 
 
 # --------------------------------------------------------------------------------------------

@@ -188,7 +188,8 @@ def repriced(built_warehouse: BuiltWarehouse, tmp_path_factory) -> duckdb.DuckDB
     for suffix, provider, model in PLANTED:
         con.execute(
             """insert into raw.litellm_spend_logs
-               select * replace (? as request_id, ? as custom_llm_provider, ? as model)
+               select * replace (? as request_id, ? as custom_llm_provider, ? as model,
+                                 current_timestamp as loaded_at)  -- loaded now, as a new file
                from raw.litellm_spend_logs where request_id = ?""",
             [f"planted-{suffix}", provider, model, template],
         )

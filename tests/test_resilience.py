@@ -89,7 +89,7 @@ def test_a_late_file_changes_only_the_periods_it_covers(pipeline_dir: Path):
         loaded = con.execute(
             """select count(*) from raw._load_files
                where source_file like ? and status = 'loaded'""",
-            [f"%spend_logs_{LATE_DAY}.jsonl"],
+            [f"%litellm/spend_logs_{LATE_DAY}.jsonl"],  # not litellm/cloud_ai/spend_logs_...
         ).fetchone()[0]
     # the day's gateway bills found their logs: less (here: none) sits unallocated
     assert unallocated_after < unallocated_before
@@ -108,9 +108,13 @@ def _start_pipeline(data_dir: Path, log: Path) -> subprocess.Popen:
 
 
 def _wait_for(log: Path, text: str, process: subprocess.Popen, timeout: float) -> None:
+    """Wait until `text` is in the run's full log (its path is the `log:` line on stdout)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
+        stdout = log.read_text(errors="replace")
+        full_logs = [Path(line.split(":", 1)[1].strip()) for line in stdout.splitlines()
+                     if line.startswith("log:")]  # fmt: skip
+        if full_logs and full_logs[0].exists() and text in full_logs[0].read_text(errors="replace"):
             return
         if process.poll() is not None:
             pytest.fail(f"pipeline exited before '{text}':\n{log.read_text()[-2000:]}")
