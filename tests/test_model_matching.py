@@ -158,7 +158,11 @@ def test_match_rows_one_row_per_distinct_matched_pair():
 # --- through dbt: requests with these names come out priced -------------------------------
 
 DBT = str(Path(sys.executable).parent / "dbt")
-PRICING_MODELS = "int_model_matches int_requests_unioned int_requests_priced rpt_unpriced_models"
+# staging is an incremental table: the planted raw rows reach pricing through it
+PRICING_MODELS = (
+    "stg_litellm__requests int_model_matches int_requests_unioned int_requests_priced"
+    " rpt_unpriced_models"
+)
 
 # (request id suffix, LiteLLM custom_llm_provider, model as logged)
 PLANTED = [
