@@ -34,8 +34,8 @@ def connect(
     try:
         con.execute(f"set TimeZone = '{TIME_ZONE}'")
         # values checked by DuckDBSettings; quoted as literals (SET takes no parameters)
-        con.execute(f"set memory_limit = {_literal(settings.memory_limit)}")
-        con.execute(f"set temp_directory = {_literal(str(settings.temp_directory))}")
+        con.execute(f"set memory_limit = {sql_literal(settings.memory_limit)}")
+        con.execute(f"set temp_directory = {sql_literal(str(settings.temp_directory))}")
         if settings.threads is not None:
             con.execute(f"set threads = {int(settings.threads)}")
     except BaseException:
@@ -44,5 +44,7 @@ def connect(
     return con
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def sql_literal(text: str) -> str:
+    """A SQL string literal for a constant of the code or a configured path (never for file
+    content: bind that)."""
+    return "'" + text.replace("'", "''") + "'"

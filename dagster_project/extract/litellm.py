@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.db import sql_literal
 from dagster_project.extract.landing import (
     LINEAGE_COLUMNS,
     Counts,
@@ -26,7 +27,7 @@ from dagster_project.extract.landing import (
     quote_ident,
     split_good_and_bad,
 )
-from dagster_project.extract.privacy import create_scrub_macro, sql_literal
+from dagster_project.extract.privacy import create_scrub_macro
 from dagster_project.extract.tabular import _read_as_text
 
 SOURCE = "litellm_spend_logs"

@@ -14,6 +14,8 @@ import re
 
 import duckdb
 
+from dagster_project.db import sql_literal
+
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _HEX = r"[0-9A-Fa-f]{1,4}"
 PII_PATTERN = "|".join(
@@ -26,11 +28,6 @@ PII_PATTERN = "|".join(
     )
 )
 _PII = re.compile(PII_PATTERN)
-
-
-def sql_literal(text: str) -> str:
-    """A SQL string literal for a constant of the code (never for file content: bind that)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def scrub_text(text: str) -> str:

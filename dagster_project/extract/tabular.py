@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.db import sql_literal
 from dagster_project.extract.landing import (
     LINEAGE_COLUMNS,
     Counts,
@@ -21,7 +22,7 @@ from dagster_project.extract.landing import (
     quote_ident,
     split_good_and_bad,
 )
-from dagster_project.extract.privacy import create_scrub_macro, sql_literal
+from dagster_project.extract.privacy import create_scrub_macro
 from dagster_project.focus.columns import FOCUS_COLUMNS
 
 FOCUS_SOURCE = "focus_billing"

@@ -50,6 +50,8 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.db import sql_literal
+from dagster_project.extract.landing import quote_ident
 from dagster_project.focus.columns import FOCUS_COLUMNS
 
 FACT_TABLE = "marts.fct_allocated_costs"
@@ -126,14 +128,6 @@ def export_name(column: str) -> str:
     return "x_" + pascal_case(custom.lower())
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _is_text(data_type: str) -> bool:
     return data_type.upper() in {"VARCHAR", "TEXT", "STRING"} or data_type.upper().startswith(
         "VARCHAR("
@@ -190,7 +184,7 @@ class _Column:
             value = f"cast({self.source_sql} as bigint)"
         else:
             value = self.source_sql
-        return f"{value} as {_ident(self.name)}"
+        return f"{value} as {quote_ident(self.name)}"
 
     def csv_sql(self) -> str:
         if self.is_json:
@@ -198,20 +192,20 @@ class _Column:
         elif self.is_datetime:
             value = (
                 f"strftime({self._utc_timestamptz()} at time zone 'UTC', "
-                f"{_literal(_DATETIME_TEXT)})"
+                f"{sql_literal(_DATETIME_TEXT)})"
             )
         elif _is_text(self.data_type):
             value = neutralise_formula_sql(self.source_sql)
         else:
             value = self.source_sql
-        return f"{value} as {_ident(self.name)}"
+        return f"{value} as {quote_ident(self.name)}"
 
 
 def neutralise_condition_sql(expr: str) -> str:
     """SQL that is true when the text value ``expr`` would be read as a spreadsheet formula."""
     return (
-        f"regexp_matches({expr}, {_literal(FORMULA_TRIGGER_RE)}) "
-        f"and not regexp_matches({expr}, {_literal(PLAIN_NUMBER_RE)})"
+        f"regexp_matches({expr}, {sql_literal(FORMULA_TRIGGER_RE)}) "
+        f"and not regexp_matches({expr}, {sql_literal(PLAIN_NUMBER_RE)})"
     )
 
 
@@ -236,7 +230,7 @@ def focus_columns(con: duckdb.DuckDBPyConnection, table: str = FACT_TABLE) -> li
             raise ValueError(f"fact columns {seen[name]!r} and {column!r} both export as {name}")
         seen[name] = column
         target = focus if name in _SNAKE_TO_FOCUS.values() else custom
-        target.append(_Column(name, _ident(column), data_type))
+        target.append(_Column(name, quote_ident(column), data_type))
     for name, data_type in VALIDATOR_COLUMNS.items():
         if name not in seen:
             focus.append(_Column(name, f"cast(null as {data_type})", data_type, added=True))
@@ -321,20 +315,20 @@ def export_focus(
     csv_tmp = _temp_path(csv_path)
     try:
         con.execute(
-            f"copy ({_select(columns, table, 'parquet')}) to {_literal(str(parquet_tmp))} "
+            f"copy ({_select(columns, table, 'parquet')}) to {sql_literal(str(parquet_tmp))} "
             "(format parquet, compression zstd)"
         )
         con.execute(
-            f"copy ({_select(columns, table, 'csv')}) to {_literal(str(csv_tmp))} "
+            f"copy ({_select(columns, table, 'csv')}) to {sql_literal(str(csv_tmp))} "
             "(format csv, header true, delimiter ',', quote '\"')"
         )
         pq_rows, pq_sum = con.execute(
             f'select count(*), cast(coalesce(sum("BilledCost"), 0) as {sum_type}) '
-            f"from read_parquet({_literal(str(parquet_tmp))})"
+            f"from read_parquet({sql_literal(str(parquet_tmp))})"
         ).fetchone()
         csv_rows, csv_sum = con.execute(
             f'select count(*), coalesce(sum(cast("BilledCost" as {sum_type})), 0) '
-            f"from read_csv({_literal(str(csv_tmp))}, header = true, all_varchar = true)"
+            f"from read_csv({sql_literal(str(csv_tmp))}, header = true, all_varchar = true)"
         ).fetchone()
         if not (fact_rows == pq_rows == csv_rows and fact_sum == pq_sum == csv_sum):
             raise RuntimeError(

@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from dagster_project.extract.privacy import sql_literal
+from dagster_project.db import sql_literal
 
 BUDGET_TABLE = ("marts", "rpt_budget_thresholds")
 ANOMALY_TABLE = ("marts", "rpt_cost_anomalies")

@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster_project import db
+from dagster_project.db import sql_literal as _literal
 from dagster_project.extract.landing import quote_ident
-from dagster_project.extract.privacy import sql_literal as _literal
 
 PUBLISHED_NAME = "ai_finops.duckdb"
 PUBLISHED_SCHEMAS = ("marts", "reference")
