@@ -12,15 +12,11 @@ import functools
 import json
 import logging
 import re
-import threading
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import duckdb
 import pytest
@@ -35,6 +31,7 @@ from dagster_project.extract.live_pull import (
 )
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
 from dagster_project.extract.vendor_costs import pulled_at
+from tests.fake_vendor_api import FakeApi, serving
 
 OPENAI_KEY = "sk-admin-TEST-0123456789abcdef-do-not-leak"
 ANTHROPIC_KEY = "sk-ant-admin01-TEST-fedcba9876543210-do-not-leak"
@@ -93,103 +90,21 @@ def _pages(make, amounts: list[list[str]]) -> dict[str | None, bytes]:
     }
 
 
-@dataclass
-class FakeApi:
-    """State of the fake vendor API, shared with the handler threads."""
-
-    url: str = ""
-    pages: dict[str, dict[str | None, bytes]] = field(default_factory=dict)
-    requests: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
-    throttle_cursor: str | None = "page_2_cursor"  # answer 429 once, on this page
-    throttled: bool = False
-    fail_cursor: str | None = None  # answer 500 every time on this page
-    echo_key_in_page: bool = False  # a 200 page that carries the credential it received
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def calls(self, path: str, cursor: str | None = None) -> int:
-        return sum(1 for p, q in self.requests if p == path and dict(q).get("page") == cursor)
-
-
-def _authorised(path: str, headers) -> bool:
-    if path == OPENAI_PATH:
-        return headers.get("Authorization") == f"Bearer {OPENAI_KEY}"
-    return (
-        headers.get("x-api-key") == ANTHROPIC_KEY
-        and headers.get("anthropic-version") == "2023-06-01"
-    )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    api: FakeApi  # set on the subclass made per server
-
-    def do_GET(self) -> None:
-        split = urlsplit(self.path)
-        query = parse_qsl(split.query, keep_blank_values=True)
-        cursor = dict(query).get("page")
-        with self.api.lock:
-            self.api.requests.append((split.path, query))
-            throttle = (
-                not self.api.throttled
-                and cursor == self.api.throttle_cursor
-                and split.path in self.api.pages
-            )
-            self.api.throttled |= throttle
-        echo = {
-            "authorization": self.headers.get("Authorization"),
-            "x-api-key": self.headers.get("x-api-key"),
-        }
-        if split.path not in self.api.pages:
-            self._send(404, {"error": {"message": "no such endpoint"}})
-        elif not _authorised(split.path, self.headers):
-            self._send(401, {"error": {"message": "invalid admin key", "received": echo}})
-        elif throttle:
-            self._send(429, {"error": {"message": "slow down"}}, retry_after="0")
-        elif self.api.fail_cursor is not None and cursor == self.api.fail_cursor:
-            self._send(500, {"error": {"message": "boom", "request_headers": echo}}, "0")
-        elif self.api.echo_key_in_page:
-            self._send(200, {"data": [], "has_more": False, "debug": echo})
-        else:
-            self._send_bytes(200, self.api.pages[split.path][cursor])
-
-    def _send(self, status: int, payload: dict, retry_after: str | None = None) -> None:
-        self._send_bytes(status, json.dumps(payload).encode(), retry_after)
-
-    def _send_bytes(self, status: int, body: bytes, retry_after: str | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        if retry_after is not None:
-            self.send_header("Retry-After", retry_after)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # keep the test output clean; request lines hold no credentials anyway
-
-
 @pytest.fixture
 def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
     # A real key in the developer's environment must never be used or leaked by these tests.
     monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_ADMIN_KEY", raising=False)
     api = FakeApi(
+        OPENAI_KEY,
+        ANTHROPIC_KEY,
         pages={
             OPENAI_PATH: _pages(_openai_page, OPENAI_AMOUNTS),
             ANTHROPIC_PATH: _pages(_anthropic_page, ANTHROPIC_AMOUNTS),
-        }
+        },
     )
-    handler = type("Handler", (_Handler,), {"api": api})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(api):
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -9,14 +9,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import duckdb
 import pytest
@@ -29,6 +25,7 @@ from dagster_project.extract.live_pull import (
 )
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
 from dagster_project.summary import build_summary
+from tests.fake_vendor_api import FakeApi, serving
 
 OPENAI_KEY = "sk-admin-TEST-usage-0123456789-do-not-leak"
 ANTHROPIC_KEY = "sk-ant-admin01-TEST-usage-9876543210-do-not-leak"
@@ -200,61 +197,22 @@ def test_bad_usage_results_are_quarantined_naming_the_field(con, tmp_path):
 # --- live pulls against a fake API ----------------------------------------------------------
 
 
-@dataclass
-class FakeUsageApi:
-    url: str = ""
-    pages: dict[str, dict[str | None, bytes]] = field(default_factory=dict)
-    requests: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
-    throttled: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    api: FakeUsageApi
-
-    def do_GET(self) -> None:
-        split = urlsplit(self.path)
-        query = parse_qsl(split.query, keep_blank_values=True)
-        cursor = dict(query).get("page")
-        with self.api.lock:
-            self.api.requests.append((split.path, query))
-            # the second page of each endpoint answers 429 once
-            throttle = cursor is not None and split.path not in self.api.throttled
-            if throttle:
-                self.api.throttled.add(split.path)
-        authorised = (
-            self.headers.get("Authorization") == f"Bearer {OPENAI_KEY}"
-            if split.path.startswith("/v1/organization/")
-            else self.headers.get("x-api-key") == ANTHROPIC_KEY
-            and self.headers.get("anthropic-version") == "2023-06-01"
-        )
-        if split.path not in self.api.pages or not authorised:
-            status, body = (404 if authorised else 401), b"{}"
-        elif throttle:
-            status, body = 429, b'{"error": {"message": "rate limited"}}'
-        else:
-            status, body = 200, self.api.pages[split.path][cursor]
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        if status == 429:
-            self.send_header("Retry-After", "0")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+SECOND_PAGE = "cursor_2"  # the fake API answers 429 once on it
 
 
 def chained(first: bytes, second: bytes) -> dict[str | None, bytes]:
-    page_one = json.loads(first) | {"has_more": True, "next_page": "cursor_2"}
-    return {None: json.dumps(page_one).encode(), "cursor_2": second}
+    page_one = json.loads(first) | {"has_more": True, "next_page": SECOND_PAGE}
+    return {None: json.dumps(page_one).encode(), SECOND_PAGE: second}
 
 
 @pytest.fixture
-def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUsageApi]:
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
     monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_ADMIN_KEY", raising=False)
-    api = FakeUsageApi(
+    api = FakeApi(
+        OPENAI_KEY,
+        ANTHROPIC_KEY,
+        throttle_cursor=SECOND_PAGE,
         pages={
             OPENAI_USAGE: chained(
                 openai_page([openai_result()], day=0), openai_page([openai_result()], day=1)
@@ -277,19 +235,10 @@ def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeUsageApi]:
                 anthropic_page([anthropic_result()], day=1),
                 anthropic_page([anthropic_result(workspace_id=None)], day=2),
             ),
-        }
+        },
     )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("H", (_Handler,), {"api": api}))
-    server.daemon_threads = True
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(api):
         yield api
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
