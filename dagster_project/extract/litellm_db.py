@@ -54,6 +54,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from dagster_project.extract.drivers_db import redact
+from dagster_project.extract.landing import quote_ident  # LiteLLM's names are mixed case
 from dagster_project.extract.litellm import METADATA_KEPT
 
 log = logging.getLogger(__name__)
@@ -89,11 +90,6 @@ _LOG_FILE = re.compile(
 )
 _ROLLUP_FILE = re.compile(r"^LiteLLM_DailySpend__through_(\d{4}-\d{2}-\d{2})\.jsonl$")
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
-
-
-def ident(name: str) -> str:
-    """A PostgreSQL identifier (LiteLLM's are mixed case: they must be quoted)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass
@@ -191,16 +187,16 @@ def _pull_spend_logs(con, folder: Path, lookback: timedelta, result: PullResult)
     landed = _landed_ids(p for p, _, last in files if since is not None and last >= since)
     columns = ", ".join(
         "(select jsonb_object_agg(key, value) from jsonb_each("
-        f"case when jsonb_typeof({ident(c)}) = 'object' then {ident(c)} end)"
-        f" where key = any(%(kept)s)) as {ident(c)}"
+        f"case when jsonb_typeof({quote_ident(c)}) = 'object' then {quote_ident(c)} end)"
+        f" where key = any(%(kept)s)) as {quote_ident(c)}"
         if c == "metadata"
-        else ident(c)
+        else quote_ident(c)
         for c in SPEND_LOG_COLUMNS
     )
-    where = f"where {ident('startTime')} >= %(since)s" if since is not None else ""
+    where = f"where {quote_ident('startTime')} >= %(since)s" if since is not None else ""
     query = (
-        f"select {columns} from {ident(SPEND_LOGS)} {where} "
-        f"order by {ident('startTime')}, {ident('request_id')}"
+        f"select {columns} from {quote_ident(SPEND_LOGS)} {where} "
+        f"order by {quote_ident('startTime')}, {quote_ident('request_id')}"
     )
     params = {"kept": list(METADATA_KEPT), "since": _naive_utc(since) if since else None}
     folder.mkdir(parents=True, exist_ok=True)
@@ -249,7 +245,7 @@ def _unused(folder: Path, stem: str) -> Path:
 
 
 def _table_exists(con, table: str) -> bool:
-    return con.execute("select to_regclass(%s) is not null", [ident(table)]).fetchone()[0]
+    return con.execute("select to_regclass(%s) is not null", [quote_ident(table)]).fetchone()[0]
 
 
 def _pull_rollups(con, folder: Path, lookback: timedelta, now: datetime, result: PullResult):
@@ -271,8 +267,8 @@ def _pull_rollups(con, folder: Path, lookback: timedelta, now: datetime, result:
     logged_days = {
         d
         for (d,) in con.execute(
-            f"select distinct to_char({ident('startTime')}, 'YYYY-MM-DD') "
-            f"from {ident(SPEND_LOGS)} where {ident('startTime')} >= %s",
+            f"select distinct to_char({quote_ident('startTime')}, 'YYYY-MM-DD') "
+            f"from {quote_ident(SPEND_LOGS)} where {quote_ident('startTime')} >= %s",
             [datetime.combine(first_day, datetime.min.time())],
         ).fetchall()
     }
@@ -281,18 +277,18 @@ def _pull_rollups(con, folder: Path, lookback: timedelta, now: datetime, result:
     for table, owner_column, owner_field in tables:
         # LiteLLM writes YYYY-MM-DD; any other text cannot be placed in the window at all
         bad = con.execute(
-            f"select {ident('id')}, {ident('date')} from {ident(table)} "
-            f"where {ident('date')} !~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' limit 1"
+            f"select {quote_ident('id')}, {quote_ident('date')} from {quote_ident(table)} "
+            f"where {quote_ident('date')} !~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' limit 1"
         ).fetchone()
         if bad is not None:
             raise RuntimeError(
                 f'table "{table}", row id {bad[0]!r}: field date {bad[1]!r} is not a '
                 "YYYY-MM-DD date; fix or delete the row"
             )
-        columns = ", ".join(ident(c) for c in (*ROLLUP_COLUMNS, owner_column))
+        columns = ", ".join(quote_ident(c) for c in (*ROLLUP_COLUMNS, owner_column))
         rows = con.execute(
-            f"select {columns} from {ident(table)} where {ident('date')} > %s "
-            f"and {ident('date')} <= %s order by {ident('date')}, {ident('id')}",
+            f"select {columns} from {quote_ident(table)} where {quote_ident('date')} > %s "
+            f"and {quote_ident('date')} <= %s order by {quote_ident('date')}, {quote_ident('id')}",
             list(window),
         ).fetchall()
         days: dict[str, list[dict]] = {}
