@@ -38,18 +38,6 @@ otel_spans as (
 
 ),
 
-model_aliases as (
-
-    select * from {{ ref('model_aliases') }}
-
-),
-
-model_matches as (
-
-    select * from {{ ref('int_model_matches') }}
-
-),
-
 teams as (
 
     select * from {{ ref('org_teams') }}
@@ -90,12 +78,7 @@ models_normalised as (
         unioned.*,
         {{ resolved_model_columns('model_aliases', 'model_matches', 'unioned') }}
     from unioned
-    left join model_aliases
-        on unioned.provider_id = model_aliases.provider_id
-        and unioned.model_raw = model_aliases.alias
-    left join model_matches
-        on unioned.provider_id is not distinct from model_matches.provider_id
-        and coalesce(model_aliases.model_id, unioned.model_raw) = model_matches.model_raw
+    {{ resolved_model_joins('unioned') }}
 
 ),
 

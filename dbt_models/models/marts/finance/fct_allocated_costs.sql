@@ -78,7 +78,11 @@ allocated as (
 
 select
     -- FOCUS columns ------------------------------------------------------------------------
-    {{ surrogate_key(['joined.charge_id', 'joined.team_id', 'joined.cost_center_id', 'joined.product', 'joined.use_case', 'joined.feature', 'joined.environment', 'joined.owner_model_id']) }}
+    {%- set key_columns = ['joined.charge_id'] %}
+    {%- for key in owner_keys() %}
+    {%- do key_columns.append('joined.owner_model_id' if key == 'model_id' else 'joined.' ~ key) %}
+    {%- endfor %}
+    {{ surrogate_key(key_columns) }}
         as allocated_cost_id,
     joined.allocated_billed_cost as billed_cost,
     joined.billing_account_id,
@@ -145,8 +149,9 @@ select
     coalesce(teams.team_name, joined.team_id) || ' / ' || joined.product || ' / '
         || joined.use_case || ' / ' || joined.environment as allocated_resource_name,
     json_object(
-        'team', joined.team_id, 'cost_center', joined.cost_center_id, 'product', joined.product,
-        'use_case', joined.use_case, 'feature', joined.feature, 'environment', joined.environment
+        {%- for name, column in owner_key_names(include_model=false) %}
+        '{{ name }}', joined.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     ) as allocated_tags,
     -- the project's own columns --------------------------------------------------------------
     joined.charge_id,

@@ -11,7 +11,7 @@
 -- and unbilled_contracted_cost is what those requests will cost at contracted prices (what
 -- budgets count until the bill arrives). recurring_billed_cost is the part of billed_cost from
 -- charges that are not usage-based (monthly fees, credits): forecasts do not extrapolate it.
-{%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
+{%- set owner_columns = owner_keys() %}
 {%- set token_parts = [('input', 'input'), ('cache_read', 'cache_read'), ('cache_write', 'cache_write'), ('output', 'output')] %}
 {%- set cost_measures = ['billed_cost', 'direct_billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
                          'cache_write_billed_cost', 'output_billed_cost', 'non_token_billed_cost', 'recurring_billed_cost'] %}
@@ -55,7 +55,7 @@ costs as (
 
     select
         charge_date as date_day,
-        {% for key in owner_keys %}coalesce({{ key }}, 'unassigned') as {{ key }},
+        {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},
         {% endfor -%}
         billing_currency,
         {% for suffix in ['', '_reporting'] -%}
@@ -110,7 +110,7 @@ request_totals as (
 
     select
         requests.request_date as date_day,
-        {% for key in owner_keys %}coalesce(requests.{{ key }}, 'unassigned') as {{ key }},
+        {% for key in owner_columns %}coalesce(requests.{{ key }}, 'unassigned') as {{ key }},
         {% endfor -%}
         -- the price catalog's currency when the account has no bill yet
         coalesce(account_currencies.billing_currency, 'USD') as billing_currency,
@@ -155,7 +155,7 @@ joined as (
 
     select
         coalesce(costs.date_day, request_totals.date_day) as date_day,
-        {% for key in owner_keys %}coalesce(costs.{{ key }}, request_totals.{{ key }}) as {{ key }},
+        {% for key in owner_columns %}coalesce(costs.{{ key }}, request_totals.{{ key }}) as {{ key }},
         {% endfor -%}
         coalesce(costs.billing_currency, request_totals.billing_currency) as billing_currency,
         {% for column in cost_measures -%}
@@ -180,16 +180,16 @@ joined as (
     from costs
     full outer join request_totals_rated as request_totals
         on costs.date_day = request_totals.date_day
-        {% for key in owner_keys %}and costs.{{ key }} = request_totals.{{ key }}
+        {% for key in owner_columns %}and costs.{{ key }} = request_totals.{{ key }}
         {% endfor -%}
         and costs.billing_currency = request_totals.billing_currency
 
 )
 
 select
-    {{ surrogate_key(['date_day'] + owner_keys + ['billing_currency']) }} as unit_economics_daily_id,
+    {{ surrogate_key(['date_day'] + owner_columns + ['billing_currency']) }} as unit_economics_daily_id,
     date_day,
-    {% for key in owner_keys %}{{ key }},
+    {% for key in owner_columns %}{{ key }},
     {% endfor -%}
     billing_currency,
     {% for column in cost_measures -%}
