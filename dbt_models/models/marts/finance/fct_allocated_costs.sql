@@ -36,12 +36,9 @@ joined as (
 
     select
         charges.*,
-        allocations.team_id,
-        allocations.cost_center_id,
-        allocations.product,
-        allocations.use_case,
-        allocations.feature,
-        allocations.environment,
+        {% for key in owner_keys(include_model=false) -%}
+        allocations.{{ key }},
+        {% endfor -%}
         allocations.model_id as owner_model_id,
         allocations.allocated_method_id,
         allocations.rule_id as allocation_rule_id,
@@ -157,14 +154,12 @@ select
     joined.charge_id,
     joined.provider_id,
     joined.charge_date,
-    joined.team_id,
-    coalesce(team_names.owner_name, joined.team_id) as team_name,
-    joined.cost_center_id,
-    coalesce(cost_center_names.owner_name, joined.cost_center_id) as cost_center_name,
-    joined.product,
-    joined.use_case,
-    joined.feature,
-    joined.environment,
+    {% for key in owner_keys(include_model=false) -%}
+    joined.{{ key }},
+    {% if key in team_owner_keys() -%}
+    coalesce({{ key[:-3] }}_names.owner_name, joined.{{ key }}) as {{ key[:-3] }}_name,
+    {% endif -%}
+    {% endfor -%}
     coalesce(joined.model_id, nullif(joined.owner_model_id, 'shared'), nullif(joined.owner_model_id, 'unallocated'))
         as model_id,
     joined.token_part,
