@@ -64,9 +64,7 @@ unbilled_usage as (
         on requests.billing_account_id = account_currencies.billing_account_id
     left join last_billed_days
         on requests.billing_account_id = last_billed_days.billing_account_id
-    where requests.pricing_status <> 'not_billable'
-      and (last_billed_days.last_billed_date is null
-           or requests.request_date > last_billed_days.last_billed_date)
+    where {{ is_unbilled_request('requests', 'last_billed_days') }}
     group by all
 
 ),

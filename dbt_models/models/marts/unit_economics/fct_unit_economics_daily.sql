@@ -118,13 +118,9 @@ request_totals as (
         count(case when requests.is_success then 1 end) as successful_request_count,
         count(case when requests.pricing_status <> 'not_billable' then 1 end) as billable_request_count,
         count(case when requests.pricing_status = 'unpriced' then 1 end) as unpriced_request_count,
-        count(case when requests.pricing_status <> 'not_billable'
-                    and (last_billed_days.last_billed_date is null
-                         or requests.request_date > last_billed_days.last_billed_date) then 1 end)
+        count(case when {{ is_unbilled_request('requests', 'last_billed_days') }} then 1 end)
             as unbilled_request_count,
-        sum(case when requests.pricing_status <> 'not_billable'
-                  and (last_billed_days.last_billed_date is null
-                       or requests.request_date > last_billed_days.last_billed_date)
+        sum(case when {{ is_unbilled_request('requests', 'last_billed_days') }}
                  then requests.contracted_cost end) as unbilled_contracted_cost,
         -- tokens a provider bills: failed calls and proxy cache hits cost nothing and are left out
         {% for column in ['uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens'] -%}
