@@ -29,11 +29,13 @@
 -#}
 
 {#- the names are the seed provider_names (product reference data); a name it does not list
-    is its own id, lower case and trimmed -#}
+    is its own id, lower case and trimmed. `name` is a column of the caller's relation: the
+    seed's columns (logged_name, provider_id) must not be its name, or the subquery reads
+    its own. -#}
 {% macro provider_id_from_name(name) -%}
     coalesce(
         (select provider_names.provider_id from {{ ref('provider_names') }} as provider_names
-         where provider_names.provider_name = lower(trim({{ name }}))),
+         where provider_names.logged_name = lower(trim({{ name }}))),
         lower(trim({{ name }}))
     )
 {%- endmacro %}
