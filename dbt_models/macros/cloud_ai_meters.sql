@@ -31,10 +31,10 @@
 {#- the names are the seed provider_names (product reference data); a name it does not list
     is its own id, lower case and trimmed. `name` is a column of the caller's relation: the
     seed's columns (logged_name, provider_id) must not be its name, or the subquery reads
-    its own. -#}
+    its own. max(): Spark wants a correlated scalar subquery aggregated (names are unique). -#}
 {% macro provider_id_from_name(name) -%}
     coalesce(
-        (select provider_names.provider_id from {{ ref('provider_names') }} as provider_names
+        (select max(provider_names.provider_id) from {{ ref('provider_names') }} as provider_names
          where provider_names.logged_name = lower(trim({{ name }}))),
         lower(trim({{ name }}))
     )
