@@ -34,7 +34,8 @@
     its own. max(): Spark wants a correlated scalar subquery aggregated (names are unique). -#}
 {% macro provider_id_from_name(name) -%}
     coalesce(
-        (select max(provider_names.provider_id) from {{ ref('provider_names') }} as provider_names
+        (select max(provider_names.provider_id)
+         from {{ ref('provider_names') }} as provider_names
          where provider_names.logged_name = lower(trim({{ name }}))),
         lower(trim({{ name }}))
     )
