@@ -8,7 +8,8 @@
     center); the others are padded ('shared', 'idle_capacity', 'unallocated') by
     owner_keys_padded. owner_key_names(): (name, column) pairs, e.g. ('team', 'team_id'). -#}
 {% macro owner_keys(include_model=true) -%}
-    {%- set keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment'] -%}
+    {%- set keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature',
+                    'environment'] -%}
     {%- if include_model -%}{%- set keys = keys + ['model_id'] -%}{%- endif -%}
     {{ return(keys) }}
 {%- endmacro %}

@@ -7,16 +7,18 @@
 {#- The catalog's standard USD per million tokens for the token part a bill line charges
     (`prices`: a row of int_price_catalog); a cache part without its own rate is input. -#}
 {% macro catalog_rate_for_part(prices, part_column, is_batch_column) -%}
+    {%- set input = prices ~ '.input_usd_per_mtok' -%}
+    {%- set output = prices ~ '.output_usd_per_mtok' -%}
     case
             when {{ part_column }} = 'input' and {{ is_batch_column }}
-                then {{ batch_rate(prices ~ '.batch_input_usd_per_mtok', prices ~ '.input_usd_per_mtok') }}
-            when {{ part_column }} = 'input' then {{ prices }}.input_usd_per_mtok
+                then {{ batch_rate(prices ~ '.batch_input_usd_per_mtok', input) }}
+            when {{ part_column }} = 'input' then {{ input }}
             when {{ part_column }} = 'cache_read'
-                then coalesce({{ prices }}.cache_read_usd_per_mtok, {{ prices }}.input_usd_per_mtok)
+                then coalesce({{ prices }}.cache_read_usd_per_mtok, {{ input }})
             when {{ part_column }} = 'cache_write'
-                then coalesce({{ prices }}.cache_write_usd_per_mtok, {{ prices }}.input_usd_per_mtok)
+                then coalesce({{ prices }}.cache_write_usd_per_mtok, {{ input }})
             when {{ part_column }} = 'output' and {{ is_batch_column }}
-                then {{ batch_rate(prices ~ '.batch_output_usd_per_mtok', prices ~ '.output_usd_per_mtok') }}
-            when {{ part_column }} = 'output' then {{ prices }}.output_usd_per_mtok
+                then {{ batch_rate(prices ~ '.batch_output_usd_per_mtok', output) }}
+            when {{ part_column }} = 'output' then {{ output }}
         end
 {%- endmacro %}

@@ -6,7 +6,8 @@
         ('input', ['uncached_input_tokens'], ['uncached_input_list_cost']),
         ('cache_read', ['cache_read_tokens'], ['cache_read_list_cost']),
         ('cache_write', ['cache_write_tokens'], ['cache_write_list_cost']),
-        ('output', ['output_tokens', 'reasoning_tokens'], ['output_list_cost', 'reasoning_list_cost']),
+        ('output', ['output_tokens', 'reasoning_tokens'],
+            ['output_list_cost', 'reasoning_list_cost']),
     ]) }}
 {%- endmacro %}
 
@@ -22,7 +23,8 @@
 {% macro token_part_case(part_column, kind, prefix=none, otherwise='null') -%}
     case {{ part_column }}
         {%- for part, tokens, list_costs in token_parts() %}
-            when '{{ part }}' then {{ token_part_sum(tokens if kind == 'tokens' else list_costs, prefix) }}
+            when '{{ part }}'
+                then {{ token_part_sum(tokens if kind == 'tokens' else list_costs, prefix) }}
         {%- endfor %}
             else {{ otherwise }}
         end

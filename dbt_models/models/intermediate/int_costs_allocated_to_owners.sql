@@ -52,7 +52,7 @@ weighted as (
         sum({{ to_units('weights.weight') }}) over (partition by weights.charge_id) as total_weight_units,
         row_number() over (
             partition by weights.charge_id
-            order by weights.weight desc, {% for key in owner_columns %}weights.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+            order by weights.weight desc, {{ owner_key_list('weights') }}
         ) as weight_rank,
         {% for column in cost_columns -%}
         {{ to_units('charges.' ~ column) }} as {{ column }}_units,

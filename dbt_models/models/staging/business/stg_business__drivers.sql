@@ -6,7 +6,8 @@
     their own: each read from the row's dimensions JSON under its name or its column name
     (cost_center or cost_center_id) -#}
 {%- set extra_dimensions = [] %}
-{%- for name, column in owner_key_names(include_model=false) if column not in ('team_id', 'product') %}
+{%- for name, column in owner_key_names(include_model=false)
+    if column not in ('team_id', 'product') %}
 {%- do extra_dimensions.append((column, [name] if name == column else [name, column])) %}
 {%- endfor %}
 with
