@@ -8,7 +8,7 @@ show under Automation in the Dagster UI; `dagster dev` runs them (its daemon) on
   the data files (relative path, size, mtime); names starting with `_` or `.` are not data, as
   for the extract assets. An unchanged listing requests nothing.
 - `alert_webhook_sensor`: posts each new alert of the published `marts.rpt_alerts` to
-  AIFINOPS_ALERT_WEBHOOK_URL (dagster_project/governance/webhook.py). The cursor remembers the
+  AIFINOPS_ALERT_WEBHOOK_URL (dagster_project/serve/governance/webhook.py). The cursor remembers the
   alert ids delivered, so an alert is sent once across ticks and runs; a failed post is retried
   on the next tick. It reads the published copy, which the pipeline swaps atomically, so it
   never waits on the pipeline's writer lock.
@@ -27,11 +27,11 @@ import dagster as dg
 
 from dagster_project import db
 from dagster_project.config import Settings
-from dagster_project.dbt_build import run_config
 from dagster_project.extract.landing import is_data
-from dagster_project.governance.alerts import read_alerts
-from dagster_project.governance.webhook import WEBHOOK_URL_ENV, send_new, webhook_url
-from dagster_project.serving.publish import published_path
+from dagster_project.serve.governance.alerts import read_alerts
+from dagster_project.serve.governance.webhook import WEBHOOK_URL_ENV, send_new, webhook_url
+from dagster_project.serve.publish import published_path
+from dagster_project.transform.dbt_build import run_config
 
 PIPELINE_JOB_NAME = "aifinops_pipeline"
 CRON_ENV = "AIFINOPS_PIPELINE_CRON"

@@ -15,7 +15,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_models"
 SEEDS_DIR = REPO_ROOT / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
-SEEDS_VAR = "AIFINOPS_SEEDS_DIR"  # a company's own org seeds (dagster_project/org_seeds.py)
+SEEDS_VAR = (
+    "AIFINOPS_SEEDS_DIR"  # a company's own org seeds (dagster_project/transform/org_seeds.py)
+)
 MEMORY_LIMIT_VAR = "AIFINOPS_DUCKDB_MEMORY_LIMIT"
 TEMP_DIR_VAR = "AIFINOPS_DUCKDB_TEMP_DIR"
 THREADS_VAR = "AIFINOPS_DUCKDB_THREADS"
@@ -36,7 +38,7 @@ class Settings:
     warehouse_path: Path
     publish_dir: Path
     export_dir: Path
-    # a company's own organisation seeds (dagster_project/org_seeds.py); None: the repo's
+    # a company's own organisation seeds (dagster_project/transform/org_seeds.py); None: the repo's
     seeds_dir: Path | None = None
     duckdb: DuckDBSettings | None = None  # None: DuckDBSettings.from_env() when asked
 

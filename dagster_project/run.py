@@ -146,8 +146,8 @@ def _stage_of(
 ) -> str:
     """The stage a step's op belongs to: the asset kinds this project has, any other asset
     (a report, say) by its group name."""
-    from dagster_project.assets.export import focus_export
-    from dagster_project.assets.serving import published_warehouse
+    from dagster_project.serve.assets import published_warehouse
+    from dagster_project.serve.focus.assets import focus_export
 
     if step == dbt_step:
         return "dbt build (models, tests)"
@@ -166,8 +166,8 @@ def plan_stages(defs: dg.Definitions) -> dict[str, Stage]:
     """Stage label -> Stage (pipeline order; a line is printed when a stage's last step ends);
     each knows its steps (ops) and how many assets and checks they produce, so the stage lines
     show progress against totals."""
-    from dagster_project.assets.extract import extract_assets
-    from dagster_project.assets.transform import dbt_models
+    from dagster_project.extract.assets import extract_assets
+    from dagster_project.transform.assets import dbt_models
 
     graph = defs.resolve_asset_graph()
     extract_steps = {asset.op.name for asset in extract_assets}
@@ -365,7 +365,7 @@ def _follow(events: Iterator[dg.DagsterEvent], stages: dict[str, Stage], progres
 
 
 def _where(events: list[dg.DagsterEvent], settings: Settings, log_path: Path) -> list[str]:
-    from dagster_project.serving.publish import published_path
+    from dagster_project.serve.publish import published_path
 
     lines = [""]
     published = published_path(settings.publish_dir)
@@ -379,7 +379,7 @@ def _where(events: list[dg.DagsterEvent], settings: Settings, log_path: Path) ->
             paths = [str(metadata[key].value) for key in ("parquet_path", "csv_path")
                      if key in metadata]  # fmt: skip
             lines.append(f"FOCUS export:    {' and '.join(paths)}")
-    from dagster_project.report import report_path
+    from dagster_project.serve.report import report_path
 
     report = report_path(settings.publish_dir)
     if report.exists():
@@ -409,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _day(value: str):
-    from dagster_project.dbt_build import backfill_day
+    from dagster_project.transform.dbt_build import backfill_day
 
     try:
         return backfill_day(value)
@@ -419,7 +419,7 @@ def _day(value: str):
 
 def run_config_of(args: argparse.Namespace) -> dict:
     """The job's run config for the command line's --full-refresh / --backfill-from."""
-    from dagster_project.dbt_build import run_config
+    from dagster_project.transform.dbt_build import run_config
 
     return run_config(full_refresh=args.full_refresh, backfill_from=args.backfill_from)
 
@@ -450,7 +450,7 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
     out.write(f"landing folder: {settings.landing_dir}\n")
     out.write(f"warehouse:      {settings.warehouse_path}\n")
     out.write(f"log:            {log_path}\n")
-    from dagster_project.org_seeds import SeedsError
+    from dagster_project.transform.org_seeds import SeedsError
 
     generate = args.demo and not (settings.landing_dir / "_demo_truth.json").exists()
     stages_before = 2 if args.demo else 1
@@ -461,7 +461,7 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
         demo_main(["--out", str(settings.landing_dir)])
     try:  # the company's seed folder (AIFINOPS_SEEDS_DIR) is checked before anything runs
         parsed = time.perf_counter()
-        from dagster_project.dbt_project import prepare_dbt_manifest
+        from dagster_project.transform.dbt_project import prepare_dbt_manifest
 
         prepare_dbt_manifest()
         from dagster_project.definitions import build_definitions
@@ -519,7 +519,7 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
         out.write(f"run failed in step(s): {failed}; see the log {log_path}\n")
         return 1
     with db.connect(settings.warehouse_path, read_only=True) as con:
-        from dagster_project.summary import build_summary
+        from dagster_project.serve.summary import build_summary
 
         out.write(build_summary(con) + "\n")
     out.write("\n".join(_where(events, settings, log_path)) + "\n")

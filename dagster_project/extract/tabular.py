@@ -23,7 +23,7 @@ from dagster_project.extract.landing import (
     split_good_and_bad,
 )
 from dagster_project.extract.privacy import create_scrub_macro
-from dagster_project.focus.columns import FOCUS_COLUMNS
+from dagster_project.serve.focus.columns import FOCUS_COLUMNS
 
 FOCUS_SOURCE = "focus_billing"
 FOCUS_TABLE = "raw.focus_billing"

@@ -21,9 +21,9 @@ from typing import Any
 
 import jinja2
 
-from dagster_project.report import charts
-from dagster_project.report.data import TEAM_BREAKDOWNS, ReportData, Team, load
-from dagster_project.report.formatting import count, money, money_value, percent, unit_money
+from dagster_project.serve.report import charts
+from dagster_project.serve.report.data import TEAM_BREAKDOWNS, ReportData, Team, load
+from dagster_project.serve.report.formatting import count, money, money_value, percent, unit_money
 
 REPORT_NAME = "ai_finops_report.html"
 TEMPLATES = Path(__file__).parent / "templates"

@@ -3,10 +3,10 @@
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.assets.transform import dbt_models
 from dagster_project.config import Settings
-from dagster_project.focus.export import export_focus
 from dagster_project.resources import WarehouseResource
+from dagster_project.serve.focus.export import export_focus
+from dagster_project.transform.assets import dbt_models
 
 # The dbt translator prefixes model keys with their schema (["marts", "fct_allocated_costs"]);
 # ask dagster-dbt for the key rather than spelling it, so the lineage edge cannot dangle.

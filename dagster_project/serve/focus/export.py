@@ -52,7 +52,7 @@ import duckdb
 
 from dagster_project.db import sql_literal
 from dagster_project.extract.landing import quote_ident
-from dagster_project.focus.columns import FOCUS_COLUMNS
+from dagster_project.serve.focus.columns import FOCUS_COLUMNS
 
 FACT_TABLE = "marts.fct_allocated_costs"
 PARQUET_NAME = "focus_cost_and_usage.parquet"

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from dagster_project.assets.serving import published_warehouse
 from dagster_project.config import Settings
-from dagster_project.report import build_report, report_path
-from dagster_project.serving.publish import published_path
+from dagster_project.serve.assets import published_warehouse
+from dagster_project.serve.publish import published_path
+from dagster_project.serve.report import build_report, report_path
 
 
 @dg.asset(
