@@ -26,8 +26,8 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project import db
-from dagster_project.config import Settings
 from dagster_project.extract.landing import is_data
+from dagster_project.resources import WarehouseResource
 from dagster_project.serve.governance.alerts import read_alerts
 from dagster_project.serve.governance.webhook import WEBHOOK_URL_ENV, send_new, webhook_url
 from dagster_project.serve.publish import published_path
@@ -118,8 +118,8 @@ def daily_pipeline_schedule(context: dg.ScheduleEvaluationContext):
     description="Starts the pipeline when files in the landing folder (AIFINOPS_LANDING_DIR) "
     "are added, changed or removed; cursor: fingerprint of path, size and mtime.",
 )
-def landing_files_sensor(context: dg.SensorEvaluationContext):
-    landing_dir = Settings.from_env().landing_dir
+def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    landing_dir = warehouse.landing_folder
     fingerprint, count = landing_fingerprint(landing_dir)
     if fingerprint is None and not context.cursor:
         return dg.SkipReason(f"no data files in {landing_dir}")
@@ -153,11 +153,11 @@ def _cursor_state(cursor: str | None) -> tuple[set[str], dict[str, int]]:
     description=f"Posts each new alert (published marts.rpt_alerts) as JSON to {WEBHOOK_URL_ENV}, "
     "once; failed posts are retried on the next tick.",
 )
-def alert_webhook_sensor(context: dg.SensorEvaluationContext):
+def alert_webhook_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     url = webhook_url()
     if not url:
         return dg.SkipReason(f"{WEBHOOK_URL_ENV} is not set: alerts are not sent")
-    path = published_path(Settings.from_env().publish_dir)
+    path = published_path(warehouse.publish_folder)
     if not path.exists():
         return dg.SkipReason(f"no published warehouse yet ({path})")
     with db.connect(path, read_only=True) as con:

@@ -44,12 +44,12 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        data_dir = _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data")
+        data = data_dir()
         return cls(
-            landing_dir=_path("AIFINOPS_LANDING_DIR", data_dir / "landing"),
-            warehouse_path=_path("AIFINOPS_DUCKDB_PATH", data_dir / "warehouse.duckdb"),
-            publish_dir=_path("AIFINOPS_PUBLISH_DIR", data_dir / "published"),
-            export_dir=_path("AIFINOPS_EXPORT_DIR", data_dir / "exports"),
+            landing_dir=_path("AIFINOPS_LANDING_DIR", data / "landing"),
+            warehouse_path=_path("AIFINOPS_DUCKDB_PATH", data / "warehouse.duckdb"),
+            publish_dir=_path("AIFINOPS_PUBLISH_DIR", data / "published"),
+            export_dir=_path("AIFINOPS_EXPORT_DIR", data / "exports"),
             seeds_dir=_path(SEEDS_VAR, REPO_ROOT)
             if os.environ.get(SEEDS_VAR, "").strip()
             else None,
@@ -69,11 +69,10 @@ class DuckDBSettings:
 
     @classmethod
     def from_env(cls) -> DuckDBSettings:
-        data_dir = _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data")
         limit = os.environ.get(MEMORY_LIMIT_VAR, "").strip() or DEFAULT_MEMORY_LIMIT
         return cls(
             memory_limit=_memory_limit(limit),
-            temp_directory=_path(TEMP_DIR_VAR, data_dir / "tmp"),
+            temp_directory=_path(TEMP_DIR_VAR, data_dir() / "tmp"),
             threads=_positive_int(THREADS_VAR, None),
             dbt_threads=_positive_int(DBT_THREADS_VAR, DEFAULT_DBT_THREADS),
         )
@@ -129,6 +128,11 @@ def export_dbt_env(settings: Settings | None = None) -> dict[str, str]:
     env = {"AIFINOPS_DUCKDB_PATH": str(settings.warehouse_path), **duckdb_settings.dbt_env()}
     os.environ.update(env)
     return env
+
+
+def data_dir() -> Path:
+    """AIFINOPS_DATA_DIR: the folder every other path defaults under (and the run logs)."""
+    return _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data")
 
 
 def _path(variable: str, default: Path) -> Path:

@@ -207,10 +207,17 @@ def webhook():
     hook.close()
 
 
+def _paths() -> dict:
+    """The sensors' resources: the paths the AIFINOPS_* variables name."""
+    from dagster_project.resources import WarehouseResource
+
+    return {"warehouse": WarehouseResource.from_env()}
+
+
 def _tick(cursor: str | None):
     from dagster_project.automation import alert_webhook_sensor
 
-    context = dg.build_sensor_context(cursor=cursor)
+    context = dg.build_sensor_context(cursor=cursor, resources=_paths())
     return alert_webhook_sensor.evaluate_tick(context)
 
 
@@ -319,7 +326,7 @@ def test_landing_sensor_runs_once_per_change(tmp_path: Path, monkeypatch: pytest
     def tick(cursor):
         with dg.instance_for_test() as instance:
             return landing_files_sensor.evaluate_tick(
-                dg.build_sensor_context(instance=instance, cursor=cursor)
+                dg.build_sensor_context(instance=instance, cursor=cursor, resources=_paths())
             )
 
     empty = tick(None)
@@ -356,7 +363,7 @@ def test_landing_sensor_waits_while_a_pipeline_run_is_in_progress(
         instance.add_run(dg.DagsterRun(job_name=PIPELINE_JOB_NAME, run_id="r" * 8 + "-1",
                                        status=dg.DagsterRunStatus.STARTED))  # fmt: skip
         data = landing_files_sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, cursor=None)
+            dg.build_sensor_context(instance=instance, cursor=None, resources=_paths())
         )
     assert not data.run_requests and "in progress" in data.skip_message
     assert data.cursor is None  # the change is still new on the next tick

@@ -101,9 +101,9 @@ def import_drivers(
     if query is not None and not _QUERY_START.match(query):
         raise DriversImportError("the query must be a SELECT (or WITH ... SELECT) statement")
     if landing_dir is None:
-        from dagster_project.config import Settings
+        from dagster_project.resources import WarehouseResource
 
-        landing_dir = Settings.from_env().landing_dir
+        landing_dir = WarehouseResource.from_env().landing_folder
     stem = _sanitise(name or table or "query")
     target = Path(landing_dir) / BUSINESS_FOLDER / f"db_{stem}.parquet"
     try:

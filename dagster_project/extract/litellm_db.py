@@ -394,9 +394,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no database: pass --url or set {URL_VAR}", file=sys.stderr)
         return 2
     if args.landing is None:
-        from dagster_project.config import Settings
+        from dagster_project.resources import WarehouseResource
 
-        args.landing = Settings.from_env().landing_dir
+        args.landing = WarehouseResource.from_env().landing_folder
     try:
         result = pull(args.url, args.landing, lookback_from_env())
     except Exception as error:  # one line, no traceback, no password

@@ -582,9 +582,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     secrets = [os.environ.get(OPENAI_KEY_ENV), os.environ.get(ANTHROPIC_KEY_ENV)]
     try:
         if args.landing is None:
-            from dagster_project.config import Settings
+            from dagster_project.resources import WarehouseResource
 
-            args.landing = Settings.from_env().landing_dir
+            args.landing = WarehouseResource.from_env().landing_folder
         options = {"endpoint": args.endpoint} if args.provider == "openai-usage" else {}
         summary = PULLS[args.provider](args.landing, args.start, args.end, **options)
     except Exception as error:  # the CLI's promise: one line, no traceback, no secret

@@ -1,11 +1,8 @@
 """Serving assets: what BI tools and FinOps tools read."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.config import Settings
 from dagster_project.resources import WarehouseResource
 from dagster_project.serve.governance.assets import RPT_ALERTS_KEY
 from dagster_project.serve.publish import publish
@@ -44,5 +41,5 @@ MARTS = [
     "read (AIFINOPS_PUBLISH_DIR/ai_finops.duckdb), swapped in atomically.",
 )
 def published_warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    result = publish(Path(warehouse.warehouse_path), Settings.from_env().publish_dir)
+    result = publish(warehouse.warehouse_file, warehouse.publish_folder)
     return dg.MaterializeResult(metadata=result)
