@@ -365,11 +365,13 @@ def _follow(events: Iterator[dg.DagsterEvent], stages: dict[str, Stage], progres
     return seen
 
 
-def _where(events: list[dg.DagsterEvent], paths: WarehouseResource, log_path: Path) -> list[str]:
+def _where(
+    events: list[dg.DagsterEvent], warehouse: WarehouseResource, log_path: Path
+) -> list[str]:
     from dagster_project.serve.publish import published_path
 
     lines = [""]
-    published = published_path(paths.publish_folder)
+    published = published_path(warehouse.publish_folder)
     if published.exists():
         lines.append(f"published file:  {published}")
     for event in events:
@@ -382,7 +384,7 @@ def _where(events: list[dg.DagsterEvent], paths: WarehouseResource, log_path: Pa
             lines.append(f"FOCUS export:    {' and '.join(paths)}")
     from dagster_project.serve.report import report_path
 
-    report = report_path(paths.publish_folder)
+    report = report_path(warehouse.publish_folder)
     if report.exists():
         lines.append(f"report:          {report}")
     lines.append(f"full log:        {log_path}")
