@@ -244,10 +244,10 @@ def test_daily_schedule_and_landing_sensor_ask_for_the_incremental_run(
         (tmp_path / "litellm").mkdir()
         (tmp_path / "litellm" / "day1.jsonl").write_text('{"request_id": "r1"}\n')
         monkeypatch.setenv("AIFINOPS_LANDING_DIR", str(tmp_path))
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=instance, resources={"warehouse": WarehouseResource.from_env()}
-        )
-        tick = landing_files_sensor.evaluate_tick(context)
+        ) as context:
+            tick = landing_files_sensor.evaluate_tick(context)
         assert [request.run_config for request in tick.run_requests] == [incremental]
 
 
