@@ -118,8 +118,9 @@ def daily_pipeline_schedule(context: dg.ScheduleEvaluationContext):
     description="Starts the pipeline when files in the landing folder (AIFINOPS_LANDING_DIR) "
     "are added, changed or removed; cursor: fingerprint of path, size and mtime.",
 )
-def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    landing_dir = warehouse.landing_folder
+def landing_files_sensor(context: dg.SensorEvaluationContext):
+    # the daemon evaluates sensors outside any run: the same resource, from the environment
+    landing_dir = WarehouseResource.from_env().landing_folder
     fingerprint, count = landing_fingerprint(landing_dir)
     if fingerprint is None and not context.cursor:
         return dg.SkipReason(f"no data files in {landing_dir}")
@@ -153,11 +154,11 @@ def _cursor_state(cursor: str | None) -> tuple[set[str], dict[str, int]]:
     description=f"Posts each new alert (published marts.rpt_alerts) as JSON to {WEBHOOK_URL_ENV}, "
     "once; failed posts are retried on the next tick.",
 )
-def alert_webhook_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+def alert_webhook_sensor(context: dg.SensorEvaluationContext):
     url = webhook_url()
     if not url:
         return dg.SkipReason(f"{WEBHOOK_URL_ENV} is not set: alerts are not sent")
-    path = published_path(warehouse.publish_folder)
+    path = published_path(WarehouseResource.from_env().publish_folder)
     if not path.exists():
         return dg.SkipReason(f"no published warehouse yet ({path})")
     with db.connect(path, read_only=True) as con:

@@ -1,8 +1,8 @@
 """Resources, built once and configured from the environment.
 
-`WarehouseResource` is the one way to the pipeline's folders and files: assets, checks and
-sensors take it as the `warehouse` resource (definitions.py builds it from `Settings.from_env()`),
-and the command-line tools outside Dagster ask `WarehouseResource.from_env()`. Nothing else
+`WarehouseResource` is the one way to the pipeline's folders and files: assets and checks take
+it as the `warehouse` resource (definitions.py builds it from `Settings.from_env()`); sensors
+and the command-line tools (outside any run) ask `WarehouseResource.from_env()`. Nothing else
 reads the AIFINOPS_* path variables."""
 
 from collections.abc import Iterator

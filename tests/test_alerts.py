@@ -207,19 +207,11 @@ def webhook():
     hook.close()
 
 
-def _paths() -> dict:
-    """The sensors' resources: the paths the AIFINOPS_* variables name."""
-    from dagster_project.resources import WarehouseResource
-
-    return {"warehouse": WarehouseResource.from_env()}
-
-
 def _tick(cursor: str | None):
     from dagster_project.automation import alert_webhook_sensor
 
-    # closed after the tick: its resources hold the (ephemeral) instance
-    with dg.build_sensor_context(cursor=cursor, resources=_paths()) as context:
-        return alert_webhook_sensor.evaluate_tick(context)
+    context = dg.build_sensor_context(cursor=cursor)
+    return alert_webhook_sensor.evaluate_tick(context)
 
 
 def _publish(tmp_path: Path, **marts) -> None:
@@ -325,13 +317,10 @@ def test_landing_sensor_runs_once_per_change(tmp_path: Path, monkeypatch: pytest
     (landing / "litellm").mkdir(parents=True)
 
     def tick(cursor):
-        with (
-            dg.instance_for_test() as instance,
-            dg.build_sensor_context(
-                instance=instance, cursor=cursor, resources=_paths()
-            ) as context,
-        ):
-            return landing_files_sensor.evaluate_tick(context)
+        with dg.instance_for_test() as instance:
+            return landing_files_sensor.evaluate_tick(
+                dg.build_sensor_context(instance=instance, cursor=cursor)
+            )
 
     empty = tick(None)
     assert not empty.run_requests and "no data files" in empty.skip_message
@@ -366,8 +355,9 @@ def test_landing_sensor_waits_while_a_pipeline_run_is_in_progress(
     with dg.instance_for_test() as instance:
         instance.add_run(dg.DagsterRun(job_name=PIPELINE_JOB_NAME, run_id="r" * 8 + "-1",
                                        status=dg.DagsterRunStatus.STARTED))  # fmt: skip
-        with dg.build_sensor_context(instance=instance, cursor=None, resources=_paths()) as context:
-            data = landing_files_sensor.evaluate_tick(context)
+        data = landing_files_sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=None)
+        )
     assert not data.run_requests and "in progress" in data.skip_message
     assert data.cursor is None  # the change is still new on the next tick
 

@@ -231,7 +231,6 @@ def test_daily_schedule_and_landing_sensor_ask_for_the_incremental_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dagster_project.automation import daily_pipeline_schedule, landing_files_sensor
-    from dagster_project.resources import WarehouseResource
 
     incremental = {"ops": {DBT_OP_NAME: {"config": {"full_refresh": False}}}}
     with dg.instance_for_test() as instance:
@@ -244,10 +243,7 @@ def test_daily_schedule_and_landing_sensor_ask_for_the_incremental_run(
         (tmp_path / "litellm").mkdir()
         (tmp_path / "litellm" / "day1.jsonl").write_text('{"request_id": "r1"}\n')
         monkeypatch.setenv("AIFINOPS_LANDING_DIR", str(tmp_path))
-        with dg.build_sensor_context(
-            instance=instance, resources={"warehouse": WarehouseResource.from_env()}
-        ) as context:
-            tick = landing_files_sensor.evaluate_tick(context)
+        tick = landing_files_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         assert [request.run_config for request in tick.run_requests] == [incremental]
 
 
