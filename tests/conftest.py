@@ -25,7 +25,7 @@ from dagster_project.demo.generator import DemoConfig, generate
 def pytest_sessionstart(session: pytest.Session) -> None:
     """dagster-dbt loads the dbt manifest when the asset modules are imported: parse the
     project once, first, so a fresh clone needs no manual `dbt parse`."""
-    from dagster_project.dbt_project import prepare_dbt_manifest
+    from dagster_project.transform.dbt_project import prepare_dbt_manifest
 
     prepare_dbt_manifest()
 

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from dagster_project.demo.generator import DemoConfig, generate
-from dagster_project.serving.publish import published_path
+from dagster_project.serve.publish import published_path
 from tests.conftest import pipeline_env, run_pipeline
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ import pytest
 from dagster_project import db
 from dagster_project.config import REPO_ROOT
 from dagster_project.demo.generator import DemoConfig, generate
-from dagster_project.serving.publish import published_path
+from dagster_project.serve.publish import published_path
 from tests.conftest import pipeline_env
 
 # Crosses a month boundary: a day or month cut in local time moves rows across it.
