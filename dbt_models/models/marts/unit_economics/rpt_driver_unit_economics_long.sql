@@ -188,14 +188,14 @@ select
     {% endfor -%}
     {% for name, expression, is_money in kpi_definitions -%}
     kpis.{{ name }},
-    prior.{{ name }} as {{ name }}_prior,
-    kpis.{{ name }} - prior.{{ name }} as {{ name }}_change{% if not loop.last %},{% endif %}
+    prior_kpis.{{ name }} as {{ name }}_prior,
+    kpis.{{ name }} - prior_kpis.{{ name }} as {{ name }}_change{% if not loop.last %},{% endif %}
     {% endfor %}
 from kpis
-left join kpis as prior
-    on kpis.period_grain = prior.period_grain
-    and kpis.prior_period_start = prior.period_start
-    and kpis.dimension = prior.dimension
-    and kpis.dimension_value = prior.dimension_value
-    and kpis.billing_currency = prior.billing_currency
-    and kpis.driver = prior.driver
+left join kpis as prior_kpis
+    on kpis.period_grain = prior_kpis.period_grain
+    and kpis.prior_period_start = prior_kpis.period_start
+    and kpis.dimension = prior_kpis.dimension
+    and kpis.dimension_value = prior_kpis.dimension_value
+    and kpis.billing_currency = prior_kpis.billing_currency
+    and kpis.driver = prior_kpis.driver

@@ -121,15 +121,15 @@ select
     {% endfor -%}
     {% for name, expression, has_pct in kpi_definitions -%}
     kpis.{{ name }},
-    prior.{{ name }} as {{ name }}_prior,
-    kpis.{{ name }} - prior.{{ name }} as {{ name }}_change{% if has_pct %},
-    cast(kpis.{{ name }} - prior.{{ name }} as double) / nullif(abs(cast(prior.{{ name }} as double)), 0)
+    prior_kpis.{{ name }} as {{ name }}_prior,
+    kpis.{{ name }} - prior_kpis.{{ name }} as {{ name }}_change{% if has_pct %},
+    cast(kpis.{{ name }} - prior_kpis.{{ name }} as double) / nullif(abs(cast(prior_kpis.{{ name }} as double)), 0)
         as {{ name }}_change_pct{% endif %}{% if not loop.last %},{% endif %}
     {% endfor %}
 from kpis
-left join kpis as prior
-    on kpis.period_grain = prior.period_grain
-    and kpis.prior_period_start = prior.period_start
-    and kpis.dimension = prior.dimension
-    and kpis.dimension_value = prior.dimension_value
-    and kpis.billing_currency = prior.billing_currency
+left join kpis as prior_kpis
+    on kpis.period_grain = prior_kpis.period_grain
+    and kpis.prior_period_start = prior_kpis.period_start
+    and kpis.dimension = prior_kpis.dimension
+    and kpis.dimension_value = prior_kpis.dimension_value
+    and kpis.billing_currency = prior_kpis.billing_currency
