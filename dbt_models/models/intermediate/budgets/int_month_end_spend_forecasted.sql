@@ -49,7 +49,8 @@ month_to_date as (
     window
         whole_month as (
             partition by
-                {% for column in series %}daily_spend.{{ column }}, {% endfor -%}
+                {% for column in series %}daily_spend.{{ column }},
+                {% endfor -%}
                 {{ dbt.date_trunc('month', 'daily_spend.date_day') }}
         ),
         month_so_far as (

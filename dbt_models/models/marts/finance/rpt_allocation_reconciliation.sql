@@ -160,10 +160,10 @@ select
     case
         when charges_by_period.billed_cost <> 0
             then round(
-                cast(allocated_by_period.allocated_to_owners as double)
-                / cast(charges_by_period.billed_cost as double),
-                6
-            )
+                    cast(allocated_by_period.allocated_to_owners as double)
+                    / cast(charges_by_period.billed_cost as double),
+                    6
+                )
     end as allocation_coverage,
     coalesce(usage_by_period.logged_usage_list_cost, 0) as logged_usage_list_cost,
     coalesce(usage_by_period.unbilled_usage_list_cost, 0) as unbilled_usage_list_cost,
