@@ -5,6 +5,9 @@
 -- traffic of a feature whose traffic that month is mostly in the experiment environment).
 -- Costs are the requests' list and contracted cost at the prices of their day (USD): an
 -- ESTIMATE of the money at stake, not a saving.
+-- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
+-- break them, then drop the next line.
+-- noqa: disable=LT05
 with
 
 requests as (
@@ -25,7 +28,7 @@ monthly as (
     select
         cast({{ dbt.date_trunc('month', 'request_date') }} as date) as month_start,
         {% for key in owner_keys(include_model=false) -%}
-        {{ key }},
+            {{ key }},
         {% endfor -%}
         provider_id,
         price_provider_id,
@@ -76,7 +79,7 @@ select
     month_start,
     finding,
     {% for key in owner_keys(include_model=false) -%}
-    {{ key }},
+        {{ key }},
     {% endfor -%}
     provider_id,
     model_id,
