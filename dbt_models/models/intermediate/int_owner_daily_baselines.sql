@@ -8,9 +8,6 @@
 -- flat series (MAD 0), the ratio alone noise on small ones; and the rise must be at least
 -- anomaly_min_share_of_total of the whole company's total of the metric that day (a sparse
 -- series of a few requests a day doubles by chance, and moves nobody's bill).
--- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
--- break them, then drop the next line.
--- noqa: disable=LT05
 {%- set owner_columns = owner_key_names() %}
 with
 
@@ -162,7 +159,10 @@ scored as (
         spreads.mad,
         company_totals.company_total,
         -- 1.4826 x MAD estimates the standard deviation of normally distributed days
-        cast({{ anomaly_setting('anomaly_mad_threshold') }} * 1.4826 * spreads.mad as {{ money_type() }}) as band
+        cast(
+            {{ anomaly_setting('anomaly_mad_threshold') }} * 1.4826 * spreads.mad
+            as {{ money_type() }}
+        ) as band
     from medians
     inner join spreads
         on medians.owner_key = spreads.owner_key
@@ -178,7 +178,8 @@ scored as (
 )
 
 select
-    {{ surrogate_key(['owner_key', 'owner_value', 'metric', 'billing_currency', 'date_day']) }} as owner_day_id,
+    {{ surrogate_key(['owner_key', 'owner_value', 'metric', 'billing_currency', 'date_day']) }}
+        as owner_day_id,
     date_day,
     owner_key,
     owner_value,

@@ -4,12 +4,13 @@
 -- are scheduled, not anomalies) plus, for days whose bill has not arrived yet, the logged
 -- usage priced at contracted cost, so a spike is seen the day it happens, not when it is
 -- billed. Tokens are the billable requests' tokens per part (known before any bill).
--- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
--- break them, then drop the next line.
--- noqa: disable=LT05
 {%- set owner_columns = owner_keys() %}
-{%- set token_parts = [('uncached_input', 'uncached_input_tokens'), ('cache_read', 'cache_read_tokens'),
-                       ('cache_write', 'cache_write_tokens'), ('output', 'output_tokens')] %}
+{%- set token_parts = [
+    ('uncached_input', 'uncached_input_tokens'),
+    ('cache_read', 'cache_read_tokens'),
+    ('cache_write', 'cache_write_tokens'),
+    ('output', 'output_tokens'),
+] %}
 with
 
 allocated_costs as (

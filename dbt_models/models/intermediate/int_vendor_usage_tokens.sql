@@ -4,18 +4,17 @@
 -- uncached input, cache_read, cache_write, output incl. reasoning); vendor_token_type is the
 -- name the vendor's cost lines give the same part (Anthropic token_type, OpenAI line item
 -- kind), so a bill line finds its own tokens (5 minute and 1 hour cache writes apart).
--- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
--- break them, then drop the next line.
--- noqa: disable=LT05
 {%- set openai_parts = [('input', 'input', 'uncached_input_tokens'),
                         ('cache_read', 'cached input', 'cache_read_tokens'),
                         ('cache_write', 'cache write', 'cache_write_tokens'),
                         ('output', 'output', 'output_tokens')] %}
-{%- set anthropic_parts = [('input', 'uncached_input_tokens', 'uncached_input_tokens'),
-                           ('cache_read', 'cache_read_input_tokens', 'cache_read_tokens'),
-                           ('cache_write', 'cache_creation.ephemeral_5m_input_tokens', 'cache_write_5m_tokens'),
-                           ('cache_write', 'cache_creation.ephemeral_1h_input_tokens', 'cache_write_1h_tokens'),
-                           ('output', 'output_tokens', 'output_tokens')] %}
+{%- set anthropic_parts = [
+    ('input', 'uncached_input_tokens', 'uncached_input_tokens'),
+    ('cache_read', 'cache_read_input_tokens', 'cache_read_tokens'),
+    ('cache_write', 'cache_creation.ephemeral_5m_input_tokens', 'cache_write_5m_tokens'),
+    ('cache_write', 'cache_creation.ephemeral_1h_input_tokens', 'cache_write_1h_tokens'),
+    ('output', 'output_tokens', 'output_tokens'),
+] %}
 with
 
 openai_usage as (
@@ -44,7 +43,7 @@ unpivoted as (
             '{{ part }}' as token_part,
             '{{ vendor_type }}' as vendor_token_type,
             {{ column }} as tokens,
-            {% if loop.first %}request_count{% else %}0{% endif %} as request_count
+            {% if loop.first %}request_count{% else %}0 as request_count{% endif %}
         from openai_usage
         union all
     {%- endfor %}

@@ -5,9 +5,6 @@
 -- traffic of a feature whose traffic that month is mostly in the experiment environment).
 -- Costs are the requests' list and contracted cost at the prices of their day (USD): an
 -- ESTIMATE of the money at stake, not a saving.
--- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
--- break them, then drop the next line.
--- noqa: disable=LT05
 with
 
 requests as (
@@ -46,7 +43,8 @@ feature_mix as (
 
     select
         *,
-        sum(case when environment = 'experiment' then request_count else 0 end) over features as experiment_requests,
+        sum(case when environment = 'experiment' then request_count else 0 end) over features
+            as experiment_requests,
         sum(request_count) over features as feature_requests
     from monthly
     window features as (partition by month_start, team_id, product, use_case, feature)
@@ -61,7 +59,8 @@ findings as (
         case
             -- staging is left out: it is meant to mirror production, models included
             when feature_mix.environment in ('development', 'experiment')
-                and current_prices.input_usd_per_mtok >= {{ var('production_size_input_usd_per_mtok') }}
+                and current_prices.input_usd_per_mtok
+                >= {{ var('production_size_input_usd_per_mtok') }}
                 then 'production_model_outside_production'
             when feature_mix.environment = 'production'
                 and feature_mix.feature <> 'unassigned'

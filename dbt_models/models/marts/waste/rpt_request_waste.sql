@@ -4,9 +4,6 @@
 -- its day and at the contract's terms (contracted cost, USD, the price catalog's currency);
 -- a failed call is priced on the tokens it logged (providers bill failed calls only when they
 -- consumed tokens, so this is usually zero). Retries and duplicates: see int_requests_repeated.
--- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
--- break them, then drop the next line.
--- noqa: disable=LT05
 with
 
 requests as (
@@ -42,7 +39,8 @@ select
     count(*) filter (where waste_list_cost is null) as unpriced_request_count,
     cast(sum(waste_list_cost) as {{ money_type() }}) as estimated_list_cost_usd,
     cast(sum(waste_contracted_cost) as {{ money_type() }}) as estimated_contracted_cost_usd,
-    'requests priced at list and contracted rates in force on their day; retry/duplicate = same caller and prompt fingerprint within '
+    'requests priced at list and contracted rates in force on their day; '
+    || 'retry/duplicate = same caller and prompt fingerprint within '
     || '{{ var("waste_repeat_window_seconds") }}' || ' s' as estimate_method
 from costed
 group by {{ range(1, owner_keys(include_model=false) | length + 5) | join(', ') }}
