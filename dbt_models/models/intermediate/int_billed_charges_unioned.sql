@@ -46,12 +46,12 @@ enriched as (
         coalesce(unioned.billing_period_end, {{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'unioned.charge_period_start')) }})
             as billing_period_end_resolved,
         discounts.discount_pct,
-        accounts.sub_account_name as seeded_sub_account_name
+        provider_accounts.sub_account_name as seeded_sub_account_name
     from unioned
     {{ resolved_model_joins('unioned') }}
-    left join {{ ref('org_provider_accounts') }} as accounts
-        on unioned.provider_id = accounts.provider_id
-        and unioned.sub_account_id = accounts.sub_account_id
+    left join {{ ref('org_provider_accounts') }} as provider_accounts
+        on unioned.provider_id = provider_accounts.provider_id
+        and unioned.sub_account_id = provider_accounts.sub_account_id
     left join discounts
         on discounts.model_id = '*'
         and unioned.provider_id = discounts.provider_id
