@@ -98,6 +98,19 @@ def run_pipeline(data_dir: Path, seeds_dir: Path | None = None) -> int:
                 os.environ[key] = value
 
 
+@pytest.fixture(autouse=True)
+def _no_dagster_storage_left_by_an_earlier_test():
+    """A sensor or schedule evaluated on an `instance_for_test()` enters that instance a second
+    time, and Dagster then leaves its defs-state storage set as the current one after the
+    instance is disposed (a context variable). A later in-process pipeline run in the same
+    session would fail with "undefined DagsterInstance weakref". Each test starts and ends
+    with none set: a CLI process never has one left over either."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
     data_dir = tmp_path_factory.mktemp("pipeline")
