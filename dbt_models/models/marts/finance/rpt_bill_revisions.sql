@@ -7,15 +7,16 @@ with
 in_force_rows as (
 
     select 'openai_costs_api' as source_system, bill_key, delivery_id, delivered_at,
-        cast(null as varchar) as superseded_by, charge_period_start, amount, currency
+        cast(null as {{ dbt.type_string() }}) as superseded_by, charge_period_start, amount,
+        currency
     from {{ ref('stg_openai__costs') }}
     union all
     select 'anthropic_cost_report', bill_key, delivery_id, delivered_at,
-        cast(null as varchar), charge_period_start, amount, currency
+        cast(null as {{ dbt.type_string() }}), charge_period_start, amount, currency
     from {{ ref('stg_anthropic__costs') }}
     union all
     select 'focus:' || export_name, bill_key, delivery_id, delivered_at,
-        cast(null as varchar), charge_period_start, billed_cost, billing_currency
+        cast(null as {{ dbt.type_string() }}), charge_period_start, billed_cost, billing_currency
     from {{ ref('stg_focus__charges') }}
 
 ),

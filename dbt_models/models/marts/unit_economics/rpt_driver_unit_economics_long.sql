@@ -89,10 +89,10 @@ driver_days as (
     {% endfor -%}
     select
         cast(null as date) as date_day,
-        cast(null as varchar) as dimension,
-        cast(null as varchar) as dimension_value,
-        cast(null as varchar) as driver,
-        cast(null as varchar) as driver_currency,
+        cast(null as {{ dbt.type_string() }}) as dimension,
+        cast(null as {{ dbt.type_string() }}) as dimension_value,
+        cast(null as {{ dbt.type_string() }}) as driver,
+        cast(null as {{ dbt.type_string() }}) as driver_currency,
         cast(null as decimal(38, 6)) as driver_value
     where false
 
