@@ -132,10 +132,11 @@ select
     joined.tags,
     -- FOCUS 1.3 allocation columns ------------------------------------------------------------
     joined.allocated_method_id,
+    -- weights are money_type(): their text has 10 decimals
     {{ json_object_from([
         ('basis', 'joined.allocation_basis'),
-        ('weight', 'cast(joined.allocation_weight as ' ~ dbt.type_string() ~ ')'),
-        ('total_weight', 'cast(joined.total_weight as ' ~ dbt.type_string() ~ ')'),
+        ('weight', decimal_text('joined.allocation_weight', 10)),
+        ('total_weight', decimal_text('joined.total_weight', 10)),
         ('share', 'round(cast(joined.allocation_weight as double)'
             ~ ' / nullif(cast(joined.total_weight as double), 0), 10)'),
         ('rule_id', 'joined.allocation_rule_id'),

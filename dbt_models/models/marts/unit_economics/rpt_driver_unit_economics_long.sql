@@ -110,7 +110,8 @@ driver_periods as (
         driver_days.dimension_value,
         driver_days.driver,
         driver_days.driver_currency,
-        cast(case when min(catalog.period_aggregation) = 'average' then avg(driver_days.driver_value)
+        cast(case when min(catalog.period_aggregation) = 'average'
+                  then {{ mean_as_double('driver_days.driver_value') }}
                   else sum(driver_days.driver_value) end as decimal(38, 8)) as driver_value
     from driver_days
     inner join catalog
