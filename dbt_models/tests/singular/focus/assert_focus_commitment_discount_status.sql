@@ -11,7 +11,8 @@ select
     charge_id,
     provider_id,
     charge_category,
-    {% if has_id %}commitment_discount_id{% else %}cast(null as varchar) as commitment_discount_id{% endif %},
+    {% if has_id %}commitment_discount_id
+    {%- else %}cast(null as {{ dbt.type_string() }}) as commitment_discount_id{% endif %},
     commitment_discount_status
 from {{ fact }}
 where (commitment_discount_status is not null
