@@ -23,8 +23,9 @@ select
     cache_read_usd_per_mtok is not null as has_cache_price
 from prices
 qualify row_number() over (
-    partition by provider_id, model_id
-    order by case when effective_from <= current_date then 0 else 1 end,
-        case when effective_from <= current_date then effective_from end desc,
-        effective_from
-) = 1
+        partition by provider_id, model_id
+        order by
+            case when effective_from <= current_date then 0 else 1 end,
+            case when effective_from <= current_date then effective_from end desc,
+            effective_from
+    ) = 1

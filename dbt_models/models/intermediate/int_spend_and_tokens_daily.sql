@@ -5,8 +5,12 @@
 -- usage priced at contracted cost, so a spike is seen the day it happens, not when it is
 -- billed. Tokens are the billable requests' tokens per part (known before any bill).
 {%- set owner_columns = owner_keys() %}
-{%- set token_parts = [('uncached_input', 'uncached_input_tokens'), ('cache_read', 'cache_read_tokens'),
-                       ('cache_write', 'cache_write_tokens'), ('output', 'output_tokens')] %}
+{%- set token_parts = [
+    ('uncached_input', 'uncached_input_tokens'),
+    ('cache_read', 'cache_read_tokens'),
+    ('cache_write', 'cache_write_tokens'),
+    ('output', 'output_tokens'),
+] %}
 with
 
 allocated_costs as (
@@ -72,19 +76,19 @@ unbilled_usage as (
 request_tokens as (
 
     {% for part, column in token_parts %}
-    select
-        request_date as date_day,
-        {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},
-        {% endfor -%}
-        '{{ part }}' as token_part,
-        cast(null as varchar) as billing_currency,
-        'tokens' as metric,
-        cast(sum({{ column }}) as {{ money_type() }}) as amount
-    from requests
-    where pricing_status <> 'not_billable'
-    group by all
-    having sum({{ column }}) <> 0
-    {% if not loop.last %}union all{% endif %}
+        select
+            request_date as date_day,
+            {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},
+            {% endfor -%}
+            '{{ part }}' as token_part,
+            cast(null as varchar) as billing_currency,
+            'tokens' as metric,
+            cast(sum({{ column }}) as {{ money_type() }}) as amount
+        from requests
+        where pricing_status <> 'not_billable'
+        group by all
+        having sum({{ column }}) <> 0
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

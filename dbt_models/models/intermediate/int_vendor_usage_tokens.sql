@@ -8,11 +8,13 @@
                         ('cache_read', 'cached input', 'cache_read_tokens'),
                         ('cache_write', 'cache write', 'cache_write_tokens'),
                         ('output', 'output', 'output_tokens')] %}
-{%- set anthropic_parts = [('input', 'uncached_input_tokens', 'uncached_input_tokens'),
-                           ('cache_read', 'cache_read_input_tokens', 'cache_read_tokens'),
-                           ('cache_write', 'cache_creation.ephemeral_5m_input_tokens', 'cache_write_5m_tokens'),
-                           ('cache_write', 'cache_creation.ephemeral_1h_input_tokens', 'cache_write_1h_tokens'),
-                           ('output', 'output_tokens', 'output_tokens')] %}
+{%- set anthropic_parts = [
+    ('input', 'uncached_input_tokens', 'uncached_input_tokens'),
+    ('cache_read', 'cache_read_input_tokens', 'cache_read_tokens'),
+    ('cache_write', 'cache_creation.ephemeral_5m_input_tokens', 'cache_write_5m_tokens'),
+    ('cache_write', 'cache_creation.ephemeral_1h_input_tokens', 'cache_write_1h_tokens'),
+    ('output', 'output_tokens', 'output_tokens'),
+] %}
 with
 
 openai_usage as (
@@ -30,21 +32,36 @@ anthropic_usage as (
 unpivoted as (
 
     {%- for part, vendor_type, column in openai_parts %}
-    select
-        usage_date, 'openai' as provider_id, sub_account_id, model_raw, is_batch, service_tier,
-        cast(null as varchar) as context_window, '{{ part }}' as token_part,
-        '{{ vendor_type }}' as vendor_token_type, {{ column }} as tokens,
-        {% if loop.first %}request_count{% else %}0{% endif %} as request_count
-    from openai_usage
-    union all
+        select
+            usage_date,
+            'openai' as provider_id,
+            sub_account_id,
+            model_raw,
+            is_batch,
+            service_tier,
+            cast(null as varchar) as context_window,
+            '{{ part }}' as token_part,
+            '{{ vendor_type }}' as vendor_token_type,
+            {{ column }} as tokens,
+            {% if loop.first %}request_count{% else %}0 as request_count{% endif %}
+        from openai_usage
+        union all
     {%- endfor %}
     {%- for part, vendor_type, column in anthropic_parts %}
-    select
-        usage_date, 'anthropic' as provider_id, sub_account_id, model_raw, is_batch, service_tier,
-        context_window, '{{ part }}' as token_part, '{{ vendor_type }}' as vendor_token_type,
-        {{ column }} as tokens, cast(null as bigint) as request_count
-    from anthropic_usage
-    {% if not loop.last %}union all{% endif %}
+        select
+            usage_date,
+            'anthropic' as provider_id,
+            sub_account_id,
+            model_raw,
+            is_batch,
+            service_tier,
+            context_window,
+            '{{ part }}' as token_part,
+            '{{ vendor_type }}' as vendor_token_type,
+            {{ column }} as tokens,
+            cast(null as bigint) as request_count
+        from anthropic_usage
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),

@@ -60,7 +60,11 @@ simple_traffic as (
 
 models_in_use as (
 
-    select distinct price_provider_id, call_type, model_id from traffic
+    select distinct
+        price_provider_id,
+        call_type,
+        model_id
+    from traffic
 
 ),
 
@@ -72,12 +76,18 @@ costed as (
         simple_traffic.*,
         candidates.model_id as candidate_model_id,
         {{ tokens_to_cost('simple_traffic.input_tokens', 'current_model.input_usd_per_mtok') }}
-            + {{ tokens_to_cost('simple_traffic.cache_read_tokens', 'current_model.cache_read_usd_per_mtok') }}
-            + {{ tokens_to_cost('simple_traffic.output_tokens', 'current_model.output_usd_per_mtok') }}
+        + {{ tokens_to_cost(
+            'simple_traffic.cache_read_tokens', 'current_model.cache_read_usd_per_mtok'
+        ) }}
+        + {{ tokens_to_cost('simple_traffic.output_tokens', 'current_model.output_usd_per_mtok') }}
             as current_cost_usd,
         {{ tokens_to_cost('simple_traffic.input_tokens', 'candidate_prices.input_usd_per_mtok') }}
-            + {{ tokens_to_cost('simple_traffic.cache_read_tokens', 'candidate_prices.cache_read_usd_per_mtok') }}
-            + {{ tokens_to_cost('simple_traffic.output_tokens', 'candidate_prices.output_usd_per_mtok') }}
+        + {{ tokens_to_cost(
+            'simple_traffic.cache_read_tokens', 'candidate_prices.cache_read_usd_per_mtok'
+        ) }}
+        + {{ tokens_to_cost(
+            'simple_traffic.output_tokens', 'candidate_prices.output_usd_per_mtok'
+        ) }}
             as candidate_cost_usd
     from simple_traffic
     inner join current_prices as current_model
@@ -121,5 +131,6 @@ select
     output_tokens,
     cast(current_cost_usd as {{ money_type() }}) as current_cost_usd,
     cast(candidate_cost_usd as {{ money_type() }}) as candidate_cost_usd,
-    cast(current_cost_usd - candidate_cost_usd as {{ money_type() }}) as estimated_monthly_saving_usd
+    cast(current_cost_usd - candidate_cost_usd as {{ money_type() }})
+        as estimated_monthly_saving_usd
 from cheapest

@@ -14,5 +14,5 @@ select
     lower(trim(catalog.period_aggregation)) as period_aggregation,
     lower(trim(dimension.name)) as dimension
 from catalog
-cross join unnest(string_split(catalog.dimensions, '|')) as dimension(name)
+cross join unnest(string_split(catalog.dimensions, '|')) as dimension (name)
 where trim(dimension.name) <> ''

@@ -10,15 +10,22 @@ catalog as (
 
 names as (
 
-    select lower(trim(driver)) as driver, lower(trim(driver)) as driver_name
+    select
+        lower(trim(driver)) as driver,
+        lower(trim(driver)) as driver_name
     from catalog
     union all
-    select lower(trim(catalog.driver)) as driver, lower(trim(alias.name)) as driver_name
+    select
+        lower(trim(catalog.driver)) as driver,
+        lower(trim(driver_aliases.alias_name)) as driver_name
     from catalog
-    cross join unnest(string_split(coalesce(catalog.aliases, ''), '|')) as alias(name)
+    cross join
+        unnest(string_split(coalesce(catalog.aliases, ''), '|')) as driver_aliases (alias_name)
 
 )
 
-select distinct driver, driver_name
+select distinct
+    driver,
+    driver_name
 from names
 where driver_name <> ''

@@ -13,7 +13,8 @@ source as (
 
 in_force as (
 
-    select * from source where superseded_by is null
+    select * from source
+    where superseded_by is null
 
 ),
 
@@ -61,15 +62,15 @@ typed as (
         "ServiceName" as service_name,
         nullif("SkuId", '') as sku_id,
         -- Azure's FOCUS 1.0 export names the meter only in x_SkuMeterName
-        coalesce(nullif("SkuMeter", ''), nullif(x_SkuMeterName, '')) as sku_meter,
+        coalesce(nullif("SkuMeter", ''), nullif("x_SkuMeterName", '')) as sku_meter,
         nullif("SkuPriceId", '') as sku_price_id,
         "SubAccountId" as sub_account_id,
         "SubAccountName" as sub_account_name,
         "SubAccountType" as sub_account_type,
         case when json_valid("Tags") then cast("Tags" as json) end as tags,
-        x_UsageType as x_usage_type,
-        x_ServiceCode as x_service_code,
-        x_Operation as x_operation,
+        "x_UsageType" as x_usage_type,
+        "x_ServiceCode" as x_service_code,
+        "x_Operation" as x_operation,
         export_name,
         bill_key,
         delivery_id,
@@ -97,7 +98,9 @@ metered as (
 
     select
         *,
-        {{ cloud_ai_meter_columns('provider_id', 'meter_key', 'x_usage_type', 'resource_id', 'token_unit_size') }}
+        {{ cloud_ai_meter_columns(
+            'provider_id', 'meter_key', 'x_usage_type', 'resource_id', 'token_unit_size'
+        ) }}
     from categorised
 
 )
@@ -109,5 +112,6 @@ select
     case when token_part is not null then model_raw end as model_raw,
     -- GCP counts tokens as 'count': a token unit only on a cloud AI line
     case when ai_charge_kind = 'tokens' or lower(consumed_unit) like '%token%'
-        then consumed_quantity * token_unit_size end as token_quantity
+            then consumed_quantity * token_unit_size
+    end as token_quantity
 from metered

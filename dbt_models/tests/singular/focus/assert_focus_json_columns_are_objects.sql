@@ -3,16 +3,16 @@
 -- be JSON objects (the FOCUS export writes anything else as null).
 {%- set json_columns = ['tags', 'allocated_method_details', 'allocated_tags'] %}
 {% for column in json_columns %}
-select
-    allocated_cost_id,
-    charge_id,
-    provider_id,
-    '{{ column }}' as json_column,
-    cast({{ column }} as {{ dbt.type_string() }}) as json_value
-from {{ ref('fct_allocated_costs') }}
-where {{ column }} is not null
-    and not coalesce(
-        {{ json_is_object('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') }}, false
-    )
-{% if not loop.last %}union all{% endif %}
+    select
+        allocated_cost_id,
+        charge_id,
+        provider_id,
+        '{{ column }}' as json_column,
+        cast({{ column }} as {{ dbt.type_string() }}) as json_value
+    from {{ ref('fct_allocated_costs') }}
+    where {{ column }} is not null
+        and not coalesce(
+            {{ json_is_object('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') }}, false
+        )
+    {% if not loop.last %}union all{% endif %}
 {% endfor %}
