@@ -36,13 +36,15 @@
    is billed in. A day after last_billed_date has no bill yet for the account (an account with
    no bill line at all has not been billed for any day). #}
 {% macro account_currencies(allocated_costs) -%}
+    {% call first_row_per(
+        'billing_account_id', 'charge_date desc, billing_currency', drop=['charge_date']
+    ) -%}
     select
         billing_account_id,
-        billing_currency
+        billing_currency,
+        charge_date
     from {{ allocated_costs }}
-    qualify row_number() over (
-        partition by billing_account_id order by charge_date desc, billing_currency
-    ) = 1
+    {%- endcall %}
 {%- endmacro %}
 
 {% macro last_billed_days(allocated_costs) -%}

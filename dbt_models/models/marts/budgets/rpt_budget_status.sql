@@ -26,12 +26,12 @@ data_days as (
 
 latest_forecasts as (
 
+    {% call first_row_per(
+        'owner_key, owner_value, budget_kind, billing_currency, month_start', 'as_of_date desc'
+    ) -%}
     select *
     from forecasts
-    qualify row_number() over (
-            partition by owner_key, owner_value, budget_kind, billing_currency, month_start
-            order by as_of_date desc
-        ) = 1
+    {%- endcall %}
 
 ),
 

@@ -92,12 +92,12 @@ allocated as (
         joined.billing_period_end,
         joined.billing_period_start,
         joined.charge_category,
-        cast(null as varchar) as charge_class,
+        cast(null as {{ dbt.type_string() }}) as charge_class,
         joined.charge_description,
         joined.charge_frequency,
         joined.charge_period_end,
         joined.charge_period_start,
-        cast(null as varchar) as commitment_discount_status,
+        cast(null as {{ dbt.type_string() }}) as commitment_discount_status,
         -- quantities follow the owner's share of the charge, like the money
         case when joined.charge_category = 'Usage' then joined.allocated_consumed_quantity end
             as consumed_quantity,
@@ -137,23 +137,25 @@ allocated as (
         joined.tags,
         -- FOCUS 1.3 allocation columns ------------------------------------------------------------
         joined.allocated_method_id,
-        json_object(
-            'basis', joined.allocation_basis,
-            'weight', cast(joined.allocation_weight as varchar),
-            'total_weight', cast(joined.total_weight as varchar),
-            'share', round(cast(joined.allocation_weight as double) / nullif(cast(joined.total_weight as double), 0), 10),
-            'rule_id', joined.allocation_rule_id,
-            'scope', joined.allocation_match_scope
-        ) as allocated_method_details,
+        -- weights are money_type(): their text has 10 decimals
+        {{ json_object_from([
+            ('basis', 'joined.allocation_basis'),
+            ('weight', decimal_text('joined.allocation_weight', 10)),
+            ('total_weight', decimal_text('joined.total_weight', 10)),
+            ('share', 'round(cast(joined.allocation_weight as double)'
+                ~ ' / nullif(cast(joined.total_weight as double), 0), 10)'),
+            ('rule_id', 'joined.allocation_rule_id'),
+            ('scope', 'joined.allocation_match_scope'),
+        ]) }} as allocated_method_details,
         'owner:' || joined.team_id || '/' || joined.product || '/' || joined.use_case || '/'
         || joined.feature || '/' || joined.environment as allocated_resource_id,
         coalesce(teams.team_name, joined.team_id) || ' / ' || joined.product || ' / '
         || joined.use_case || ' / ' || joined.environment as allocated_resource_name,
-        json_object(
-            {%- for name, column in owner_key_names(include_model=false) %}
-                '{{ name }}', joined.{{ column }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as allocated_tags,
+        {%- set tag_pairs = [] %}
+        {%- for name, column in owner_key_names(include_model=false) %}
+            {%- do tag_pairs.append((name, 'joined.' ~ column)) %}
+        {%- endfor %}
+        {{ json_object_from(tag_pairs) }} as allocated_tags,
         -- the project's own columns --------------------------------------------------------------
         joined.charge_id,
         joined.provider_id,
@@ -207,6 +209,6 @@ allocated as (
 select
     *,
     -- the JSON columns again as plain text, for BI drivers that have no JSON type
-    cast(allocated_method_details as varchar) as allocated_method_details_text,
-    cast(allocated_tags as varchar) as allocated_tags_text
+    cast(allocated_method_details as {{ dbt.type_string() }}) as allocated_method_details_text,
+    cast(allocated_tags as {{ dbt.type_string() }}) as allocated_tags_text
 from allocated

@@ -11,7 +11,7 @@ in_force_rows as (
         bill_key,
         delivery_id,
         delivered_at,
-        cast(null as varchar) as superseded_by,
+        cast(null as {{ dbt.type_string() }}) as superseded_by,
         charge_period_start,
         amount,
         currency
@@ -22,7 +22,7 @@ in_force_rows as (
         bill_key,
         delivery_id,
         delivered_at,
-        cast(null as varchar) as superseded_by,
+        cast(null as {{ dbt.type_string() }}) as superseded_by,
         charge_period_start,
         amount,
         currency
@@ -33,7 +33,7 @@ in_force_rows as (
         bill_key,
         delivery_id,
         delivered_at,
-        cast(null as varchar) as superseded_by,
+        cast(null as {{ dbt.type_string() }}) as superseded_by,
         charge_period_start,
         billed_cost as amount,
         billing_currency as currency

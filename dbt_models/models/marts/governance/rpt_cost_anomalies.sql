@@ -7,6 +7,7 @@
 -- break them, then drop the next line.
 -- noqa: disable=LT05
 {%- set dimensions = owner_key_names() + [('token_part', 'token_part')] %}
+{%- set text_type = dbt.type_string() %}
 with
 
 baselines as (
@@ -82,6 +83,15 @@ informative as (
 
 root_causes as (
 
+    {%- set movers = ['model', 'use_case', 'environment', 'feature', 'token_part'] %}
+    {%- set mover_rank -%}
+        case root_cause_dimension
+            {%- for mover in movers %} when '{{ mover }}' then {{ loop.index }}{% endfor %} end
+    {%- endset %}
+    {% call first_row_per(
+        'owner_day_id',
+        'slice_observed - slice_expected desc, ' ~ mover_rank ~ ', root_cause_value'
+    ) -%}
     select
         owner_day_id,
         root_cause_dimension,
@@ -92,14 +102,10 @@ root_causes as (
     from informative
     -- what moved, not who owns it: the org hierarchy (team, cost center, product) is left out
     where dimension_values > 1
-        and root_cause_dimension in ('model', 'use_case', 'environment', 'feature', 'token_part')
-    qualify row_number() over (
-            partition by owner_day_id
-            order by
-                slice_observed - slice_expected desc,
-                list_position(['model', 'use_case', 'environment', 'feature', 'token_part'], root_cause_dimension),
-                root_cause_value
-        ) = 1
+        and root_cause_dimension in (
+            {%- for mover in movers %}'{{ mover }}'{{ ', ' if not loop.last }}{% endfor -%}
+        )
+    {%- endcall %}
 
 ),
 
@@ -136,13 +142,13 @@ select
     billing_currency,
     severity,
     metric || ' of ' || owner_key || ' ' || owner_value || ' was '
-    || cast(round(observed, 2) as varchar) || coalesce(' ' || billing_currency, ' tokens')
-    || ' against an expected ' || cast(round(expected, 2) as varchar)
-    || ' (range ' || cast(round(expected_low, 2) as varchar) || ' to ' || cast(round(expected_high, 2) as varchar) || ')'
+    || cast(round(observed, 2) as {{ dbt.type_string() }}) || coalesce(' ' || billing_currency, ' tokens')
+    || ' against an expected ' || cast(round(expected, 2) as {{ dbt.type_string() }})
+    || ' (range ' || cast(round(expected_low, 2) as {{ dbt.type_string() }}) || ' to ' || cast(round(expected_high, 2) as {{ dbt.type_string() }}) || ')'
     || coalesce(
         '; most of the rise is ' || root_cause_dimension || ' ' || root_cause_value
-        || ': ' || cast(round(slice_observed, 2) as varchar) || ' against a trailing average of '
-        || cast(round(slice_expected, 2) as varchar) || ' (+' || cast(round(slice_increase, 2) as varchar)
+        || ': ' || cast(round(slice_observed, 2) as {{ dbt.type_string() }}) || ' against a trailing average of '
+        || cast(round(slice_expected, 2) as {{ dbt.type_string() }}) || ' (+' || cast(round(slice_increase, 2) as {{ dbt.type_string() }})
         || case when observed > expected
                 then ', ' || cast(round(100 * cast(slice_increase as double) / cast(observed - expected as double)) as integer) || '% of the rise'
             else ''

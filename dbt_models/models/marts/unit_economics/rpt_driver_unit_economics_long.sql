@@ -94,10 +94,10 @@ driver_days as (
     {% endfor -%}
     select
         cast(null as date) as date_day,
-        cast(null as varchar) as dimension,
-        cast(null as varchar) as dimension_value,
-        cast(null as varchar) as driver,
-        cast(null as varchar) as driver_currency,
+        cast(null as {{ dbt.type_string() }}) as dimension,
+        cast(null as {{ dbt.type_string() }}) as dimension_value,
+        cast(null as {{ dbt.type_string() }}) as driver,
+        cast(null as {{ dbt.type_string() }}) as driver_currency,
         cast(null as decimal(38, 6)) as driver_value
     where false
 
@@ -115,7 +115,8 @@ driver_periods as (
             driver_days.dimension_value,
             driver_days.driver,
             driver_days.driver_currency,
-            cast(case when min(catalog.period_aggregation) = 'average' then avg(driver_days.driver_value)
+            cast(case when min(catalog.period_aggregation) = 'average'
+                    then {{ mean_as_double('driver_days.driver_value') }}
                 else sum(driver_days.driver_value)
             end as decimal(38, 8)) as driver_value
         from driver_days

@@ -86,9 +86,9 @@ priced as (
         batch_users.use_case is not null as is_batch_eligible,
         current_prices.model_id is not null as has_current_price,
         current_prices.has_cache_price,
-        cast(cast(
+        -- rounded half away from zero (a decimal cast to an integer truncates on Spark)
+        cast(round(
             monthly.cacheable_uncached_input_tokens * {{ var('waste_cacheable_input_share') }}
-            as bigint
         ) as bigint) as assumed_cacheable_tokens,
         current_prices.input_usd_per_mtok,
         current_prices.cache_read_usd_per_mtok,

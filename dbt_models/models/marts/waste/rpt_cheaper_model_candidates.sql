@@ -34,9 +34,9 @@ traffic as (
         use_case,
         model_id,
         count(*) as request_count,
-        quantile_cont(uncached_input_tokens + cache_read_tokens + cache_write_tokens, 0.9)
+        {{ percentile_cont('uncached_input_tokens + cache_read_tokens + cache_write_tokens', 0.9) }}
             as p90_input_tokens,
-        quantile_cont(output_tokens + reasoning_tokens, 0.9) as p90_output_tokens,
+        {{ percentile_cont('output_tokens + reasoning_tokens', 0.9) }} as p90_output_tokens,
         {{ count_sum('reasoning_tokens') }} as reasoning_tokens,
         {{ count_sum('uncached_input_tokens + cache_write_tokens') }} as input_tokens,
         {{ count_sum('cache_read_tokens') }} as cache_read_tokens,
@@ -105,13 +105,14 @@ costed as (
 
 cheapest as (
 
+    {% call first_row_per(
+        'month_start, provider_id, call_type, use_case, model_id',
+        'candidate_cost_usd, candidate_model_id'
+    ) -%}
     select *
     from costed
     where candidate_cost_usd < current_cost_usd
-    qualify row_number() over (
-            partition by month_start, provider_id, call_type, use_case, model_id
-            order by candidate_cost_usd, candidate_model_id
-        ) = 1
+    {%- endcall %}
 
 )
 

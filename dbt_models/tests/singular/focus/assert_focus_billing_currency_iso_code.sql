@@ -8,4 +8,4 @@ select
     billing_currency
 from {{ ref('fct_allocated_costs') }}
 where billing_currency is null
-    or not regexp_full_match(billing_currency, '[A-Z]{3}')
+    or not {{ regexp_matches('billing_currency', '^[A-Z]{3}$') }}

@@ -14,7 +14,7 @@ select
     provider_id,
     charge_category,
     {% if has_id %}commitment_discount_id{% else %}
-        cast(null as varchar) as commitment_discount_id{% endif %},
+        cast(null as {{ dbt.type_string() }}) as commitment_discount_id{% endif %},
     commitment_discount_status
 from {{ fact }}
 where (

@@ -8,9 +8,11 @@
         charge_id,
         provider_id,
         '{{ column }}' as json_column,
-        cast({{ column }} as varchar) as json_value
+        cast({{ column }} as {{ dbt.type_string() }}) as json_value
     from {{ ref('fct_allocated_costs') }}
     where {{ column }} is not null
-        and json_type(try_cast(cast({{ column }} as varchar) as json)) is distinct from 'OBJECT'
+        and not coalesce(
+            {{ json_is_object('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') }}, false
+        )
     {% if not loop.last %}union all{% endif %}
 {% endfor %}

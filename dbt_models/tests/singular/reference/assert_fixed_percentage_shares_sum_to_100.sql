@@ -9,10 +9,11 @@ shares as (
     select
         rule_id,
         sum(share_pct) as share_sum,
-        string_agg(
-            team_id || ' ' || cast(share_pct as varchar) || '%', ', '
-            order by team_id
-        ) as teams
+        {{ dbt.listagg(
+            "team_id || ' ' || cast(share_pct as " ~ dbt.type_string() ~ ") || '%'",
+            "', '",
+            'order by team_id'
+        ) }} as teams
     from {{ ref('allocation_rule_shares') }}
     group by rule_id
 
@@ -30,7 +31,7 @@ select
     coalesce(shares.share_sum, 0) as share_sum,
     coalesce(shares.teams, '(no shares)') as teams,
     'allocation rule ' || coalesce(fixed_rules.rule_id, shares.rule_id) || ': fixed shares sum to '
-    || cast(coalesce(shares.share_sum, 0) as varchar) || '%, not 100% (teams: '
+    || cast(coalesce(shares.share_sum, 0) as {{ dbt.type_string() }}) || '%, not 100% (teams: '
     || coalesce(shares.teams, 'none') || ')' as failure_reason
 from fixed_rules
 full outer join shares

@@ -32,10 +32,10 @@ select
     later.effective_to as second_effective_to,
     'price_overrides overlap: provider ' || earlier.provider_id || ', account '
     || earlier.billing_account_id || ', model ' || earlier.model_id || ': '
-    || cast(earlier.effective_from as varchar) || ' to '
-    || coalesce(cast(earlier.effective_to as varchar), 'open') || ' and '
-    || cast(later.effective_from as varchar) || ' to '
-    || coalesce(cast(later.effective_to as varchar), 'open') as failure_reason
+    || cast(earlier.effective_from as {{ dbt.type_string() }}) || ' to '
+    || coalesce(cast(earlier.effective_to as {{ dbt.type_string() }}), 'open') || ' and '
+    || cast(later.effective_from as {{ dbt.type_string() }}) || ' to '
+    || coalesce(cast(later.effective_to as {{ dbt.type_string() }}), 'open') as failure_reason
 from overrides as earlier
 inner join overrides as later
     on earlier.provider_id = later.provider_id
