@@ -42,7 +42,10 @@
 
 {#- numerator / denominator of two rates, exact to 10^-allocation_scale (truncated). -#}
 {% macro fx_rate_ratio(numerator, denominator) -%}
-    {{ from_units(to_units(numerator) ~ ' * ' ~ (10 ** var('allocation_scale')) ~ ' // nullif(' ~ to_units(denominator) ~ ', 0)') }}
+    {{ from_units(integer_divide(
+        to_units(numerator) ~ ' * ' ~ (10 ** var('allocation_scale')),
+        'nullif(' ~ to_units(denominator) ~ ', 0)'
+    )) }}
 {%- endmacro %}
 
 {#- Units of the reporting currency per 1 unit of `from_currency`: 1 when it is the reporting

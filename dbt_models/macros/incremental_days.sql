@@ -30,7 +30,7 @@
 {%- endmacro %}
 
 {#- on-run-start (dbt_project.yml): once, before models run in parallel. -#}
-{% macro incremental_log_setup() -%}
+{% macro default__incremental_log_setup() -%}
     create schema if not exists intermediate;
     create table if not exists {{ incremental_log() }} (
         model varchar not null,
@@ -93,7 +93,7 @@
 {#- pre_hook of an incremental model: plan the days to rebuild and delete them.
     Either source_rel/id_column/ts_column (staging) or parents (downstream) are given;
     all_days_sql lists every day the inputs hold (for a rebuild of every day). -#}
-{% macro incremental_plan(day_column, all_days_sql, fingerprint, source_rel=none, id_column=none, ts_column=none, parents=[]) -%}
+{% macro default__incremental_plan(day_column, all_days_sql, fingerprint, source_rel=none, id_column=none, ts_column=none, parents=[]) -%}
     {%- if is_incremental() %}
     insert into {{ incremental_log() }}
     with
@@ -167,7 +167,7 @@
 {%- endmacro %}
 
 {#- The model's filter on its input: only the days being rebuilt (every day on a full build). -#}
-{% macro incremental_days_filter(day_expression) -%}
+{% macro default__incremental_days_filter(day_expression) -%}
     {%- if is_incremental() -%}
     {{ day_expression }} in (
         select day from {{ incremental_log() }} where model = '{{ this.name }}' and status = 'pending'
@@ -179,7 +179,7 @@
 
 {#- post_hook: the planned days are built. On a full build, every day the model holds is
     recorded, so that models downstream see them. -#}
-{% macro incremental_done(day_column) -%}
+{% macro default__incremental_done(day_column) -%}
     {%- if not is_incremental() %}
     insert into {{ incremental_log() }}
     select distinct '{{ this.name }}', {{ day_column }}, 'pending', false, current_timestamp, null, null
@@ -191,7 +191,7 @@
 
 {#- For data tests: a filter to the days the model's last build rebuilt (every day after a full
     build). Heavy row-level tests on the request grain use it (README, "Scoped tests"). -#}
-{% macro rebuilt_days_only(model_name, day_column) -%}
+{% macro default__rebuilt_days_only(model_name, day_column) -%}
     (
         (select full_rebuild from {{ incremental_log() }}
          where model = '{{ model_name }}' and day is null and status = 'done'

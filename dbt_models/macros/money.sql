@@ -27,7 +27,8 @@
 {#- amount / divisor for money, exact to the last unit of 10^-scale (truncated toward zero),
     without the double that DuckDB's decimal division returns. divisor has at most 8 decimals. -#}
 {% macro money_divide(amount, divisor) -%}
-    {{ from_units(
-        to_units(amount) ~ " * 100000000 // nullif(cast(" ~ divisor ~ " * 100000000 as " ~ allocation_int() ~ "), 0)"
-    ) }}
+    {{ from_units(integer_divide(
+        to_units(amount) ~ " * 100000000",
+        "nullif(cast(" ~ divisor ~ " * 100000000 as " ~ allocation_int() ~ "), 0)"
+    )) }}
 {%- endmacro %}

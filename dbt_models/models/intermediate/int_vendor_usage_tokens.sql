@@ -44,7 +44,7 @@ unpivoted as (
     {%- for part, vendor_type, column in openai_parts %}
     select
         usage_date, 'openai' as provider_id, sub_account_id, model_raw, is_batch, service_tier,
-        cast(null as varchar) as context_window, '{{ part }}' as token_part,
+        cast(null as {{ dbt.type_string() }}) as context_window, '{{ part }}' as token_part,
         '{{ vendor_type }}' as vendor_token_type, {{ column }} as tokens,
         {% if loop.first %}request_count{% else %}0{% endif %} as request_count
     from openai_usage

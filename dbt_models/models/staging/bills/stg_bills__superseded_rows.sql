@@ -47,7 +47,7 @@ focus as (
         delivery_id,
         delivered_at,
         superseded_by,
-        cast("ChargePeriodStart" as timestamptz) as charge_period_start,
+        cast("ChargePeriodStart" as {{ timestamp_tz_type() }}) as charge_period_start,
         cast("BilledCost" as decimal(38, 12)) as amount,
         upper("BillingCurrency") as currency,
         source_file,

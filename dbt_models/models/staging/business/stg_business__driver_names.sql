@@ -15,7 +15,7 @@ names as (
     union all
     select lower(trim(catalog.driver)) as driver, lower(trim(alias.name)) as driver_name
     from catalog
-    cross join unnest(string_split(coalesce(catalog.aliases, ''), '|')) as alias(name)
+    {{ string_to_rows("coalesce(catalog.aliases, '')", '|', 'alias', 'name') }}
 
 )
 

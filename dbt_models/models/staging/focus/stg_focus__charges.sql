@@ -29,14 +29,14 @@ typed as (
         "BillingAccountName" as billing_account_name,
         "BillingAccountType" as billing_account_type,
         upper("BillingCurrency") as billing_currency,
-        cast("BillingPeriodStart" as timestamptz) as billing_period_start,
-        cast("BillingPeriodEnd" as timestamptz) as billing_period_end,
+        cast("BillingPeriodStart" as {{ timestamp_tz_type() }}) as billing_period_start,
+        cast("BillingPeriodEnd" as {{ timestamp_tz_type() }}) as billing_period_end,
         "ChargeCategory" as charge_category,
         nullif("ChargeClass", '') as charge_class,
         "ChargeDescription" as charge_description,
         "ChargeFrequency" as charge_frequency,
-        cast("ChargePeriodStart" as timestamptz) as charge_period_start,
-        cast("ChargePeriodEnd" as timestamptz) as charge_period_end,
+        cast("ChargePeriodStart" as {{ timestamp_tz_type() }}) as charge_period_start,
+        cast("ChargePeriodEnd" as {{ timestamp_tz_type() }}) as charge_period_end,
         nullif("CommitmentDiscountId", '') as commitment_discount_id,
         nullif("CommitmentDiscountStatus", '') as commitment_discount_status,
         cast("ConsumedQuantity" as decimal(38, 10)) as consumed_quantity,
@@ -66,7 +66,7 @@ typed as (
         "SubAccountId" as sub_account_id,
         "SubAccountName" as sub_account_name,
         "SubAccountType" as sub_account_type,
-        case when json_valid("Tags") then cast("Tags" as json) end as tags,
+        {{ json_or_null('"Tags"') }} as tags,
         x_UsageType as x_usage_type,
         x_ServiceCode as x_service_code,
         x_Operation as x_operation,
@@ -103,7 +103,7 @@ metered as (
 )
 
 select
-    metered.* exclude (model_raw, token_unit_size),
+    {{ star_except(['model_raw', 'token_unit_size'], 'metered') }},
     -- a model only where the meter's token part was read: an unread meter is never split by
     -- a guessed part (it stays unallocated, with the reason)
     case when token_part is not null then model_raw end as model_raw,
