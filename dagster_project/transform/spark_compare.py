@@ -69,6 +69,8 @@ def spark_env(work_dir: Path) -> dict[str, str]:
     return {
         "AIFINOPS_SPARK_WAREHOUSE_DIR": str(work_dir / "spark" / "warehouse"),
         "AIFINOPS_SPARK_METASTORE_DIR": str(work_dir / "spark" / "metastore"),
+        # a local session: no host name lookup (and no warning about a loopback address)
+        "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
     }
 
 
@@ -135,6 +137,10 @@ def _dbt(args: list[str], work_dir: Path) -> dict[str, tuple[str, str]]:
     result = run_dbt([*args, *common])
     if result.exception is not None:
         raise RuntimeError(f"dbt {args[0]} on spark: {result.exception}")
+    if args[0] == "run-operation":
+        if not result.success:
+            raise RuntimeError(f"dbt {' '.join(args[:2])} on spark failed (see its log above)")
+        return {}
     statuses = {}
     for node_result in getattr(result.result, "results", None) or []:
         message = str(node_result.message or "").strip().splitlines()
@@ -206,7 +212,9 @@ def compare_relation(
     left, right = _columns(con, duckdb_sql), _columns(con, spark_sql)
     if set(left) != set(right):
         only_left, only_right = sorted(set(left) - set(right)), sorted(set(right) - set(left))
-        comparison.problems.append(f"columns only in duckdb {only_left}, only in spark {only_right}")
+        comparison.problems.append(
+            f"columns only in duckdb {only_left}, only in spark {only_right}"
+        )
     if rows_duckdb != rows_spark:
         comparison.problems.append(f"row counts {rows_duckdb} / {rows_spark}")
     shared = [column for column in left if column in right]
@@ -301,18 +309,15 @@ def compare_builds(
             comparisons.append(comparison)
             continue
         files = sql_literal(str(spark_dir / relation / "*.parquet"))
-        comparisons.append(
-            compare_relation(con, relation, duckdb_sql, f"read_parquet({files})")
-        )
+        comparisons.append(compare_relation(con, relation, duckdb_sql, f"read_parquet({files})"))
     con.close()
     return comparisons
 
 
 def format_table(comparisons: list[Comparison]) -> str:
     width = max([len(c.relation) for c in comparisons] + [8])
-    lines = [
-        f"{'relation':<{width}}  {'rows duckdb':>11}  {'rows spark':>10}  {'max money diff':>14}  status",
-    ]
+    header = f"{'rows duckdb':>11}  {'rows spark':>10}  {'max money diff':>14}  status"
+    lines = [f"{'relation':<{width}}  {header}"]
     for c in comparisons:
         spark_rows = "-" if c.rows_spark is None else f"{c.rows_spark:,}"
         diff = "-" if c.max_money_difference is None else f"{c.max_money_difference:.3g}"

@@ -97,9 +97,8 @@ def export_raw_parquet(warehouse: Path, out_dir: Path) -> list[RawTable]:
                 )
             else:
                 target.mkdir()
-                con.execute(
-                    f"copy ({select}) to {sql_literal(str(target / 'data.parquet'))} (format parquet)"
-                )
+                data_file = sql_literal(str(target / "data.parquet"))
+                con.execute(f"copy ({select}) to {data_file} (format parquet)")
             exported.append(
                 RawTable(table, str(target), DAY_PARTITION_COLUMN if day_column else None, rows)
             )

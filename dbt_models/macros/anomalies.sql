@@ -3,7 +3,7 @@
 
 {#- Weekday-aware: a day is compared with days of its own type only (traffic dips at weekends). -#}
 {% macro anomaly_day_type(date_column) -%}
-    case when extract(isodow from {{ date_column }}) in (6, 7) then 'weekend' else 'weekday' end
+    case when {{ iso_day_of_week(date_column) }} in (6, 7) then 'weekend' else 'weekday' end
 {%- endmacro %}
 
 {% macro anomaly_setting(name) -%}

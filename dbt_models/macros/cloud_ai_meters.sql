@@ -63,7 +63,7 @@
 {#- Tokens per unit of a token line's ConsumedUnit (Azure mixes 1K and 1M blocks; GCP counts
     tokens as 'count'); null: not a token unit. -#}
 {% macro token_unit_size(consumed_unit) -%}
-    case {{ regexp_replace_all('lower(trim(' ~ consumed_unit ~ '))', '\s+', ' ') }}
+    case {{ regexp_replace_all('lower(trim(' ~ consumed_unit ~ '))', '\\s+', ' ') }}
         when 'tokens' then 1
         when 'token' then 1
         when 'count' then 1
@@ -79,7 +79,7 @@
 {% macro cloud_ai_meter_key(meter) -%}
     {{ regexp_replace_first(
         regexp_replace_first(
-            regexp_replace_all('lower(trim(' ~ meter ~ '))', '[\s_\-]+', '-'),
+            regexp_replace_all('lower(trim(' ~ meter ~ '))', '[\\s_\\-]+', '-'),
             '-predictions$', ''),
         '(-1[km])?-tokens?$', '') }}
 {%- endmacro %}

@@ -2,7 +2,8 @@
     loads, written as Parquet (dagster_project/transform/spark_raw.py), registered as tables of
     schema `raw`, where the sources (schema: raw) resolve on the spark target.
     tables: a list of {name, location, partitioned_by (a column or none)}. A partitioned table
-    (request logs, by day) has its partitions read from its folders. -#}
+    (request logs, by day) has its partition column inferred from its folders' names and its
+    partitions recovered into the catalog. -#}
 {% macro register_raw_tables(tables, schema='raw') -%}
     {%- if target.type != 'spark' -%}
         {{ exceptions.raise_compiler_error('register_raw_tables is for the spark target') }}
@@ -12,9 +13,7 @@
         {%- set relation = schema ~ '.' ~ table['name'] -%}
         {%- do run_query('drop table if exists ' ~ relation) -%}
         {%- set create -%}
-            create table {{ relation }} using parquet
-            {% if table.get('partitioned_by') %}partitioned by ({{ table['partitioned_by'] }}){% endif %}
-            location '{{ table['location'] }}'
+            create table {{ relation }} using parquet location '{{ table['location'] }}'
         {%- endset -%}
         {%- do run_query(create) -%}
         {%- if table.get('partitioned_by') -%}

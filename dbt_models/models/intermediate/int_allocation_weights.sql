@@ -133,7 +133,7 @@ direct_allocations as (
         {% for key in owner_keys %}{{ key }},
         {% endfor -%}
         'direct_usage_' || basis as allocated_method_id,
-        cast(null as varchar) as rule_id,
+        cast(null as {{ dbt.type_string() }}) as rule_id,
         basis,
         case basis
             when 'list_cost' then part_list_cost
@@ -150,6 +150,7 @@ direct_allocations as (
 
 rule_matches as (
 
+    {% call first_row_per('charge_id', 'rule_priority, rule_id', drop=['rule_priority']) -%}
     select
         charges.charge_id,
         charges.billing_account_id,
@@ -168,7 +169,8 @@ rule_matches as (
         rules.method = 'proportional_usage'
             and lower(coalesce(charges.consumed_unit, '')) in ('hours', 'hour', 'hrs')
             as is_billed_in_hours,
-        {{ dbt.datediff('charges.charge_period_start', 'charges.charge_period_end', 'hour') }} as period_hours
+        {{ dbt.datediff('charges.charge_period_start', 'charges.charge_period_end', 'hour') }} as period_hours,
+        rules.priority as rule_priority
     from charges
     inner join rules
         on charges.provider_id = rules.charge_provider_id
@@ -178,7 +180,7 @@ rule_matches as (
             or charges.sku_meter like rules.match_description)
         and (rules.match_charge_category is null or charges.charge_category = rules.match_charge_category)
     where charges.model_id is null
-    qualify row_number() over (partition by charges.charge_id order by rules.priority, rules.rule_id) = 1
+    {%- endcall %}
 
 ),
 
@@ -208,15 +210,22 @@ rule_pool as (
 
 ),
 
+rule_pool_days as (
+
+    select *, max(is_same_day) over (partition by charge_id) as charge_has_same_day_usage
+    from rule_pool
+
+),
+
 rule_pool_in_scope as (
 
     -- a 'day' rule uses that day's usage, or the billing period's when the day had none
     -- (an idle GPU host still serves the month's users)
-    select *
-    from rule_pool
-    qualify period_scope = 'billing_period'
+    select {{ star_except(['charge_has_same_day_usage']) }}
+    from rule_pool_days
+    where period_scope = 'billing_period'
         or is_same_day
-        or not max(is_same_day) over (partition by charge_id)
+        or not charge_has_same_day_usage
 
 ),
 
@@ -311,8 +320,8 @@ idle_allocations as (
         0 as allocated_tokens,
         0 as allocated_reasoning_tokens,
         0 as allocated_requests,
-        'rule ' || rule_pool.rule_id || ' idle hours: ' || cast(busy_hours.period_hours - busy_hours.used_hours as varchar)
-            || ' of ' || cast(busy_hours.period_hours as varchar)
+        'rule ' || rule_pool.rule_id || ' idle hours: ' || cast(busy_hours.period_hours - busy_hours.used_hours as {{ dbt.type_string() }})
+            || ' of ' || cast(busy_hours.period_hours as {{ dbt.type_string() }})
             || ' billed hours without usage, to the billing period''s users by ' || rule_pool.basis as match_scope
     from (
         select
@@ -402,7 +411,7 @@ fixed_share_remainders as (
         0 as allocated_tokens,
         0 as allocated_reasoning_tokens,
         0 as allocated_requests,
-        'rule ' || rule_matches.rule_id || ' fixed shares sum to ' || cast(share_sums.share_sum as varchar)
+        'rule ' || rule_matches.rule_id || ' fixed shares sum to ' || cast(share_sums.share_sum as {{ dbt.type_string() }})
             || '%, not 100%' as match_scope
     from rule_matches
     inner join (
