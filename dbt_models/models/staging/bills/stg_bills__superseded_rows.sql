@@ -47,9 +47,9 @@ focus as (
         delivery_id,
         delivered_at,
         superseded_by,
-        cast("ChargePeriodStart" as {{ timestamp_tz_type() }}) as charge_period_start,
-        cast("BilledCost" as decimal(38, 12)) as amount,
-        upper("BillingCurrency") as currency,
+        cast(ChargePeriodStart as {{ timestamp_tz_type() }}) as charge_period_start,
+        cast(BilledCost as decimal(38, 12)) as amount,
+        upper(BillingCurrency) as currency,
         source_file,
         source_row
     from {{ source('focus', 'focus_billing') }}
