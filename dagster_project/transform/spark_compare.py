@@ -69,6 +69,9 @@ def spark_env(work_dir: Path) -> dict[str, str]:
     return {
         "AIFINOPS_SPARK_WAREHOUSE_DIR": str(work_dir / "spark" / "warehouse"),
         "AIFINOPS_SPARK_METASTORE_DIR": str(work_dir / "spark" / "metastore"),
+        # dbt threads share the one local session: Spark runs their queries side by side
+        # while dbt spends its own time per node in Python
+        "AIFINOPS_SPARK_THREADS": os.environ.get("AIFINOPS_SPARK_THREADS", "4"),
         # a local session: no host name lookup (and no warning about a loopback address)
         "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
     }
