@@ -88,17 +88,42 @@ def _java_or_skip() -> None:
     pytest.skip(reason)
 
 
-@pytest.mark.spark
-@pytest.mark.integration
-def test_spark_build_equals_duckdb_build(built_warehouse, tmp_path: Path) -> None:
-    """Seed, run and test the project on a local Spark session over the raw layer exported
-    as Parquet; every staging, intermediate and mart relation equals DuckDB's."""
+@pytest.fixture(scope="module")
+def spark_comparison(built_warehouse, tmp_path_factory):
+    """Seed, run and test the project on a local Spark session over the raw layer exported as
+    Parquet, and compare every staging, intermediate and mart relation with DuckDB's."""
     _java_or_skip()
     from dagster_project.transform.spark_compare import run_comparison
 
-    result = run_comparison(tmp_path, built_warehouse.warehouse_path)
+    result = run_comparison(tmp_path_factory.mktemp("spark"), built_warehouse.warehouse_path)
     print(format_table(result.comparisons))
-    assert result.comparisons, "no relation compared"
-    differing = [c for c in result.comparisons if not c.ok]
+    return result
+
+
+def _layer(result, schema: str) -> list:
+    return [c for c in result.comparisons if c.relation.startswith(schema + ".")]
+
+
+@pytest.mark.spark
+@pytest.mark.integration
+def test_spark_staging_and_intermediate_equal_duckdb(spark_comparison) -> None:
+    """Every staging relation equal; every intermediate relation equal, or not built only
+    because a mart it reads was not (the marts' port is its own part)."""
+    staging = _layer(spark_comparison, "staging")
+    assert staging and all(c.ok for c in staging), format_table(staging)
+    intermediate = _layer(spark_comparison, "intermediate")
+    built = [c for c in intermediate if "missing on spark (dbt: skipped)" not in c.status]
+    assert len(built) >= 10, format_table(intermediate)
+    assert all(c.ok for c in built), format_table([c for c in built if not c.ok])
+
+
+@pytest.mark.spark
+@pytest.mark.integration
+@pytest.mark.xfail(
+    reason="the marts on Spark are the SPARKMARTS part: the merger drops this mark", strict=False
+)
+def test_spark_build_equals_duckdb_build(spark_comparison) -> None:
+    """The whole project: every relation equal, every dbt test passing on Spark."""
+    differing = [c for c in spark_comparison.comparisons if not c.ok]
     assert not differing, "\n" + format_table(differing)
-    assert not result.failed_tests, result.failed_tests
+    assert not spark_comparison.failed_tests, spark_comparison.failed_tests
