@@ -59,7 +59,13 @@ def test_company_seeds_replace_org_seeds_and_keep_product_seeds(tmp_path: Path) 
     teams = _rows(out / "org_teams.csv")
     assert [row["team_id"] for row in teams] == ["kiln"]  # the BOM did not rename the column
     # product seeds are the repository's, byte for byte, and their properties come along
-    for product in ("price_catalog.csv", "focus_service_categories.csv", "_seeds.yml"):
+    for product in (
+        "price_catalog.csv",
+        "focus_service_categories.csv",
+        "provider_names.csv",
+        "environment_names.csv",
+        "_seeds.yml",
+    ):
         assert (out / product).read_bytes() == (SEEDS_DIR / product).read_bytes()
     # an organisation seed the company lacks is empty, never the demo company's rows
     for name in ORGANISATION_SEEDS:

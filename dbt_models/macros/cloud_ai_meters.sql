@@ -28,24 +28,17 @@
     The model as billed is then resolved like any other name (model_aliases, int_model_matches).
 -#}
 
+{#- the names are the seed provider_names (product reference data); a name it does not list
+    is its own id, lower case and trimmed. `name` is a column of the caller's relation: the
+    seed's columns (logged_name, provider_id) must not be its name, or the subquery reads
+    its own. max(): Spark wants a correlated scalar subquery aggregated (names are unique). -#}
 {% macro provider_id_from_name(name) -%}
-    case lower(trim({{ name }}))
-        when 'bedrock' then 'aws_bedrock'
-        when 'bedrock_converse' then 'aws_bedrock'
-        when 'aws.bedrock' then 'aws_bedrock'
-        when 'aws_bedrock' then 'aws_bedrock'
-        when 'azure' then 'azure_openai'
-        when 'azure_openai' then 'azure_openai'
-        when 'azure.ai.openai' then 'azure_openai'
-        when 'vertex_ai' then 'gcp_vertex_ai'
-        when 'vertex_ai_beta' then 'gcp_vertex_ai'
-        when 'gcp.vertex_ai' then 'gcp_vertex_ai'
-        when 'gcp.gen_ai' then 'gcp_vertex_ai'
-        when 'gcp_vertex_ai' then 'gcp_vertex_ai'
-        when 'vllm' then 'self_hosted'
-        when 'hosted_vllm' then 'self_hosted'
-        else lower(trim({{ name }}))
-    end
+    coalesce(
+        (select max(provider_names.provider_id)
+         from {{ ref('provider_names') }} as provider_names
+         where provider_names.logged_name = lower(trim({{ name }}))),
+        lower(trim({{ name }}))
+    )
 {%- endmacro %}
 
 {% macro focus_provider_id(service_name, service_provider_name) -%}

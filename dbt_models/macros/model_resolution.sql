@@ -16,3 +16,14 @@ coalesce({{ matches }}.model_id, {{ aliases }}.model_id, {{ names }}.model_raw) 
             when {{ names }}.model_raw is not null then 'as_written'
         end as model_resolved_by
 {%- endmacro %}
+
+{#- The joins resolved_model_columns reads, written once: `names` is the relation (CTE) with
+    provider_id and model_raw. -#}
+{% macro resolved_model_joins(names) -%}
+    left join {{ ref('model_aliases') }} as model_aliases
+        on {{ names }}.provider_id = model_aliases.provider_id
+        and {{ names }}.model_raw = model_aliases.alias
+    left join {{ ref('int_model_matches') }} as model_matches
+        on {{ names }}.provider_id is not distinct from model_matches.provider_id
+        and coalesce(model_aliases.model_id, {{ names }}.model_raw) = model_matches.model_raw
+{%- endmacro %}

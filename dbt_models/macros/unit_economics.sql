@@ -52,3 +52,13 @@
     from {{ allocated_costs }}
     group by billing_account_id
 {%- endmacro %}
+
+{#- A request not billed yet: billable, on a day after the last day its billing account has
+    been billed for (or on an account never billed). Defined once for the KPIs (unbilled
+    requests make a slice incomplete), budgets and anomalies (its contracted cost counts until
+    the bill arrives). -#}
+{% macro is_unbilled_request(requests, last_billed_days) -%}
+    ({{ requests }}.pricing_status <> 'not_billable'
+        and ({{ last_billed_days }}.last_billed_date is null
+            or {{ requests }}.request_date > {{ last_billed_days }}.last_billed_date))
+{%- endmacro %}

@@ -12,7 +12,7 @@
 -- to the teams using the hosts in the billing period by the same basis, on rows of their own
 -- (product, use case, feature, environment and model 'idle_capacity', method 'rule:<id>:idle'),
 -- never hidden in the used share.
-{%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
+{%- set owner_columns = owner_keys() %}
 with
 
 charges as (
@@ -62,22 +62,12 @@ direct_usage as (
 
     select
         charges.charge_id,
-        {% for key in owner_keys %}usage.{{ key }},
+        {% for key in owner_columns %}usage.{{ key }},
         {% endfor -%}
-        case charges.token_part
-            when 'input' then usage.uncached_input_list_cost
-            when 'cache_read' then usage.cache_read_list_cost
-            when 'cache_write' then usage.cache_write_list_cost
-            when 'output' then usage.output_list_cost + usage.reasoning_list_cost
-            else usage.list_cost
-        end as part_list_cost,
-        case charges.token_part
-            when 'input' then usage.uncached_input_tokens
-            when 'cache_read' then usage.cache_read_tokens
-            when 'cache_write' then usage.cache_write_tokens
-            when 'output' then usage.output_tokens + usage.reasoning_tokens
-            else usage.total_tokens
-        end as part_tokens,
+        {{ token_part_case('charges.token_part', 'list_cost', 'usage', 'usage.list_cost') }}
+            as part_list_cost,
+        {{ token_part_case('charges.token_part', 'tokens', 'usage', 'usage.total_tokens') }}
+            as part_tokens,
         case when charges.token_part = 'output' then usage.reasoning_tokens else 0 end as part_reasoning_tokens,
         usage.request_count,
         usage.request_count as weight_requests,
@@ -91,11 +81,9 @@ direct_usage as (
         ) = 1 as carries_usage
     from charges
     inner join usage
-        on charges.provider_id = usage.provider_id
-        and charges.sub_account_id = usage.sub_account_id
-        and charges.charge_date = usage.request_date
-        and charges.model_id = usage.model_id
-        and charges.is_batch = usage.is_batch
+        on {{ usage_key_matches('charges', 'usage',
+            left_exprs={'usage_date': 'charges.charge_date'},
+            right_exprs={'usage_date': 'usage.request_date'}) }}
     where charges.model_id is not null
 
 ),
@@ -106,7 +94,7 @@ direct_weights as (
     -- then tokens; or tokens, or requests, for every direct charge
     select
         charge_id,
-        {% for key in owner_keys %}{{ key }},
+        {% for key in owner_columns %}{{ key }},
         {% endfor -%}
         case
             when '{{ var("direct_allocation_basis") }}' = 'requests' then 'requests'
@@ -130,7 +118,7 @@ direct_allocations as (
 
     select
         charge_id,
-        {% for key in owner_keys %}{{ key }},
+        {% for key in owner_columns %}{{ key }},
         {% endfor -%}
         'direct_usage_' || basis as allocated_method_id,
         cast(null as {{ dbt.type_string() }}) as rule_id,
@@ -194,7 +182,7 @@ rule_pool as (
         rule_matches.basis,
         rule_matches.period_scope,
         usage.request_date = rule_matches.charge_date as is_same_day,
-        {% for key in owner_keys %}usage.{{ key }},
+        {% for key in owner_columns %}usage.{{ key }},
         {% endfor -%}
         usage.list_cost,
         usage.total_tokens,
@@ -233,7 +221,7 @@ proportional_weights as (
 
     select
         charge_id,
-        {% for key in owner_keys %}{{ key }},
+        {% for key in owner_columns %}{{ key }},
         {% endfor -%}
         'rule:' || rule_id as allocated_method_id,
         rule_id,
@@ -249,7 +237,7 @@ proportional_weights as (
         'rule ' || rule_id || ' (' || max(period_scope) || ')' as match_scope
     from rule_pool_in_scope
     where method = 'proportional_usage'
-    group by charge_id, {{ owner_keys | join(', ') }}, rule_id, basis
+    group by charge_id, {{ owner_columns | join(', ') }}, rule_id, basis
 
 ),
 
@@ -278,7 +266,7 @@ proportional_allocations as (
     -- split by its owners' share (exact decimals: money_divide, never a double)
     select
         proportional_weights.charge_id,
-        {% for key in owner_keys %}proportional_weights.{{ key }},
+        {% for key in owner_columns %}proportional_weights.{{ key }},
         {% endfor -%}
         proportional_weights.allocated_method_id,
         proportional_weights.rule_id,
@@ -305,11 +293,7 @@ idle_allocations as (
         rule_pool.charge_id,
         rule_pool.team_id,
         rule_pool.cost_center_id,
-        'idle_capacity' as product,
-        'idle_capacity' as use_case,
-        'idle_capacity' as feature,
-        'idle_capacity' as environment,
-        'idle_capacity' as model_id,
+        {{- owner_keys_padded('idle_capacity') }}
         'rule:' || rule_pool.rule_id || ':idle' as allocated_method_id,
         rule_pool.rule_id,
         rule_pool.basis,
@@ -350,11 +334,7 @@ even_split_allocations as (
         charge_id,
         team_id,
         cost_center_id,
-        'shared' as product,
-        'shared' as use_case,
-        'shared' as feature,
-        'shared' as environment,
-        'shared' as model_id,
+        {{- owner_keys_padded('shared') }}
         'rule:' || rule_id as allocated_method_id,
         rule_id,
         'even_split' as basis,
@@ -374,11 +354,7 @@ fixed_share_allocations as (
         rule_matches.charge_id,
         rule_shares.team_id,
         coalesce(teams.cost_center_id, 'unassigned') as cost_center_id,
-        'shared' as product,
-        'shared' as use_case,
-        'shared' as feature,
-        'shared' as environment,
-        'shared' as model_id,
+        {{- owner_keys_padded('shared') }}
         'rule:' || rule_matches.rule_id as allocated_method_id,
         rule_matches.rule_id,
         'fixed_percentage' as basis,
@@ -402,7 +378,7 @@ fixed_share_remainders as (
     -- 100% stays unallocated (assert_fixed_percentage_shares_sum_to_100 fails the build too)
     select
         rule_matches.charge_id,
-        {% for key in owner_keys %}'unallocated' as {{ key }},
+        {% for key in owner_columns %}'unallocated' as {{ key }},
         {% endfor -%}
         'unallocated' as allocated_method_id,
         rule_matches.rule_id,
@@ -443,7 +419,7 @@ unallocated as (
 
     select
         charges.charge_id,
-        {% for key in owner_keys %}'unallocated' as {{ key }},
+        {% for key in owner_columns %}'unallocated' as {{ key }},
         {% endfor -%}
         'unallocated' as allocated_method_id,
         rule_matches.rule_id,

@@ -3,7 +3,7 @@
 -- 10^-allocation_scale, each owner gets floor(units x weight / total weight), and the few
 -- units left over go to the owner with the largest weight (ties: owner keys in order), so the
 -- rows of a charge always sum to the charge and no row changes its sign.
-{%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
+{%- set owner_columns = owner_keys() %}
 {#- quantities follow the same split as the money, so every owner's row keeps
     ListCost = ListUnitPrice x PricingQuantity -#}
 {#- the reporting-currency amounts of the charge (converted once, per charge) are split the
@@ -52,7 +52,7 @@ weighted as (
         sum({{ to_units('weights.weight') }}) over (partition by weights.charge_id) as total_weight_units,
         row_number() over (
             partition by weights.charge_id
-            order by weights.weight desc, {% for key in owner_keys %}weights.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+            order by weights.weight desc, {{ owner_key_list('weights') }}
         ) as weight_rank,
         {% for column in cost_columns -%}
         {{ to_units('charges.' ~ column) }} as {{ column }}_units,
@@ -93,7 +93,7 @@ remainders_placed as (
 
 select
     charge_id,
-    {% for key in owner_keys %}{{ key }},
+    {% for key in owner_columns %}{{ key }},
     {% endfor -%}
     allocated_method_id,
     rule_id,

@@ -8,8 +8,7 @@
 -- flat series (MAD 0), the ratio alone noise on small ones; and the rise must be at least
 -- anomaly_min_share_of_total of the whole company's total of the metric that day (a sparse
 -- series of a few requests a day doubles by chance, and moves nobody's bill).
-{%- set owner_keys = [('team', 'team_id'), ('cost_center', 'cost_center_id'), ('product', 'product'), ('use_case', 'use_case'),
-                      ('feature', 'feature'), ('environment', 'environment'), ('model', 'model_id')] %}
+{%- set owner_columns = owner_key_names() %}
 with
 
 daily as (
@@ -20,7 +19,7 @@ daily as (
 
 owner_days as (
 
-    {% for key, column in owner_keys %}
+    {% for key, column in owner_columns %}
     select
         date_day,
         '{{ key }}' as owner_key,

@@ -22,8 +22,9 @@ select
     coalesce(cache_read_usd_per_mtok, input_usd_per_mtok) as cache_read_usd_per_mtok,
     output_usd_per_mtok,
     coalesce(reasoning_usd_per_mtok, output_usd_per_mtok) as reasoning_usd_per_mtok,
-    coalesce(batch_input_usd_per_mtok, input_usd_per_mtok * {{ var('batch_price_factor') }}) as batch_input_usd_per_mtok,
-    coalesce(batch_output_usd_per_mtok, output_usd_per_mtok * {{ var('batch_price_factor') }}) as batch_output_usd_per_mtok,
+    {{ batch_rate('batch_input_usd_per_mtok', 'input_usd_per_mtok') }} as batch_input_usd_per_mtok,
+    {{ batch_rate('batch_output_usd_per_mtok', 'output_usd_per_mtok') }}
+        as batch_output_usd_per_mtok,
     cache_read_usd_per_mtok is not null as has_cache_price
 from prices
 {%- endcall %}

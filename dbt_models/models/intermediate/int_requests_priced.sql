@@ -52,15 +52,15 @@ joined as (
         prices.price_source,
         prices.effective_from as price_effective_from,
         case when requests.is_batch
-            then coalesce(prices.batch_input_usd_per_mtok, prices.input_usd_per_mtok * {{ var('batch_price_factor') }})
+            then {{ batch_rate('prices.batch_input_usd_per_mtok', 'prices.input_usd_per_mtok') }}
             else prices.input_usd_per_mtok end as input_rate,
         coalesce(prices.cache_read_usd_per_mtok, prices.input_usd_per_mtok) as cache_read_rate,
         coalesce(prices.cache_write_usd_per_mtok, prices.input_usd_per_mtok) as cache_write_rate,
         case when requests.is_batch
-            then coalesce(prices.batch_output_usd_per_mtok, prices.output_usd_per_mtok * {{ var('batch_price_factor') }})
+            then {{ batch_rate('prices.batch_output_usd_per_mtok', 'prices.output_usd_per_mtok') }}
             else prices.output_usd_per_mtok end as output_rate,
         case when requests.is_batch
-            then coalesce(prices.batch_output_usd_per_mtok, prices.output_usd_per_mtok * {{ var('batch_price_factor') }})
+            then {{ batch_rate('prices.batch_output_usd_per_mtok', 'prices.output_usd_per_mtok') }}
             else coalesce(prices.reasoning_usd_per_mtok, prices.output_usd_per_mtok) end as reasoning_rate,
         prices.cache_read_usd_per_mtok is null and requests.cache_read_tokens > 0
             or prices.cache_write_usd_per_mtok is null and requests.cache_write_tokens > 0

@@ -18,7 +18,8 @@
         'select request_date from ' ~ ref('stg_litellm__requests')
             ~ ' union select request_date from ' ~ ref('stg_otel__genai_spans'),
         incremental_fingerprint([ref('model_aliases'), ref('int_model_matches'), ref('org_teams'),
-                                 ref('org_api_keys'), ref('org_services'), ref('org_provider_accounts')]),
+                                 ref('org_api_keys'), ref('org_services'), ref('org_provider_accounts'),
+                                 ref('environment_names')]),
         parents=['stg_litellm__requests', 'stg_otel__genai_spans']) }}",
     post_hook="{{ incremental_done('request_date') }}",
 ) }}
@@ -35,18 +36,6 @@ otel_spans as (
 
     select {{ columns | join(', ') }} from {{ ref('stg_otel__genai_spans') }}
     where {{ incremental_days_filter('request_date') }}
-
-),
-
-model_aliases as (
-
-    select * from {{ ref('model_aliases') }}
-
-),
-
-model_matches as (
-
-    select * from {{ ref('int_model_matches') }}
 
 ),
 
@@ -90,12 +79,7 @@ models_normalised as (
         unioned.*,
         {{ resolved_model_columns('model_aliases', 'model_matches', 'unioned') }}
     from unioned
-    left join model_aliases
-        on unioned.provider_id = model_aliases.provider_id
-        and unioned.model_raw = model_aliases.alias
-    left join model_matches
-        on unioned.provider_id is not distinct from model_matches.provider_id
-        and coalesce(model_aliases.model_id, unioned.model_raw) = model_matches.model_raw
+    {{ resolved_model_joins('unioned') }}
 
 ),
 
@@ -120,17 +104,9 @@ owners_resolved as (
         coalesce(models_normalised.product, services.product, 'unassigned') as product_key,
         coalesce(models_normalised.use_case, services.use_case, 'unassigned') as use_case_key,
         coalesce(models_normalised.feature, 'unassigned') as feature_key,
-        case lower(coalesce(models_normalised.environment, ''))
-            when 'production' then 'production'
-            when 'prod' then 'production'
-            when 'staging' then 'staging'
-            when 'stage' then 'staging'
-            when 'development' then 'development'
-            when 'dev' then 'development'
-            when 'experiment' then 'experiment'
-            when 'sandbox' then 'experiment'
-            else 'unassigned'
-        end as environment_key
+        -- the environment as tagged, by the seed environment_names; a name it does not list
+        -- (or none) is 'unassigned'
+        coalesce(environment_names.environment, 'unassigned') as environment_key
     from models_normalised
     left join teams as teams_by_gateway_id
         on models_normalised.litellm_team_id = teams_by_gateway_id.litellm_team_id
@@ -140,6 +116,8 @@ owners_resolved as (
         on models_normalised.api_key_hash = api_keys.api_key_hash
     left join services
         on models_normalised.service_name = services.service_name
+    left join {{ ref('environment_names') }} as environment_names
+        on lower(models_normalised.environment) = environment_names.environment_name
 
 ),
 

@@ -4,7 +4,7 @@
 -- are scheduled, not anomalies) plus, for days whose bill has not arrived yet, the logged
 -- usage priced at contracted cost, so a spike is seen the day it happens, not when it is
 -- billed. Tokens are the billable requests' tokens per part (known before any bill).
-{%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
+{%- set owner_columns = owner_keys() %}
 {%- set token_parts = [('uncached_input', 'uncached_input_tokens'), ('cache_read', 'cache_read_tokens'),
                        ('cache_write', 'cache_write_tokens'), ('output', 'output_tokens')] %}
 with
@@ -25,7 +25,7 @@ billed_usage as (
 
     select
         charge_date as date_day,
-        {% for key in owner_keys %}coalesce({{ key }}, 'unassigned') as {{ key }},
+        {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},
         {% endfor -%}
         coalesce(token_part, 'not_tokens') as token_part,
         billing_currency,
@@ -53,7 +53,7 @@ unbilled_usage as (
 
     select
         requests.request_date as date_day,
-        {% for key in owner_keys %}coalesce(requests.{{ key }}, 'unassigned') as {{ key }},
+        {% for key in owner_columns %}coalesce(requests.{{ key }}, 'unassigned') as {{ key }},
         {% endfor -%}
         'not_billed_yet' as token_part,
         coalesce(account_currencies.billing_currency, 'USD') as billing_currency,
@@ -64,9 +64,7 @@ unbilled_usage as (
         on requests.billing_account_id = account_currencies.billing_account_id
     left join last_billed_days
         on requests.billing_account_id = last_billed_days.billing_account_id
-    where requests.pricing_status <> 'not_billable'
-      and (last_billed_days.last_billed_date is null
-           or requests.request_date > last_billed_days.last_billed_date)
+    where {{ is_unbilled_request('requests', 'last_billed_days') }}
     group by all
 
 ),
@@ -76,7 +74,7 @@ request_tokens as (
     {% for part, column in token_parts %}
     select
         request_date as date_day,
-        {% for key in owner_keys %}coalesce({{ key }}, 'unassigned') as {{ key }},
+        {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},
         {% endfor -%}
         '{{ part }}' as token_part,
         cast(null as {{ dbt.type_string() }}) as billing_currency,
@@ -103,7 +101,7 @@ unioned as (
 
 select
     date_day,
-    {% for key in owner_keys %}{{ key }},
+    {% for key in owner_columns %}{{ key }},
     {% endfor -%}
     token_part,
     billing_currency,

@@ -26,12 +26,8 @@ select
     sub_account_id,
     model_id,
     is_batch,
-    team_id,
-    cost_center_id,
-    product,
-    use_case,
-    feature,
-    environment,
+    {% for key in owner_keys(include_model=false) %}{{ key }},
+    {% endfor -%}
     count(*) as request_count,
     sum(case when pricing_status = 'unpriced' then 1 else 0 end) as unpriced_request_count,
     sum(uncached_input_tokens) as uncached_input_tokens,
@@ -50,4 +46,4 @@ from priced
 where pricing_status <> 'not_billable'
 group by
     request_date, provider_id, billing_account_id, sub_account_id, model_id, is_batch,
-    team_id, cost_center_id, product, use_case, feature, environment
+    {{ owner_key_list(include_model=false) }}

@@ -27,18 +27,6 @@ anthropic_usage as (
 
 ),
 
-model_aliases as (
-
-    select * from {{ ref('model_aliases') }}
-
-),
-
-model_matches as (
-
-    select * from {{ ref('int_model_matches') }}
-
-),
-
 unpivoted as (
 
     {%- for part, vendor_type, column in openai_parts %}
@@ -67,12 +55,7 @@ resolved as (
         unpivoted.*,
         {{ resolved_model_columns('model_aliases', 'model_matches', 'unpivoted') }}
     from unpivoted
-    left join model_aliases
-        on unpivoted.provider_id = model_aliases.provider_id
-        and unpivoted.model_raw = model_aliases.alias
-    left join model_matches
-        on unpivoted.provider_id is not distinct from model_matches.provider_id
-        and coalesce(model_aliases.model_id, unpivoted.model_raw) = model_matches.model_raw
+    {{ resolved_model_joins('unpivoted') }}
 
 )
 

@@ -5,8 +5,7 @@
 -- days whose bill has not arrived the logged usage at contracted cost (unbilled_contracted_cost),
 -- so a budget sees today's spend without waiting for the invoice. The environment decides the
 -- budget kind (seed budget_environment_kinds; an environment it does not list is production).
-{%- set owner_keys = [('team', 'team_id'), ('cost_center', 'cost_center_id'), ('product', 'product'),
-                      ('use_case', 'use_case'), ('feature', 'feature'), ('environment', 'environment')] %}
+{%- set owner_columns = owner_key_names(include_model=false) %}
 with
 
 unit_economics_daily as (
@@ -31,7 +30,7 @@ spend_by_kind as (
 
     select
         unit_economics_daily.date_day,
-        {% for key, column in owner_keys %}unit_economics_daily.{{ column }},
+        {% for key, column in owner_columns %}unit_economics_daily.{{ column }},
         {% endfor -%}
         coalesce(budget_environment_kinds.budget_kind, 'production') as budget_kind,
         unit_economics_daily.billing_currency,
@@ -50,7 +49,7 @@ spend_by_kind as (
 
 spend_by_owner as (
 
-    {% for key, column in owner_keys %}
+    {% for key, column in owner_columns %}
     select
         date_day,
         '{{ key }}' as owner_key,

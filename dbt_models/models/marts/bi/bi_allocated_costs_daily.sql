@@ -14,14 +14,11 @@ summed as (
 
     select
         charge_date,
-        team_id,
-        team_name,
-        cost_center_id,
-        cost_center_name,
-        product,
-        use_case,
-        feature,
-        environment,
+        {% for key in owner_keys(include_model=false) -%}
+        {{ key }},
+        {% if key in team_owner_keys() %}{{ key[:-3] }}_name,
+        {% endif -%}
+        {% endfor -%}
         provider_id,
         provider_name,
         coalesce(model_id, 'none') as model_id,
@@ -44,9 +41,11 @@ summed as (
         count(*) as allocated_row_count
     from allocated_costs
     group by
-        charge_date, team_id, team_name, cost_center_id, cost_center_name, product, use_case,
-        feature, environment, provider_id, provider_name, coalesce(model_id, 'none'),
-        billing_currency
+        charge_date,
+        {% for key in owner_keys(include_model=false) -%}
+        {{ key }},{% if key in team_owner_keys() %} {{ key[:-3] }}_name,{% endif %}
+        {% endfor -%}
+        provider_id, provider_name, coalesce(model_id, 'none'), billing_currency
 
 )
 

@@ -36,12 +36,9 @@ joined as (
 
     select
         charges.*,
-        allocations.team_id,
-        allocations.cost_center_id,
-        allocations.product,
-        allocations.use_case,
-        allocations.feature,
-        allocations.environment,
+        {% for key in owner_keys(include_model=false) -%}
+        allocations.{{ key }},
+        {% endfor -%}
         allocations.model_id as owner_model_id,
         allocations.allocated_method_id,
         allocations.rule_id as allocation_rule_id,
@@ -78,7 +75,11 @@ allocated as (
 
 select
     -- FOCUS columns ------------------------------------------------------------------------
-    {{ surrogate_key(['joined.charge_id', 'joined.team_id', 'joined.cost_center_id', 'joined.product', 'joined.use_case', 'joined.feature', 'joined.environment', 'joined.owner_model_id']) }}
+    {%- set key_columns = ['joined.charge_id'] %}
+    {%- for key in owner_keys() %}
+    {%- do key_columns.append('joined.owner_model_id' if key == 'model_id' else 'joined.' ~ key) %}
+    {%- endfor %}
+    {{ surrogate_key(key_columns) }}
         as allocated_cost_id,
     joined.allocated_billed_cost as billed_cost,
     joined.billing_account_id,
@@ -145,21 +146,20 @@ select
     coalesce(teams.team_name, joined.team_id) || ' / ' || joined.product || ' / '
         || joined.use_case || ' / ' || joined.environment as allocated_resource_name,
     json_object(
-        'team', joined.team_id, 'cost_center', joined.cost_center_id, 'product', joined.product,
-        'use_case', joined.use_case, 'feature', joined.feature, 'environment', joined.environment
+        {%- for name, column in owner_key_names(include_model=false) %}
+        '{{ name }}', joined.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     ) as allocated_tags,
     -- the project's own columns --------------------------------------------------------------
     joined.charge_id,
     joined.provider_id,
     joined.charge_date,
-    joined.team_id,
-    coalesce(team_names.owner_name, joined.team_id) as team_name,
-    joined.cost_center_id,
-    coalesce(cost_center_names.owner_name, joined.cost_center_id) as cost_center_name,
-    joined.product,
-    joined.use_case,
-    joined.feature,
-    joined.environment,
+    {% for key in owner_keys(include_model=false) -%}
+    joined.{{ key }},
+    {% if key in team_owner_keys() -%}
+    coalesce({{ key[:-3] }}_names.owner_name, joined.{{ key }}) as {{ key[:-3] }}_name,
+    {% endif -%}
+    {% endfor -%}
     coalesce(joined.model_id, nullif(joined.owner_model_id, 'shared'), nullif(joined.owner_model_id, 'unallocated'))
         as model_id,
     joined.token_part,

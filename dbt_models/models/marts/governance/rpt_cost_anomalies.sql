@@ -3,8 +3,7 @@
 -- (int_owner_daily_baselines), with the expected range, a severity and the root cause: the
 -- slice of another dimension (model, use case, feature, environment, token part, ...) that
 -- rose most against its own trailing same-day-type average, and by how much.
-{%- set dimensions = [('team', 'team_id'), ('cost_center', 'cost_center_id'), ('product', 'product'), ('use_case', 'use_case'),
-                      ('feature', 'feature'), ('environment', 'environment'), ('model', 'model_id'), ('token_part', 'token_part')] %}
+{%- set dimensions = owner_key_names() + [('token_part', 'token_part')] %}
 with
 
 baselines as (

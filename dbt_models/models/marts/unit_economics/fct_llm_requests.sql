@@ -21,12 +21,9 @@ select
     sub_account_id,
     model_raw,
     model_id,
-    team_id,
-    cost_center_id,
-    product,
-    use_case,
-    feature,
-    environment,
+    {% for key in owner_keys(include_model=false) -%}
+    {{ key }},
+    {% endfor -%}
     team_resolved_by,
     is_success,
     is_proxy_cache_hit,

@@ -11,7 +11,7 @@
 -- and unbilled_contracted_cost is what those requests will cost at contracted prices (what
 -- budgets count until the bill arrives). recurring_billed_cost is the part of billed_cost from
 -- charges that are not usage-based (monthly fees, credits): forecasts do not extrapolate it.
-{%- set owner_keys = ['team_id', 'cost_center_id', 'product', 'use_case', 'feature', 'environment', 'model_id'] %}
+{%- set owner_columns = owner_keys() %}
 {%- set token_parts = [('input', 'input'), ('cache_read', 'cache_read'), ('cache_write', 'cache_write'), ('output', 'output')] %}
 {%- set cost_measures = ['billed_cost', 'direct_billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
                          'cache_write_billed_cost', 'output_billed_cost', 'non_token_billed_cost', 'recurring_billed_cost'] %}
@@ -55,7 +55,7 @@ costs as (
 
     select
         charge_date as date_day,
-        {% for key in owner_keys %}coalesce({{ key }}, 'unassigned') as {{ key }},
+        {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},
         {% endfor -%}
         billing_currency,
         {% for suffix in ['', '_reporting'] -%}
@@ -110,7 +110,7 @@ request_totals as (
 
     select
         requests.request_date as date_day,
-        {% for key in owner_keys %}coalesce(requests.{{ key }}, 'unassigned') as {{ key }},
+        {% for key in owner_columns %}coalesce(requests.{{ key }}, 'unassigned') as {{ key }},
         {% endfor -%}
         -- the price catalog's currency when the account has no bill yet
         coalesce(account_currencies.billing_currency, 'USD') as billing_currency,
@@ -118,13 +118,9 @@ request_totals as (
         count(case when requests.is_success then 1 end) as successful_request_count,
         count(case when requests.pricing_status <> 'not_billable' then 1 end) as billable_request_count,
         count(case when requests.pricing_status = 'unpriced' then 1 end) as unpriced_request_count,
-        count(case when requests.pricing_status <> 'not_billable'
-                    and (last_billed_days.last_billed_date is null
-                         or requests.request_date > last_billed_days.last_billed_date) then 1 end)
+        count(case when {{ is_unbilled_request('requests', 'last_billed_days') }} then 1 end)
             as unbilled_request_count,
-        sum(case when requests.pricing_status <> 'not_billable'
-                  and (last_billed_days.last_billed_date is null
-                       or requests.request_date > last_billed_days.last_billed_date)
+        sum(case when {{ is_unbilled_request('requests', 'last_billed_days') }}
                  then requests.contracted_cost end) as unbilled_contracted_cost,
         -- tokens a provider bills: failed calls and proxy cache hits cost nothing and are left out
         {% for column in ['uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens'] -%}
@@ -155,7 +151,7 @@ joined as (
 
     select
         coalesce(costs.date_day, request_totals.date_day) as date_day,
-        {% for key in owner_keys %}coalesce(costs.{{ key }}, request_totals.{{ key }}) as {{ key }},
+        {% for key in owner_columns %}coalesce(costs.{{ key }}, request_totals.{{ key }}) as {{ key }},
         {% endfor -%}
         coalesce(costs.billing_currency, request_totals.billing_currency) as billing_currency,
         {% for column in cost_measures -%}
@@ -180,16 +176,16 @@ joined as (
     from costs
     full outer join request_totals_rated as request_totals
         on costs.date_day = request_totals.date_day
-        {% for key in owner_keys %}and costs.{{ key }} = request_totals.{{ key }}
+        {% for key in owner_columns %}and costs.{{ key }} = request_totals.{{ key }}
         {% endfor -%}
         and costs.billing_currency = request_totals.billing_currency
 
 )
 
 select
-    {{ surrogate_key(['date_day'] + owner_keys + ['billing_currency']) }} as unit_economics_daily_id,
+    {{ surrogate_key(['date_day'] + owner_columns + ['billing_currency']) }} as unit_economics_daily_id,
     date_day,
-    {% for key in owner_keys %}{{ key }},
+    {% for key in owner_columns %}{{ key }},
     {% endfor -%}
     billing_currency,
     {% for column in cost_measures -%}

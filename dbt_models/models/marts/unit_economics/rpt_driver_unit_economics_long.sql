@@ -8,9 +8,7 @@
 -- currency (no conversion); other drivers divide the cost of every billing currency.
 -- Money KPIs are null while a billable request of the period waits for its bill
 -- (incomplete_reason 'not billed yet'), never a low or $0 unit cost.
-{%- set dimension_columns = {
-    'team': 'team_id', 'cost_center': 'cost_center_id', 'product': 'product', 'use_case': 'use_case',
-    'feature': 'feature', 'environment': 'environment'} %}
+{%- set dimension_columns = dict(owner_key_names(include_model=false)) %}
 {%- set grains = var('unit_economics_grains', ['day', 'month']) %}
 {#- (name, expression, money). -#}
 {%- set kpi_definitions = [

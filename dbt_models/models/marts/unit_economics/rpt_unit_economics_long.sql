@@ -10,10 +10,8 @@
 -- are DOUBLE: ratios, not money.
 -- The vars unit_economics_grains and unit_economics_dimensions narrow the output (unit tests
 -- use them to keep expected rows few); the defaults are every grain and every dimension.
-{%- set dimension_columns = {
-    'team': 'team_id', 'cost_center': 'cost_center_id', 'product': 'product', 'use_case': 'use_case',
-    'feature': 'feature', 'environment': 'environment', 'model': 'model_id'} %}
-{%- set dimensions = var('unit_economics_dimensions', ['team', 'cost_center', 'product', 'use_case', 'feature', 'environment', 'model']) %}
+{%- set dimension_columns = dict(owner_key_names()) %}
+{%- set dimensions = var('unit_economics_dimensions', owner_key_names() | map('first') | list) %}
 {%- set grains = var('unit_economics_grains', ['day', 'month']) %}
 {%- set slices = [] %}
 {%- for grain in grains %}{% for dimension in dimensions %}{% do slices.append((grain, dimension)) %}{% endfor %}{% endfor %}

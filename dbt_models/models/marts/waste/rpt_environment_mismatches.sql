@@ -24,12 +24,9 @@ monthly as (
 
     select
         cast({{ dbt.date_trunc('month', 'request_date') }} as date) as month_start,
-        team_id,
-        cost_center_id,
-        product,
-        use_case,
-        feature,
-        environment,
+        {% for key in owner_keys(include_model=false) -%}
+        {{ key }},
+        {% endfor -%}
         provider_id,
         price_provider_id,
         model_id,
@@ -38,7 +35,7 @@ monthly as (
         cast(sum(list_cost) as {{ money_type() }}) as list_cost_usd,
         cast(sum(contracted_cost) as {{ money_type() }}) as contracted_cost_usd
     from requests
-    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    group by {{ range(1, owner_keys(include_model=false) | length + 5) | join(', ') }}
 
 ),
 
@@ -78,12 +75,9 @@ findings as (
 select
     month_start,
     finding,
-    team_id,
-    cost_center_id,
-    product,
-    use_case,
-    feature,
-    environment,
+    {% for key in owner_keys(include_model=false) -%}
+    {{ key }},
+    {% endfor -%}
     provider_id,
     model_id,
     current_input_usd_per_mtok,

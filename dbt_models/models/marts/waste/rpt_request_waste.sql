@@ -28,12 +28,9 @@ costed as (
 
 select
     cast({{ dbt.date_trunc('month', 'request_date') }} as date) as month_start,
-    team_id,
-    cost_center_id,
-    product,
-    use_case,
-    feature,
-    environment,
+    {% for key in owner_keys(include_model=false) -%}
+    {{ key }},
+    {% endfor -%}
     provider_id,
     model_id,
     waste_kind,
@@ -45,4 +42,4 @@ select
     'requests priced at list and contracted rates in force on their day; retry/duplicate = same caller and prompt fingerprint within '
         || '{{ var("waste_repeat_window_seconds") }}' || ' s' as estimate_method
 from costed
-group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+group by {{ range(1, owner_keys(include_model=false) | length + 5) | join(', ') }}

@@ -2,8 +2,14 @@
 -- delivered later replaces the earlier value for the same key. The delivered name is mapped
 -- through the driver catalog (its names and aliases); a name the catalog does not know keeps
 -- its own name with is_cataloged false (rpt_uncataloged_drivers lists it).
-{%- set extra_dimensions = [('cost_center_id', ['cost_center', 'cost_center_id']), ('use_case', ['use_case']),
-                            ('feature', ['feature']), ('environment', ['environment'])] %}
+{#- the owner keys (macros/owner_keys.sql) other than team and product, which are columns of
+    their own: each read from the row's dimensions JSON under its name or its column name
+    (cost_center or cost_center_id) -#}
+{%- set extra_dimensions = [] %}
+{%- for name, column in owner_key_names(include_model=false)
+    if column not in ('team_id', 'product') %}
+{%- do extra_dimensions.append((column, [name] if name == column else [name, column])) %}
+{%- endfor %}
 with
 
 source as (

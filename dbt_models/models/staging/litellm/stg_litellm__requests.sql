@@ -10,7 +10,7 @@
     on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',
         'select distinct cast(start_time as date) from ' ~ source('litellm', 'litellm_spend_logs'),
-        incremental_fingerprint(),
+        incremental_fingerprint([ref('provider_names')]),
         source_rel=source('litellm', 'litellm_spend_logs'), id_column='request_id', ts_column='start_time') }}",
     post_hook="{{ incremental_done('request_date') }}",
 ) }}

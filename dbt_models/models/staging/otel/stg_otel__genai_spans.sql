@@ -7,7 +7,7 @@
     on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',
         'select distinct cast(start_time as date) from ' ~ source('otel', 'otel_genai_spans'),
-        incremental_fingerprint(),
+        incremental_fingerprint([ref('provider_names')]),
         source_rel=source('otel', 'otel_genai_spans'), id_column='span_id', ts_column='start_time') }}",
     post_hook="{{ incremental_done('request_date') }}",
 ) }}

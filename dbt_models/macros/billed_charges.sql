@@ -1,0 +1,87 @@
+{#- The columns every bill source's conform model (int_billed_charges__<source>) yields, in
+    the order int_billed_charges_unioned unions them, with their types: the FOCUS columns a
+    bill line can carry plus the project's own (model_raw, token_part, is_batch,
+    token_quantity, usage_api_tokens, source_*). -#}
+{% macro billed_charge_column_types() -%}
+    {%- set money = money_type() -%}
+    {%- set quantity = 'decimal(38, 10)' -%}
+    {{ return([
+        ('charge_id', 'varchar'), ('provider_id', 'varchar'), ('service_provider_name', 'varchar'),
+        ('invoice_issuer_name', 'varchar'), ('billing_account_id', 'varchar'),
+        ('billing_account_name', 'varchar'), ('sub_account_id', 'varchar'),
+        ('sub_account_name', 'varchar'), ('charge_period_start', 'timestamptz'),
+        ('charge_period_end', 'timestamptz'), ('billing_period_start', 'timestamptz'),
+        ('billing_period_end', 'timestamptz'), ('charge_category', 'varchar'),
+        ('charge_frequency', 'varchar'), ('charge_description', 'varchar'),
+        ('service_name', 'varchar'), ('service_category', 'varchar'),
+        ('service_subcategory', 'varchar'), ('model_raw', 'varchar'), ('token_part', 'varchar'),
+        ('is_batch', 'boolean'), ('token_quantity', quantity), ('usage_api_tokens', quantity),
+        ('consumed_quantity', quantity), ('consumed_unit', 'varchar'),
+        ('resource_id', 'varchar'), ('resource_name', 'varchar'), ('resource_type', 'varchar'),
+        ('region_id', 'varchar'), ('region_name', 'varchar'), ('billing_currency', 'varchar'),
+        ('billed_cost', money), ('effective_cost', money), ('contracted_cost', money),
+        ('list_cost', money), ('list_unit_price', quantity), ('contracted_unit_price', quantity),
+        ('pricing_quantity', quantity), ('pricing_unit', 'varchar'), ('invoice_id', 'varchar'),
+        ('pricing_category', 'varchar'), ('sku_id', 'varchar'), ('sku_price_id', 'varchar'),
+        ('sku_meter', 'varchar'), ('tags', 'varchar'), ('source_system', 'varchar'),
+        ('source_file', 'varchar'), ('source_row', 'bigint'),
+    ]) }}
+{%- endmacro %}
+
+{#- The select list of a bill source's conform model: `values` maps a column to its
+    expression; every other column is a typed null (the FOCUS padding, written once). -#}
+{% macro billed_charge_columns(values) -%}
+    {%- for column, data_type in billed_charge_column_types() %}
+        {% if column in values -%}
+        {{ values[column] }} as {{ column }}
+        {%- else -%}
+        cast(null as {{ data_type }}) as {{ column }}
+        {%- endif %}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The vendor cost APIs name no organisation. A line's billing account is the one its
+    project / workspace belongs to in the org seed, else the provider's only account there,
+    else an explicit placeholder: a line is never dropped or duplicated for want of a mapping.
+    vendor_account_ctes() defines project_accounts and provider_accounts;
+    vendor_account_joins() joins them to `lines` (sub-account column `sub_account`);
+    vendor_account_columns() gives billing_account_id / _name. -#}
+{% macro vendor_account_ctes() -%}
+project_accounts as (
+
+    select provider_id, sub_account_id, billing_account_id, billing_account_name
+    from {{ ref('org_provider_accounts') }}
+
+),
+
+provider_accounts as (
+
+    select
+        provider_id,
+        case when count(distinct billing_account_id) = 1 then min(billing_account_id) end
+            as billing_account_id,
+        case when count(distinct billing_account_id) = 1 then min(billing_account_name) end
+            as billing_account_name
+    from project_accounts
+    group by provider_id
+
+)
+{%- endmacro %}
+
+{% macro vendor_account_joins(provider_id, sub_account) -%}
+    left join project_accounts as project_account
+        on project_account.provider_id = '{{ provider_id }}'
+        and project_account.sub_account_id = {{ sub_account }}
+    left join provider_accounts as provider_account
+        on provider_account.provider_id = '{{ provider_id }}'
+{%- endmacro %}
+
+{% macro vendor_account_columns(provider_id, provider_name) -%}
+    {{ return({
+        'billing_account_id': "coalesce(project_account.billing_account_id, "
+            ~ "provider_account.billing_account_id, 'unmapped-" ~ provider_id ~ "-account')",
+        'billing_account_name': "coalesce(project_account.billing_account_name, "
+            ~ "provider_account.billing_account_name, '" ~ provider_name
+            ~ " account not in org_provider_accounts')",
+    }) }}
+{%- endmacro %}

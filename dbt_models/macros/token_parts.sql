@@ -1,0 +1,31 @@
+{#- The token parts a bill line charges, defined once: (part, token columns, list cost columns)
+    of the request grain (int_requests_priced, int_usage_by_allocation_key). input is the
+    uncached input; output includes reasoning (vendors bill reasoning as output). -#}
+{% macro token_parts() -%}
+    {{ return([
+        ('input', ['uncached_input_tokens'], ['uncached_input_list_cost']),
+        ('cache_read', ['cache_read_tokens'], ['cache_read_list_cost']),
+        ('cache_write', ['cache_write_tokens'], ['cache_write_list_cost']),
+        ('output', ['output_tokens', 'reasoning_tokens'],
+            ['output_list_cost', 'reasoning_list_cost']),
+    ]) }}
+{%- endmacro %}
+
+{#- "a.x + a.y": the sum of a part's columns, each prefixed with `prefix.` when given. -#}
+{% macro token_part_sum(columns, prefix=none) -%}
+    {%- for column in columns -%}
+        {{ prefix ~ '.' if prefix }}{{ column }}{{ ' + ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- The tokens (kind='tokens') or list cost (kind='list_cost') of the part `part_column` names,
+    from the request-grain columns of `prefix`; `otherwise` for a line of no token part. -#}
+{% macro token_part_case(part_column, kind, prefix=none, otherwise='null') -%}
+    case {{ part_column }}
+        {%- for part, tokens, list_costs in token_parts() %}
+            when '{{ part }}'
+                then {{ token_part_sum(tokens if kind == 'tokens' else list_costs, prefix) }}
+        {%- endfor %}
+            else {{ otherwise }}
+        end
+{%- endmacro %}
