@@ -104,9 +104,12 @@
             case
                 when {{ regexp_matches(meter_key, '(^|-)(provisioned|ptu|gsu)(-|$)') }} then null
                 when {{ regexp_matches(meter_key, '(^|-)cache-storage(-|$)') }} then null
-                when {{ regexp_matches(meter_key, '(^|-)(cache-write|cache-creation)(-|$)') }} then 'cache_write'
-                when {{ regexp_matches(meter_key, '(^|-)(cached|cchd|cache)(-|$)') }} then 'cache_read'
-                when {{ regexp_matches(meter_key, '(^|-)(outp|output|out|opt)(-|$)') }} then 'output'
+                when {{ regexp_matches(meter_key, '(^|-)(cache-write|cache-creation)(-|$)') }}
+                    then 'cache_write'
+                when {{ regexp_matches(meter_key, '(^|-)(cached|cchd|cache)(-|$)') }}
+                    then 'cache_read'
+                when {{ regexp_matches(meter_key, '(^|-)(outp|output|out|opt)(-|$)') }}
+                    then 'output'
                 when {{ regexp_matches(meter_key, '(^|-)(inp|inpt|input)(-|$)') }} then 'input'
                 -- embedding meters name no direction: what they bill is input
                 when {{ regexp_matches(meter_key, '(^|-)embeddings?(-|$)') }} then 'input'
@@ -120,7 +123,8 @@
     end as is_batch,
     case
         when {{ provider_id }} in ('azure_openai', 'gcp_vertex_ai')
-            and {{ regexp_matches(meter_key, '(^|-)(provisioned|ptu|gsu)(-|$)') }} then 'provisioned'
+            and {{ regexp_matches(meter_key, '(^|-)(provisioned|ptu|gsu)(-|$)') }}
+            then 'provisioned'
         when {{ provider_id }} in ('aws_bedrock', 'azure_openai', 'gcp_vertex_ai')
             and {{ unit_size }} is not null then 'tokens'
     end as ai_charge_kind

@@ -15,7 +15,8 @@
         {%- set pattern.text = pattern.text | replace(code, java) -%}
     {%- endfor -%}
     {%- if '%' in pattern.text -%}
-        {{ exceptions.raise_compiler_error('format_timestamp: no Spark pattern for ' ~ strftime_format) }}
+        {{ exceptions.raise_compiler_error(
+            'format_timestamp: no Spark pattern for ' ~ strftime_format) }}
     {%- endif -%}
     date_format({{ value }}, '{{ pattern.text }}')
 {%- endmacro %}

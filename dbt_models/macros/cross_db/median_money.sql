@@ -11,7 +11,8 @@
 {%- endmacro %}
 
 {% macro spark__median_money(expression) -%}
-    {%- set sorted = 'array_sort(collect_list(cast(' ~ expression ~ ' as ' ~ money_type() ~ ')))' -%}
+    {%- set money = 'cast(' ~ expression ~ ' as ' ~ money_type() ~ ')' -%}
+    {%- set sorted = 'array_sort(collect_list(' ~ money ~ '))' -%}
     {%- set low = 'element_at(' ~ sorted ~ ', cast((size(' ~ sorted ~ ') + 1) div 2 as int))' -%}
     {%- set high = 'element_at(' ~ sorted ~ ', cast(size(' ~ sorted ~ ') div 2 + 1 as int))' -%}
     {#- two units of money_type()'s scale, 10 -#}

@@ -11,9 +11,11 @@
             insert into {{ this.render() }} values
             {% for row in chunk -%}
             ({%- for col_name in agate_table.column_names -%}
-                {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
+                {%- set inferred = adapter.convert_type(agate_table, loop.index0) -%}
+                {%- set type = column_override.get(col_name, inferred) -%}
                 {%- set value = row[loop.index0] -%}
-                cast({{ spark_seed_literal(value) }} as {{ type }}){%- if not loop.last %}, {% endif -%}
+                cast({{ spark_seed_literal(value) }} as {{ type }})
+                {%- if not loop.last %}, {% endif -%}
             {%- endfor -%}){%- if not loop.last %},{% endif %}
             {% endfor -%}
         {%- endset -%}

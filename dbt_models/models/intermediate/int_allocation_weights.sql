@@ -157,7 +157,8 @@ rule_matches as (
         rules.method = 'proportional_usage'
             and lower(coalesce(charges.consumed_unit, '')) in ('hours', 'hour', 'hrs')
             as is_billed_in_hours,
-        {{ dbt.datediff('charges.charge_period_start', 'charges.charge_period_end', 'hour') }} as period_hours,
+        {{ dbt.datediff('charges.charge_period_start', 'charges.charge_period_end', 'hour') }}
+            as period_hours,
         rules.priority as rule_priority
     from charges
     inner join rules
@@ -304,7 +305,8 @@ idle_allocations as (
         0 as allocated_tokens,
         0 as allocated_reasoning_tokens,
         0 as allocated_requests,
-        'rule ' || rule_pool.rule_id || ' idle hours: ' || cast(busy_hours.period_hours - busy_hours.used_hours as {{ dbt.type_string() }})
+        'rule ' || rule_pool.rule_id || ' idle hours: '
+            || cast(busy_hours.period_hours - busy_hours.used_hours as {{ dbt.type_string() }})
             || ' of ' || cast(busy_hours.period_hours as {{ dbt.type_string() }})
             || ' billed hours without usage, to the billing period''s users by ' || rule_pool.basis as match_scope
     from (
@@ -387,7 +389,8 @@ fixed_share_remainders as (
         0 as allocated_tokens,
         0 as allocated_reasoning_tokens,
         0 as allocated_requests,
-        'rule ' || rule_matches.rule_id || ' fixed shares sum to ' || cast(share_sums.share_sum as {{ dbt.type_string() }})
+        'rule ' || rule_matches.rule_id || ' fixed shares sum to '
+            || cast(share_sums.share_sum as {{ dbt.type_string() }})
             || '%, not 100%' as match_scope
     from rule_matches
     inner join (
