@@ -23,7 +23,7 @@ import duckdb
 from dagster_project.config import DBT_PROJECT_DIR
 from dagster_project.demo.generator import DemoConfig, generate
 from dagster_project.extract.sources import SOURCES, extract
-from dagster_project.serving.publish import publish
+from dagster_project.serve.publish import publish
 
 
 def main() -> int:

@@ -8,7 +8,7 @@ show under Automation in the Dagster UI; `dagster dev` runs them (its daemon) on
   the data files (relative path, size, mtime); names starting with `_` or `.` are not data, as
   for the extract assets. An unchanged listing requests nothing.
 - `alert_webhook_sensor`: posts each new alert of the published `marts.rpt_alerts` to
-  AIFINOPS_ALERT_WEBHOOK_URL (dagster_project/governance/webhook.py). The cursor remembers the
+  AIFINOPS_ALERT_WEBHOOK_URL (dagster_project/serve/governance/webhook.py). The cursor remembers the
   alert ids delivered, so an alert is sent once across ticks and runs; a failed post is retried
   on the next tick. It reads the published copy, which the pipeline swaps atomically, so it
   never waits on the pipeline's writer lock.
@@ -26,12 +26,12 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project import db
-from dagster_project.config import Settings
-from dagster_project.dbt_build import run_config
 from dagster_project.extract.landing import is_data
-from dagster_project.governance.alerts import read_alerts
-from dagster_project.governance.webhook import WEBHOOK_URL_ENV, send_new, webhook_url
-from dagster_project.serving.publish import published_path
+from dagster_project.resources import WarehouseResource
+from dagster_project.serve.governance.alerts import read_alerts
+from dagster_project.serve.governance.webhook import WEBHOOK_URL_ENV, send_new, webhook_url
+from dagster_project.serve.publish import published_path
+from dagster_project.transform.dbt_build import run_config
 
 PIPELINE_JOB_NAME = "aifinops_pipeline"
 CRON_ENV = "AIFINOPS_PIPELINE_CRON"
@@ -119,7 +119,8 @@ def daily_pipeline_schedule(context: dg.ScheduleEvaluationContext):
     "are added, changed or removed; cursor: fingerprint of path, size and mtime.",
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext):
-    landing_dir = Settings.from_env().landing_dir
+    # the daemon evaluates sensors outside any run: the same resource, from the environment
+    landing_dir = WarehouseResource.from_env().landing_folder
     fingerprint, count = landing_fingerprint(landing_dir)
     if fingerprint is None and not context.cursor:
         return dg.SkipReason(f"no data files in {landing_dir}")
@@ -157,7 +158,7 @@ def alert_webhook_sensor(context: dg.SensorEvaluationContext):
     url = webhook_url()
     if not url:
         return dg.SkipReason(f"{WEBHOOK_URL_ENV} is not set: alerts are not sent")
-    path = published_path(Settings.from_env().publish_dir)
+    path = published_path(WarehouseResource.from_env().publish_folder)
     if not path.exists():
         return dg.SkipReason(f"no published warehouse yet ({path})")
     with db.connect(path, read_only=True) as con:

@@ -15,7 +15,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_models"
 SEEDS_DIR = REPO_ROOT / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
-SEEDS_VAR = "AIFINOPS_SEEDS_DIR"  # a company's own org seeds (dagster_project/org_seeds.py)
+SEEDS_VAR = (
+    "AIFINOPS_SEEDS_DIR"  # a company's own org seeds (dagster_project/transform/org_seeds.py)
+)
 MEMORY_LIMIT_VAR = "AIFINOPS_DUCKDB_MEMORY_LIMIT"
 TEMP_DIR_VAR = "AIFINOPS_DUCKDB_TEMP_DIR"
 THREADS_VAR = "AIFINOPS_DUCKDB_THREADS"
@@ -36,18 +38,18 @@ class Settings:
     warehouse_path: Path
     publish_dir: Path
     export_dir: Path
-    # a company's own organisation seeds (dagster_project/org_seeds.py); None: the repo's
+    # a company's own organisation seeds (dagster_project/transform/org_seeds.py); None: the repo's
     seeds_dir: Path | None = None
     duckdb: DuckDBSettings | None = None  # None: DuckDBSettings.from_env() when asked
 
     @classmethod
     def from_env(cls) -> Settings:
-        data_dir = _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data")
+        data = data_dir()
         return cls(
-            landing_dir=_path("AIFINOPS_LANDING_DIR", data_dir / "landing"),
-            warehouse_path=_path("AIFINOPS_DUCKDB_PATH", data_dir / "warehouse.duckdb"),
-            publish_dir=_path("AIFINOPS_PUBLISH_DIR", data_dir / "published"),
-            export_dir=_path("AIFINOPS_EXPORT_DIR", data_dir / "exports"),
+            landing_dir=_path("AIFINOPS_LANDING_DIR", data / "landing"),
+            warehouse_path=_path("AIFINOPS_DUCKDB_PATH", data / "warehouse.duckdb"),
+            publish_dir=_path("AIFINOPS_PUBLISH_DIR", data / "published"),
+            export_dir=_path("AIFINOPS_EXPORT_DIR", data / "exports"),
             seeds_dir=_path(SEEDS_VAR, REPO_ROOT)
             if os.environ.get(SEEDS_VAR, "").strip()
             else None,
@@ -67,11 +69,10 @@ class DuckDBSettings:
 
     @classmethod
     def from_env(cls) -> DuckDBSettings:
-        data_dir = _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data")
         limit = os.environ.get(MEMORY_LIMIT_VAR, "").strip() or DEFAULT_MEMORY_LIMIT
         return cls(
             memory_limit=_memory_limit(limit),
-            temp_directory=_path(TEMP_DIR_VAR, data_dir / "tmp"),
+            temp_directory=_path(TEMP_DIR_VAR, data_dir() / "tmp"),
             threads=_positive_int(THREADS_VAR, None),
             dbt_threads=_positive_int(DBT_THREADS_VAR, DEFAULT_DBT_THREADS),
         )
@@ -127,6 +128,11 @@ def export_dbt_env(settings: Settings | None = None) -> dict[str, str]:
     env = {"AIFINOPS_DUCKDB_PATH": str(settings.warehouse_path), **duckdb_settings.dbt_env()}
     os.environ.update(env)
     return env
+
+
+def data_dir() -> Path:
+    """AIFINOPS_DATA_DIR: the folder every other path defaults under (and the run logs)."""
+    return _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data")
 
 
 def _path(variable: str, default: Path) -> Path:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.assets.export import focus_export
-from dagster_project.assets.extract import extract_assets, extract_checks
-from dagster_project.assets.governance import alert_checks, rpt_alerts
-from dagster_project.assets.report import html_report
-from dagster_project.assets.serving import published_warehouse
-from dagster_project.assets.transform import dbt_models
 from dagster_project.automation import pipeline_job, schedules, sensors
 from dagster_project.config import Settings, export_dbt_env
-from dagster_project.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
+from dagster_project.extract.assets import extract_assets, extract_checks
 from dagster_project.quality.expectations import build_expectation_checks
 from dagster_project.resources import WarehouseResource
+from dagster_project.serve.assets import published_warehouse
+from dagster_project.serve.focus.assets import focus_export
+from dagster_project.serve.governance.assets import alert_checks, rpt_alerts
+from dagster_project.serve.report.assets import html_report
+from dagster_project.transform.assets import dbt_models
+from dagster_project.transform.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
 
 
 def build_definitions() -> dg.Definitions:

@@ -31,7 +31,8 @@ import dagster as dg
 import duckdb
 
 from dagster_project import db
-from dagster_project.config import REPO_ROOT, Settings, _path
+from dagster_project.config import REPO_ROOT, data_dir
+from dagster_project.resources import WarehouseResource
 
 # What `make dagster` (`dagster dev -m dagster_project.definitions`) loads: the runs started
 # here carry this code location as their origin, so the UI lists them under the job.
@@ -48,7 +49,7 @@ def _instance() -> dg.DagsterInstance:
 
 
 def log_dir() -> Path:
-    return _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data") / "logs"
+    return data_dir() / "logs"
 
 
 # dbt tests configured with store_failures keep their failing rows here, one table per test
@@ -146,8 +147,8 @@ def _stage_of(
 ) -> str:
     """The stage a step's op belongs to: the asset kinds this project has, any other asset
     (a report, say) by its group name."""
-    from dagster_project.assets.export import focus_export
-    from dagster_project.assets.serving import published_warehouse
+    from dagster_project.serve.assets import published_warehouse
+    from dagster_project.serve.focus.assets import focus_export
 
     if step == dbt_step:
         return "dbt build (models, tests)"
@@ -166,8 +167,8 @@ def plan_stages(defs: dg.Definitions) -> dict[str, Stage]:
     """Stage label -> Stage (pipeline order; a line is printed when a stage's last step ends);
     each knows its steps (ops) and how many assets and checks they produce, so the stage lines
     show progress against totals."""
-    from dagster_project.assets.extract import extract_assets
-    from dagster_project.assets.transform import dbt_models
+    from dagster_project.extract.assets import extract_assets
+    from dagster_project.transform.assets import dbt_models
 
     graph = defs.resolve_asset_graph()
     extract_steps = {asset.op.name for asset in extract_assets}
@@ -364,11 +365,13 @@ def _follow(events: Iterator[dg.DagsterEvent], stages: dict[str, Stage], progres
     return seen
 
 
-def _where(events: list[dg.DagsterEvent], settings: Settings, log_path: Path) -> list[str]:
-    from dagster_project.serving.publish import published_path
+def _where(
+    events: list[dg.DagsterEvent], warehouse: WarehouseResource, log_path: Path
+) -> list[str]:
+    from dagster_project.serve.publish import published_path
 
     lines = [""]
-    published = published_path(settings.publish_dir)
+    published = published_path(warehouse.publish_folder)
     if published.exists():
         lines.append(f"published file:  {published}")
     for event in events:
@@ -379,9 +382,9 @@ def _where(events: list[dg.DagsterEvent], settings: Settings, log_path: Path) ->
             paths = [str(metadata[key].value) for key in ("parquet_path", "csv_path")
                      if key in metadata]  # fmt: skip
             lines.append(f"FOCUS export:    {' and '.join(paths)}")
-    from dagster_project.report import report_path
+    from dagster_project.serve.report import report_path
 
-    report = report_path(settings.publish_dir)
+    report = report_path(warehouse.publish_folder)
     if report.exists():
         lines.append(f"report:          {report}")
     lines.append(f"full log:        {log_path}")
@@ -409,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _day(value: str):
-    from dagster_project.dbt_build import backfill_day
+    from dagster_project.transform.dbt_build import backfill_day
 
     try:
         return backfill_day(value)
@@ -419,7 +422,7 @@ def _day(value: str):
 
 def run_config_of(args: argparse.Namespace) -> dict:
     """The job's run config for the command line's --full-refresh / --backfill-from."""
-    from dagster_project.dbt_build import run_config
+    from dagster_project.transform.dbt_build import run_config
 
     return run_config(full_refresh=args.full_refresh, backfill_from=args.backfill_from)
 
@@ -441,27 +444,27 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
     from dagster_project.config import ConfigError
 
     try:
-        settings = Settings.from_env()
+        paths = WarehouseResource.from_env()
     except ConfigError as exc:
         print(f"error: {exc}", file=err)
         return 2
     # dbt's lines go to the log file: no terminal colour codes in it
     os.environ.setdefault("DBT_USE_COLORS", "false")
-    out.write(f"landing folder: {settings.landing_dir}\n")
-    out.write(f"warehouse:      {settings.warehouse_path}\n")
+    out.write(f"landing folder: {paths.landing_dir}\n")
+    out.write(f"warehouse:      {paths.warehouse_path}\n")
     out.write(f"log:            {log_path}\n")
-    from dagster_project.org_seeds import SeedsError
+    from dagster_project.transform.org_seeds import SeedsError
 
-    generate = args.demo and not (settings.landing_dir / "_demo_truth.json").exists()
+    generate = args.demo and not (paths.landing_folder / "_demo_truth.json").exists()
     stages_before = 2 if args.demo else 1
     started = time.perf_counter()
     if generate:
         from dagster_project.demo.cli import main as demo_main
 
-        demo_main(["--out", str(settings.landing_dir)])
+        demo_main(["--out", paths.landing_dir])
     try:  # the company's seed folder (AIFINOPS_SEEDS_DIR) is checked before anything runs
         parsed = time.perf_counter()
-        from dagster_project.dbt_project import prepare_dbt_manifest
+        from dagster_project.transform.dbt_project import prepare_dbt_manifest
 
         prepare_dbt_manifest()
         from dagster_project.definitions import build_definitions
@@ -506,7 +509,7 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
         if evaluation.description:
             out.write(f"    {_shown(evaluation.description, evaluation in errors)}\n")
             print(f"{level} {evaluation.check_name}:\n{evaluation.description}")  # the log
-        for reason in failure_reasons(settings.warehouse_path, evaluation.check_name):
+        for reason in failure_reasons(paths.warehouse_path, evaluation.check_name):
             out.write(f"    {reason[:500]}\n")
     failures = [e for e in events if e.event_type_value == "STEP_FAILURE"]
     succeeded = any(e.event_type_value == "PIPELINE_SUCCESS" for e in events)
@@ -518,11 +521,11 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
         failed = ", ".join(e.step_key for e in failures) or "unknown"
         out.write(f"run failed in step(s): {failed}; see the log {log_path}\n")
         return 1
-    with db.connect(settings.warehouse_path, read_only=True) as con:
-        from dagster_project.summary import build_summary
+    with db.connect(paths.warehouse_path, read_only=True) as con:
+        from dagster_project.serve.summary import build_summary
 
         out.write(build_summary(con) + "\n")
-    out.write("\n".join(_where(events, settings, log_path)) + "\n")
+    out.write("\n".join(_where(events, paths, log_path)) + "\n")
     return 1 if errors else 0
 
 

@@ -4,11 +4,14 @@ DuckDB file). Built once per test session: the integration tests only read it.""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,7 +25,7 @@ from dagster_project.demo.generator import DemoConfig, generate
 def pytest_sessionstart(session: pytest.Session) -> None:
     """dagster-dbt loads the dbt manifest when the asset modules are imported: parse the
     project once, first, so a fresh clone needs no manual `dbt parse`."""
-    from dagster_project.dbt_project import prepare_dbt_manifest
+    from dagster_project.transform.dbt_project import prepare_dbt_manifest
 
     prepare_dbt_manifest()
 
@@ -44,8 +47,19 @@ class BuiltWarehouse:
         return duckdb.connect(str(self.warehouse_path), read_only=True)
 
 
-def pipeline_env(data_dir: Path) -> dict[str, str]:
-    return {
+# The warehouse path is part of dbt's profile, and dbt parses the whole project again (10-20 s)
+# whenever its profile changed since the last parse. The tests' runs reach their warehouse
+# through one path, a symbolic link turned to the run's data folder, so one parse serves them
+# all; the reparse on a changed path is tested by itself (test_orchestration).
+_SLOT_PARENT = Path(tempfile.mkdtemp(prefix="aifinops-tests-"))
+atexit.register(shutil.rmtree, _SLOT_PARENT, True)
+
+
+def pipeline_env(data_dir: Path, *, one_warehouse_path: bool = False) -> dict[str, str]:
+    """The AIFINOPS_* variables of a run on `data_dir`. With `one_warehouse_path` the warehouse
+    and its spill folder are reached through the path every test run uses, now turned to
+    `data_dir` (so one run at a time)."""
+    env = {
         "AIFINOPS_DATA_DIR": str(data_dir),
         "AIFINOPS_LANDING_DIR": str(data_dir / "landing"),
         "AIFINOPS_DUCKDB_PATH": str(data_dir / "warehouse.duckdb"),
@@ -55,6 +69,14 @@ def pipeline_env(data_dir: Path) -> dict[str, str]:
         "AIFINOPS_PSEUDONYM_KEY": "test-pseudonym-key",
         "DAGSTER_HOME": str(data_dir / ".dagster"),
     }
+    if one_warehouse_path:
+        slot, turned = _SLOT_PARENT / "data", _SLOT_PARENT / "data.next"
+        turned.unlink(missing_ok=True)
+        turned.symlink_to(data_dir.resolve(), target_is_directory=True)
+        os.replace(turned, slot)
+        env["AIFINOPS_DUCKDB_PATH"] = str(slot / "warehouse.duckdb")
+        env["AIFINOPS_DUCKDB_TEMP_DIR"] = str(slot / "tmp")
+    return env
 
 
 def run_pipeline(data_dir: Path, seeds_dir: Path | None = None) -> int:
@@ -62,7 +84,8 @@ def run_pipeline(data_dir: Path, seeds_dir: Path | None = None) -> int:
     company's own org seeds when `seeds_dir` is given (else the repository's)."""
     from dagster_project.run import main
 
-    env = pipeline_env(data_dir) | {"AIFINOPS_SEEDS_DIR": str(seeds_dir or "")}
+    env = pipeline_env(data_dir, one_warehouse_path=True)
+    env["AIFINOPS_SEEDS_DIR"] = str(seeds_dir or "")
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:

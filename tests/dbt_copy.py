@@ -11,9 +11,9 @@ from pathlib import Path
 
 from dagster_project import db
 from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR
-from dagster_project.dbt_project import DBT_EXECUTABLE
 from dagster_project.extract.landing import create_raw_tables
 from dagster_project.extract.sources import SOURCES
+from dagster_project.transform.dbt_project import DBT_EXECUTABLE
 
 
 class DbtCopy:

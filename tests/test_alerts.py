@@ -17,14 +17,14 @@ import dagster as dg
 import pytest
 
 from dagster_project import db
-from dagster_project.governance.alerts import (
+from dagster_project.serve.governance.alerts import (
     COLUMN_DOCS,
     build_alerts,
     read_alerts,
     write_alerts,
 )
-from dagster_project.governance.webhook import WEBHOOK_URL_ENV
-from dagster_project.serving.publish import published_path
+from dagster_project.serve.governance.webhook import WEBHOOK_URL_ENV
+from dagster_project.serve.publish import published_path
 
 BUDGET_DDL = """
 create schema if not exists marts;
@@ -120,7 +120,7 @@ def test_missing_governance_marts_mean_no_alerts_not_an_error(tmp_path: Path):
 
 
 def test_payload_keeps_money_exact_and_is_json():
-    from dagster_project.governance.alerts import ANOMALY_COLUMNS, anomaly_alert
+    from dagster_project.serve.governance.alerts import ANOMALY_COLUMNS, anomaly_alert
 
     row = (*ANOMALY_ROWS[0][:5], Decimal("0.1000000001"), *ANOMALY_ROWS[0][6:])
     alert = anomaly_alert(dict(zip(ANOMALY_COLUMNS, row, strict=True)))
@@ -130,7 +130,7 @@ def test_payload_keeps_money_exact_and_is_json():
 
 
 def test_token_anomaly_message_has_no_currency():
-    from dagster_project.governance.alerts import ANOMALY_COLUMNS, anomaly_alert
+    from dagster_project.serve.governance.alerts import ANOMALY_COLUMNS, anomaly_alert
 
     row = ("an-2", date(2026, 8, 3), "use_case", "uc-2", "tokens", Decimal("3000000"),
            Decimal("1000000"), Decimal("800000"), Decimal("1200000"), None, "medium",
@@ -144,8 +144,8 @@ def test_token_anomaly_message_has_no_currency():
 
 
 def test_asset_checks_warn_with_each_alert_and_pass_without(tmp_path: Path):
-    from dagster_project.assets.governance import alert_checks, rpt_alerts
     from dagster_project.resources import WarehouseResource
+    from dagster_project.serve.governance.assets import alert_checks, rpt_alerts
 
     path = tmp_path / "w.duckdb"
     _make_marts(path)

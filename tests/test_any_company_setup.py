@@ -27,7 +27,7 @@ from dagster_project import db
 from dagster_project.config import DBT_PROJECT_DIR, REPO_ROOT, SEEDS_DIR, Settings
 from dagster_project.demo.generator import DemoConfig, generate
 from dagster_project.run import failure_reasons
-from dagster_project.serving.publish import published_path
+from dagster_project.serve.publish import published_path
 from tests.conftest import pipeline_env, run_pipeline
 from tests.dbt_copy import DbtCopy
 

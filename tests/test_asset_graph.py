@@ -65,7 +65,7 @@ def test_every_dbt_test_is_an_asset_check(asset_graph: dg.Definitions):
     # must be among its refs (dagster-dbt builds a model's checks from the model's children).
     import json
 
-    from dagster_project.dbt_project import dbt_project
+    from dagster_project.transform.dbt_project import dbt_project
 
     manifest = json.loads(dbt_project.manifest_path.read_text())
     tests = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"}

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from dagster_project.assets.serving import MARTS
-from dagster_project.dbt_project import dbt_project
+from dagster_project.serve.assets import MARTS
+from dagster_project.transform.dbt_project import dbt_project
 
 LONG_WARNING = "LONG FORMAT, DO NOT SUM ACROSS ROWS"
 

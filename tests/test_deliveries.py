@@ -441,7 +441,7 @@ def test_an_unreadable_bill_file_fails_the_check_and_blocks_publication(tmp_path
 
 
 def test_summary_sets_the_bills_in_force_beside_the_marts(con, landing):
-    from dagster_project.summary import billed_per_source
+    from dagster_project.serve.summary import billed_per_source
 
     folder = landing / OPENAI.folder
     write(folder / "a.json", openai_page((0, [openai_line("10.25")])), mtime=1_000)

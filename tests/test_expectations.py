@@ -86,12 +86,12 @@ def _failure(result: qx.SuiteResult, column: str) -> qx.FailedExpectation:
 # importing dbt (for the real asset keys) warns about a dependency of its own
 @pytest.mark.filterwarnings("ignore:sqlglotrs is deprecated:DeprecationWarning")
 def test_every_suite_file_is_valid_json_and_names_an_existing_asset() -> None:
-    from dagster_project.assets.extract import extract_assets
-    from dagster_project.dbt_project import dbt_project, prepare_dbt_manifest
+    from dagster_project.extract.assets import extract_assets
+    from dagster_project.transform.dbt_project import dbt_project, prepare_dbt_manifest
 
     if not dbt_project.manifest_path.exists():
         prepare_dbt_manifest()
-    from dagster_project.assets.transform import dbt_models
+    from dagster_project.transform.assets import dbt_models
 
     existing_keys = {key for assets in [*extract_assets, dbt_models] for key in assets.keys}
     files = sorted(EXPECTATIONS_DIR.glob("*.json"))

@@ -19,14 +19,14 @@ from typing import Any
 import duckdb
 import pytest
 
-from dagster_project.focus.export import (
+from dagster_project.serve.focus.export import (
     CSV_NAME,
     FOCUS_COLUMNS,
     PARQUET_NAME,
     export_focus,
     neutralise_formula_sql,
 )
-from dagster_project.focus.validator import run_focus_validator, validator_available
+from dagster_project.serve.focus.validator import run_focus_validator, validator_available
 
 # `describe marts.fct_allocated_costs` of the demo warehouse, in order.
 FACT_COLUMNS: list[tuple[str, str]] = [

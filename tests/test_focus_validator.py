@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.focus.validator import run_focus_validator, validator_available
+from dagster_project.serve.focus.validator import run_focus_validator, validator_available
 
 REFERENCE_ROWS = Path("/work/shared/reference/focus_example_rows.csv")
 

@@ -285,7 +285,7 @@ def test_fx_seed_covers_the_demo_period():
 def test_summary_shows_each_billing_currency_and_the_reporting_total(
     built_warehouse: BuiltWarehouse,
 ):
-    from dagster_project.summary import build_summary
+    from dagster_project.serve.summary import build_summary
 
     with built_warehouse.connect() as con:
         summary = build_summary(con)

@@ -133,6 +133,11 @@ def _content_hashes(warehouse: Path) -> dict[str, tuple]:
 class Warehouse:
     def __init__(self, root: Path):
         self.copy = DbtCopy(root)
+        # The full rebuild's copy of the warehouse has one path, and dbt keeps its parse state
+        # for it in a target folder of its own: alternating two warehouse paths in one target
+        # would make dbt re-parse the whole project on every run (its profile changed).
+        self.full = root / "full.duckdb"
+        self.full_target = root / "target-full"
 
     def dbt_ok(self, *args: str, warehouse: Path | None = None) -> None:
         if warehouse is not None:
@@ -160,13 +165,13 @@ class Warehouse:
             )
         ]
 
-    def incremental_equals_full(self, tmp: Path) -> None:
+    def incremental_equals_full(self) -> None:
         """Run incrementally, then rebuild a copy of the same state in full: same rows."""
         self.dbt_ok("run", "--select", *SELECTION)
-        full = tmp / "full.duckdb"
-        shutil.copy(self.copy.warehouse, full)
-        self.dbt_ok("run", "--select", *SELECTION, "--full-refresh", warehouse=full)
-        incremental, rebuilt = _content_hashes(self.copy.warehouse), _content_hashes(full)
+        shutil.copy(self.copy.warehouse, self.full)
+        self.dbt_ok("run", "--select", *SELECTION, "--full-refresh",
+                    "--target-path", str(self.full_target), warehouse=self.full)  # fmt: skip
+        incremental, rebuilt = _content_hashes(self.copy.warehouse), _content_hashes(self.full)
         assert incremental["marts.fct_llm_requests"][0] > 0
         differing = [name for name in rebuilt if incremental.get(name) != rebuilt[name]]
         assert not differing, f"incremental differs from a full rebuild in {differing}"
@@ -194,23 +199,23 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     return built
 
 
-def test_a_run_with_no_new_file_rebuilds_only_the_lookback(warehouse: Warehouse, tmp_path):
-    warehouse.incremental_equals_full(tmp_path)
+def test_a_run_with_no_new_file_rebuilds_only_the_lookback(warehouse: Warehouse):
+    warehouse.incremental_equals_full()
     assert warehouse.rebuilt_days("stg_litellm__requests") == [
         START + timedelta(d) for d in (2, 3, 4)
     ]
 
 
-def test_a_new_day_is_added(warehouse: Warehouse, tmp_path):
+def test_a_new_day_is_added(warehouse: Warehouse):
     new_day = START + timedelta(5)
     warehouse.write(
         lambda con: _add_litellm_file(con, "/landing/litellm/l2.jsonl", new_day, 25, "b")
     )
-    warehouse.incremental_equals_full(tmp_path)
+    warehouse.incremental_equals_full()
     assert new_day in warehouse.rebuilt_days("fct_llm_requests")
 
 
-def test_a_late_file_for_a_day_older_than_the_lookback(warehouse: Warehouse, tmp_path):
+def test_a_late_file_for_a_day_older_than_the_lookback(warehouse: Warehouse):
     # new requests on day 0, and a second copy (more tokens) of requests already loaded on day
     # 1: the first loaded copy must stay, never both
     def late(con):
@@ -219,11 +224,11 @@ def test_a_late_file_for_a_day_older_than_the_lookback(warehouse: Warehouse, tmp
                           tokens=999)  # fmt: skip
 
     warehouse.write(late)
-    warehouse.incremental_equals_full(tmp_path)
+    warehouse.incremental_equals_full()
     assert {START, START + timedelta(1)} <= set(warehouse.rebuilt_days("stg_litellm__requests"))
 
 
-def test_a_copy_of_a_request_on_another_day(warehouse: Warehouse, tmp_path):
+def test_a_copy_of_a_request_on_another_day(warehouse: Warehouse):
     # the same request ids re-logged with a start time on the newest day: the first loaded copy
     # (day 2) wins, and the day-5 copy must not appear as a second request
     warehouse.write(
@@ -231,43 +236,43 @@ def test_a_copy_of_a_request_on_another_day(warehouse: Warehouse, tmp_path):
             con, "/landing/litellm/moved.jsonl", START + timedelta(5), 3, "a2", tokens=5
         )
     )
-    warehouse.incremental_equals_full(tmp_path)
+    warehouse.incremental_equals_full()
 
 
-def test_a_revised_bill_supersedes_the_first_delivery(warehouse: Warehouse, tmp_path):
+def test_a_revised_bill_supersedes_the_first_delivery(warehouse: Warehouse):
     day = START + timedelta(2)
     warehouse.write(
         lambda con: _add_openai_cost_page(con, "/landing/openai/p1.json", day, "0.004", "d1")
     )
-    warehouse.incremental_equals_full(tmp_path)
+    warehouse.incremental_equals_full()
     warehouse.write(
         lambda con: _add_openai_cost_page(con, "/landing/openai/p2.json", day, "0.005", "d2")
     )
-    warehouse.incremental_equals_full(tmp_path)
+    warehouse.incremental_equals_full()
     # only the revision is in force: billed once, at its amount
     billed = warehouse.copy.query("select sum(billed_cost) from marts.fct_allocated_costs")
     assert billed[0][0] == Decimal("0.005")
 
 
-def test_a_retracted_log_file(warehouse: Warehouse, tmp_path):
+def test_a_retracted_log_file(warehouse: Warehouse):
     # the first copies of the duplicates above go with it: the later copies take their place
     first = "/landing/litellm/l1.jsonl"
     warehouse.write(lambda con: _retract(con, "raw.litellm_spend_logs", first))
-    warehouse.incremental_equals_full(tmp_path)
+    warehouse.incremental_equals_full()
     rebuilt = set(warehouse.rebuilt_days("stg_litellm__requests"))
     assert {START + timedelta(d) for d in range(6)} <= rebuilt
 
 
-def test_a_redelivered_file_with_changed_content(warehouse: Warehouse, tmp_path):
+def test_a_redelivered_file_with_changed_content(warehouse: Warehouse):
     def redeliver(con):
         _retract(con, "raw.otel_genai_spans", "/landing/otel/o1.json")
         _add_otel_file(con, "/landing/otel/o1.json", START + timedelta(1), 9, tokens=77)
 
     warehouse.write(redeliver)
-    warehouse.incremental_equals_full(tmp_path)
+    warehouse.incremental_equals_full()
 
 
-def test_a_price_change_reprices_past_days(warehouse: Warehouse, tmp_path):
+def test_a_price_change_reprices_past_days(warehouse: Warehouse):
     rows = warehouse.copy.read_seed("price_catalog")
     header = rows[0]
     column = {name: i for i, name in enumerate(header)}
@@ -284,11 +289,11 @@ def test_a_price_change_reprices_past_days(warehouse: Warehouse, tmp_path):
         pytest.fail("the catalog has no gpt-4o-mini row to change")
     warehouse.copy.write_seed("price_catalog", rows)
     warehouse.dbt_ok("seed", "--select", "price_catalog")
-    warehouse.incremental_equals_full(tmp_path)
+    warehouse.incremental_equals_full()
     assert START + timedelta(1) in warehouse.rebuilt_days("int_requests_priced")
 
 
-def test_a_backfill_rebuilds_every_day_from_the_given_one(warehouse: Warehouse, tmp_path):
+def test_a_backfill_rebuilds_every_day_from_the_given_one(warehouse: Warehouse):
     """`aifinops-run --backfill-from DAY` passes the dbt var backfill_from: every day from it on
     is rebuilt (beyond the lookback), in every incremental model, and the result still equals a
     full rebuild."""
@@ -305,4 +310,4 @@ def test_a_backfill_rebuilds_every_day_from_the_given_one(warehouse: Warehouse, 
     assert any(d <= max(held) - timedelta(3) for d in expected)  # beyond the lookback
     for model in ("stg_litellm__requests", "int_requests_priced", "fct_llm_requests"):
         assert warehouse.rebuilt_days(model) == expected, model
-    warehouse.incremental_equals_full(tmp_path)
+    warehouse.incremental_equals_full()

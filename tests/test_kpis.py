@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from dagster_project.config import DBT_PROJECT_DIR
-from dagster_project.summary import build_summary
+from dagster_project.serve.summary import build_summary
 from tests.conftest import BuiltWarehouse
 from tests.test_allocation_invariants import DBT
 

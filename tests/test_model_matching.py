@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR
-from dagster_project.prices.model_matching import MATCH_COLUMNS, match_rows, resolve
+from dagster_project.transform.prices.model_matching import MATCH_COLUMNS, match_rows, resolve
 from tests.conftest import BuiltWarehouse
 
 # One name per line, as logs and bills write it: warehouse provider_id (as staging writes it;

@@ -21,7 +21,12 @@ from dagster_project.config import (
     DuckDBSettings,
     Settings,
 )
-from dagster_project.dbt_build import DBT_OP_NAME, DbtBuildConfig, dbt_build_args, run_config
+from dagster_project.transform.dbt_build import (
+    DBT_OP_NAME,
+    DbtBuildConfig,
+    dbt_build_args,
+    run_config,
+)
 
 SETTINGS_SQL = (
     "select current_setting('memory_limit'), current_setting('temp_directory'), "
@@ -112,7 +117,7 @@ def test_dbt_profile_gets_the_configured_limit_spill_folder_and_threads(
     (project / "dbt_project.yml").write_text(
         "name: probe\nversion: '1.0'\nprofile: ai_finops\nconfig-version: 2\n"
     )
-    from dagster_project.dbt_project import DBT_EXECUTABLE
+    from dagster_project.transform.dbt_project import DBT_EXECUTABLE
 
     env = {**os.environ, **settings.dbt_env(),
            "AIFINOPS_DUCKDB_PATH": str(duckdb_env / "probe.duckdb")}  # fmt: skip
@@ -178,9 +183,9 @@ def test_aifinops_run_flags_reach_the_dbt_command_the_asset_runs(
 
     from dagster_dbt import DbtCliResource
 
-    from dagster_project.assets.transform import dbt_models
-    from dagster_project.dbt_project import dbt_project
     from dagster_project.run import _day, run_config_of
+    from dagster_project.transform.assets import dbt_models
+    from dagster_project.transform.dbt_project import dbt_project
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--full-refresh", action="store_true")
@@ -281,7 +286,7 @@ def test_dbt_parses_with_the_profile_the_build_uses(
     """prepare_dbt_manifest exports the warehouse path and DuckDB settings before it decides
     whether to parse, and parses again when they changed since the last parse (else dbt's build
     would re-parse the whole project, 10-20 s, because its profile changed)."""
-    from dagster_project import dbt_project
+    from dagster_project.transform import dbt_project
 
     parses: list[tuple[str, str]] = []
 
@@ -315,7 +320,7 @@ def test_the_dbt_resource_knows_its_dbt_version_without_starting_dbt(
     import dagster_dbt.core.resource as dagster_dbt_resource
     from dbt.version import __version__ as installed
 
-    from dagster_project.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
+    from dagster_project.transform.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_project
 
     def no_subprocess(*args: object, **kwargs: object) -> bytes:
         raise AssertionError(f"dbt started: {args}")

@@ -25,7 +25,7 @@ from genai_prices.types import (
     TimeOfDateConstraint,
 )
 
-from dagster_project.prices import build_catalog as bc
+from dagster_project.transform.prices import build_catalog as bc
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "price_catalog.csv"
 PRICE_COLUMNS = [c for c in bc.COLUMNS if c.endswith("_usd_per_mtok")]
@@ -91,7 +91,7 @@ def _provider(*models: ModelInfo, provider_id: str = "openai") -> Provider:
 def test_generated_catalog_matches_committed_seed(tmp_path: Path) -> None:
     out = tmp_path / "price_catalog.csv"
     assert bc.main(["--output", str(out)]) == 0
-    assert SEED.exists(), "run: python -m dagster_project.prices.build_catalog"
+    assert SEED.exists(), "run: python -m dagster_project.transform.prices.build_catalog"
     assert out.read_bytes() == SEED.read_bytes(), "seed is stale: regenerate it with build_catalog"
 
 

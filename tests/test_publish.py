@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project import db
-from dagster_project.serving.publish import (
+from dagster_project.serve.publish import (
     STORAGE_VERSION,
     PublishError,
     publish,

@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.report import build_report
-from dagster_project.report.build import team_slug
-from dagster_project.report.data import ReportDataError
-from dagster_project.report.formatting import money, money_value
+from dagster_project.serve.report import build_report
+from dagster_project.serve.report.build import team_slug
+from dagster_project.serve.report.data import ReportDataError
+from dagster_project.serve.report.formatting import money, money_value
 
 MONEY = "decimal(38, 10)"
 # the columns of each mart the report reads, typed as the marts are

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.report.formatting import money_value
+from dagster_project.serve.report.formatting import money_value
 from tests.chromium import Chromium, chromium_binary
 from tests.conftest import BuiltWarehouse
 

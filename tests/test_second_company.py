@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from dagster_project.config import SEEDS_DIR, Settings
-from dagster_project.org_seeds import (
+from dagster_project.transform.org_seeds import (
     DBT_SEED_PATH_VARIABLE,
     ORGANISATION_SEEDS,
     SeedsError,
@@ -135,7 +135,7 @@ def test_dbt_seed_path_and_fingerprint_follow_the_company(
 def test_manifest_is_reparsed_exactly_when_the_seeds_change(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dagster_project import dbt_project as module
+    from dagster_project.transform import dbt_project as module
 
     parses: list[str] = []
     monkeypatch.setattr(module.dbt_project.preparer, "prepare", lambda project: parses.append(1))

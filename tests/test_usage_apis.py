@@ -24,7 +24,7 @@ from dagster_project.extract.live_pull import (
     pull_openai_usage,
 )
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
-from dagster_project.summary import build_summary
+from dagster_project.serve.summary import build_summary
 from tests.fake_vendor_api import FakeApi, serving
 
 OPENAI_KEY = "sk-admin-TEST-usage-0123456789-do-not-leak"

@@ -7,8 +7,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from dagster_project.config import Settings
 from dagster_project.demo.generator import DemoConfig, generate
+from dagster_project.resources import WarehouseResource
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         "--if-absent", action="store_true", help="do nothing if the folder has data"
     )
     args = parser.parse_args(argv)
-    out = args.out or Settings.from_env().landing_dir
+    out = args.out or WarehouseResource.from_env().landing_folder
     if args.if_absent and (out / "_demo_truth.json").exists():
         print(f"demo data already in {out} (delete it or drop --if-absent to regenerate)")
         return 0

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from dagster_project.prices.model_matching import resolve
+from dagster_project.transform.prices.model_matching import resolve
 
 PARTS = (
     "input",

@@ -39,20 +39,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 import pandas as pd
 
 from dagster_project import db
+from dagster_project.atomic import replacing
 from dagster_project.extract.landing import quote_ident
+from dagster_project.extract.privacy import redact
 
 REQUIRED = ("date", "driver", "value")
 KNOWN = (*REQUIRED, "unit", "product", "team")
@@ -60,7 +59,6 @@ KNOWN = (*REQUIRED, "unit", "product", "team")
 RESERVED = ("source_file", "source_row", "filename", "file_row_number")
 BUSINESS_FOLDER = "business"
 _QUERY_START = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*[(\s]*(select|with)\b", re.I | re.S)
-_URL_USERINFO = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
 class DriversImportError(ValueError):
@@ -101,19 +99,19 @@ def import_drivers(
     if query is not None and not _QUERY_START.match(query):
         raise DriversImportError("the query must be a SELECT (or WITH ... SELECT) statement")
     if landing_dir is None:
-        from dagster_project.config import Settings
+        from dagster_project.resources import WarehouseResource
 
-        landing_dir = Settings.from_env().landing_dir
+        landing_dir = WarehouseResource.from_env().landing_folder
     stem = _sanitise(name or table or "query")
     target = Path(landing_dir) / BUSINESS_FOLDER / f"db_{stem}.parquet"
     try:
         names, rows = _read(url, table, query)
     except DriversImportError as error:
-        raise DriversImportError(redact(str(error), url)) from None
+        raise DriversImportError(redact(str(error), [url])) from None
     except Exception as error:  # any driver's error: show its first line, scrubbed
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise DriversImportError(
-            redact(f"{_describe(url)}: {type(error).__name__}: {first[:400]}", url)
+            redact(f"{_describe(url)}: {type(error).__name__}: {first[:400]}", [url])
         ) from None
     origin = f"{_describe(url)} {'table ' + table if table else 'query'}"
     columns = _map_columns(names, origin)
@@ -123,32 +121,13 @@ def import_drivers(
     return _write(target, columns, rows)
 
 
-def redact(text: str, url: str) -> str:
-    """`text` without the password of `url` (in any spelling) or of any URL it mentions."""
-    password = _password(url)
-    if password:
-        for form in {password, quote(password, safe=""), quote_plus(password)}:
-            text = text.replace(form, "***")
-    return _URL_USERINFO.sub(r"\1***@", text)
-
-
-def _password(url: str) -> str | None:
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).password or None
-    except Exception:
-        match = re.search(r"://[^:/@\s]*:([^@\s]+)@", url)
-        return match.group(1) if match else None
-
-
 def _describe(url: str) -> str:
     try:
         from sqlalchemy.engine import make_url
 
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
-        return redact("<unparseable database URL>", url)
+        return redact("<unparseable database URL>", [url])
 
 
 def _sanitise(name: str) -> str:
@@ -289,12 +268,8 @@ def _write(target: Path, columns: list[str], rows: list[tuple]) -> ImportResult:
     frame = pd.DataFrame(
         [[_as_text(row[i]) for i in index] for row in rows], columns=order, dtype=object
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Same folder as the target, so os.replace is atomic; the name matches no landing pattern.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    # written beside the target under a hidden name (dagster_project.atomic), renamed into place
+    with replacing(target) as (tmp,):
         with db.connect() as con:
             con.execute("set threads = 1")  # one writer: row groups in a fixed order
             con.register("snapshot", frame)
@@ -305,12 +280,9 @@ def _write(target: Path, columns: list[str], rows: list[tuple]) -> ImportResult:
                 f"to '{path}' (format parquet)"
             )
         if target.is_file() and target.read_bytes() == tmp.read_bytes():
-            tmp.unlink()
+            tmp.unlink()  # the same snapshot: the file (and its mtime) stays as it was
             return ImportResult(target, len(rows), tuple(order), unchanged=True)
-        os.replace(tmp, target)
-        return ImportResult(target, len(rows), tuple(order), unchanged=False)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return ImportResult(target, len(rows), tuple(order), unchanged=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -334,10 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = import_drivers(args.url, args.table, args.query, args.landing, args.name)
     except Exception as error:  # one line, no traceback, no password
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"drivers import failed: {redact(message, args.url)}", file=sys.stderr)
+        print(f"drivers import failed: {redact(message, [args.url])}", file=sys.stderr)
         return 1
     state = "unchanged" if result.unchanged else "written"
-    print(f"{result.rows} rows from {redact(_describe(args.url), args.url)} -> {result.path} "
+    print(f"{result.rows} rows from {redact(_describe(args.url), [args.url])} -> {result.path} "
           f"({state}; columns: {', '.join(result.columns)})")  # fmt: skip
     return 0
 

@@ -27,8 +27,8 @@ import duckdb
 import pandas as pd
 
 from dagster_project.extract.landing import (
-    LINEAGE_COLUMNS,
     Counts,
+    RawTable,
     UnreadableFile,
     split_good_and_bad,
 )
@@ -37,16 +37,18 @@ SOURCE = "fx_rates"
 TABLE = "raw.fx_rates"
 FILE_PATTERNS = ("*.csv",)
 BASE_CURRENCY = "EUR"  # the ECB quotes every currency against the euro
-DDL = f"""
-create table if not exists {TABLE} (
-    rate_date date not null,
-    base_currency varchar not null,
-    currency varchar not null,
-    rate decimal(38, 10) not null,
-    {LINEAGE_COLUMNS}
+RAW_TABLE = RawTable(
+    TABLE,
+    (
+        "rate_date date not null",
+        "base_currency varchar not null",
+        "currency varchar not null",
+        "rate decimal(38, 10) not null",
+    ),
+    bills=True,
 )
-"""
-COLUMNS = ["rate_date", "base_currency", "currency", "rate", "bill_key"]
+DDL = RAW_TABLE.ddl
+COLUMNS = RAW_TABLE.column_names
 _ISO_CODE = re.compile(r"^[A-Z]{3}$")
 _NO_RATE = ("", "N/A")
 

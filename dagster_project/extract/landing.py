@@ -770,3 +770,41 @@ LINEAGE_COLUMNS = """
     loaded_at timestamptz not null,
     load_id varchar not null
 """
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw table with its columns declared once: the DDL that creates it and the column list
+    the loader inserts (`split_good_and_bad`) both come from `columns`. Every raw table also
+    gets the load lineage columns (LINEAGE_COLUMNS), which the loader fills itself."""
+
+    name: str  # schema-qualified: raw.<table>
+    columns: tuple[str, ...]  # one SQL column definition each: '<name> <type> [not null]'
+    # columns added after the table first shipped: an older warehouse file gets them (nullable)
+    added_later: tuple[str, ...] = ()
+    # a table of bill lines: the parser also fills bill_key (BILL_COLUMNS, added by
+    # create_raw_tables to every bill source's table)
+    bills: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = set(self.added_later) - set(self._definitions)
+        if unknown:
+            raise ValueError(f"{self.name}: added_later names no column: {sorted(unknown)}")
+
+    @property
+    def _definitions(self) -> dict[str, str]:
+        return {definition.split()[0]: definition for definition in self.columns}
+
+    @property
+    def column_names(self) -> list[str]:
+        """What the parser's staged rows carry and the loader inserts, in table order."""
+        return [*self._definitions, *(["bill_key"] if self.bills else [])]
+
+    @property
+    def ddl(self) -> str:
+        columns = ",\n    ".join(self.columns)
+        ddl = f"create table if not exists {self.name} (\n    {columns},\n{LINEAGE_COLUMNS});\n"
+        for name in self.added_later:
+            definition = self._definitions[name].removesuffix(" not null")
+            ddl += f"alter table {self.name} add column if not exists {definition};\n"
+        return ddl

@@ -18,8 +18,8 @@ import duckdb
 
 from dagster_project.db import sql_literal
 from dagster_project.extract.landing import (
-    LINEAGE_COLUMNS,
     Counts,
+    RawTable,
     UnreadableFile,
     batch_bytes,
     data_name,
@@ -36,49 +36,44 @@ TABLE = "raw.litellm_spend_logs"
 FILE_PATTERNS = ("*.jsonl", "*.ndjson", "*.json", "*.csv")
 MAX_TOKENS_PER_REQUEST = 10_000_000  # above this a count is a unit or parsing error, not usage
 
-DDL = f"""
-create table if not exists {TABLE} (
-    request_id varchar not null,
-    call_type varchar,
-    api_key varchar,
-    spend decimal(20, 10),
-    total_tokens bigint,
-    prompt_tokens bigint not null,
-    completion_tokens bigint not null,
-    start_time timestamptz not null,
-    end_time timestamptz,
-    request_duration_ms bigint,
-    model varchar not null,
-    model_id varchar,
-    model_group varchar,
-    custom_llm_provider varchar,
-    api_base varchar,
-    user_pseudonym varchar,
-    end_user_pseudonym varchar,
-    metadata json,
-    cache_hit boolean,
-    cache_key varchar,
-    request_tags json,
-    team_id varchar,
-    organization_id varchar,
-    session_id varchar,
-    status varchar,
-    prompt_fingerprint varchar,
-    row_hash varchar not null,
-    {LINEAGE_COLUMNS}
-);
--- a table loaded before prompt fingerprints existed gets the column; its old rows keep none
--- (they are never called retries or duplicates)
-alter table {TABLE} add column if not exists prompt_fingerprint varchar;
-"""
+RAW_TABLE = RawTable(
+    TABLE,
+    (
+        "request_id varchar not null",
+        "call_type varchar",
+        "api_key varchar",
+        "spend decimal(20, 10)",
+        "total_tokens bigint",
+        "prompt_tokens bigint not null",
+        "completion_tokens bigint not null",
+        "start_time timestamptz not null",
+        "end_time timestamptz",
+        "request_duration_ms bigint",
+        "model varchar not null",
+        "model_id varchar",
+        "model_group varchar",
+        "custom_llm_provider varchar",
+        "api_base varchar",
+        "user_pseudonym varchar",
+        "end_user_pseudonym varchar",
+        "metadata json",
+        "cache_hit boolean",
+        "cache_key varchar",
+        "request_tags json",
+        "team_id varchar",
+        "organization_id varchar",
+        "session_id varchar",
+        "status varchar",
+        "prompt_fingerprint varchar",
+        "row_hash varchar not null",
+    ),
+    # a table loaded before prompt fingerprints existed gets the column; its old rows keep none
+    # (they are never called retries or duplicates)
+    added_later=("prompt_fingerprint",),
+)
+DDL = RAW_TABLE.ddl
 
-COLUMNS = [
-    "request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens",
-    "completion_tokens", "start_time", "end_time", "request_duration_ms", "model", "model_id",
-    "model_group", "custom_llm_provider", "api_base", "user_pseudonym", "end_user_pseudonym",
-    "metadata", "cache_hit", "cache_key", "request_tags", "team_id", "organization_id",
-    "session_id", "status", "prompt_fingerprint", "row_hash",
-]  # fmt: skip
+COLUMNS = RAW_TABLE.column_names
 
 _TEXT_FIELDS = (
     "request_id", "call_type", "api_key", "spend", "total_tokens", "prompt_tokens",

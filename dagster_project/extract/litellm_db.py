@@ -53,9 +53,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from dagster_project.extract.drivers_db import redact
+from dagster_project.atomic import commit, temp_path, write_atomic
 from dagster_project.extract.landing import quote_ident  # LiteLLM's names are mixed case
 from dagster_project.extract.litellm import METADATA_KEPT
+from dagster_project.extract.privacy import redact
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def pull(
             con.rollback()
     except psycopg.Error as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise RuntimeError(redact(f"LiteLLM database: {first[:400]}", url)) from None
+        raise RuntimeError(redact(f"LiteLLM database: {first[:400]}", [url])) from None
     return result
 
 
@@ -200,7 +201,8 @@ def _pull_spend_logs(con, folder: Path, lookback: timedelta, result: PullResult)
     )
     params = {"kept": list(METADATA_KEPT), "since": _naive_utc(since) if since else None}
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{SPEND_LOGS}.pull.tmp"  # a dot name is not data: never loaded half-written
+    # a dot name is not data: never loaded half-written (dagster_project.atomic)
+    tmp = temp_path(folder / f"{SPEND_LOGS}.pull")
     first = last = None
     written = 0
     try:
@@ -226,7 +228,7 @@ def _pull_spend_logs(con, folder: Path, lookback: timedelta, result: PullResult)
             target = _unused(
                 folder, f"{SPEND_LOGS}__{first.strftime(_STAMP)}__{last.strftime(_STAMP)}"
             )
-            os.replace(tmp, target)
+            commit(tmp, target)
             result.files.append(target)
             result.request_rows += written
             log.info("wrote %d row(s) to %s", written, target)
@@ -369,12 +371,8 @@ def _json_line(record: dict) -> str:
 
 
 def _write(target: Path, records: list[dict]) -> Path:
-    """Write atomically: a dot-named temporary file (not data) renamed into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.writelines(_json_line(r) for r in records)
-    os.replace(tmp, target)
+    """Write atomically (dagster_project.atomic): a reader never sees half a file."""
+    write_atomic(target, "".join(_json_line(r) for r in records))
     log.info("wrote %d row(s) to %s", len(records), target)
     return target
 
@@ -394,13 +392,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no database: pass --url or set {URL_VAR}", file=sys.stderr)
         return 2
     if args.landing is None:
-        from dagster_project.config import Settings
+        from dagster_project.resources import WarehouseResource
 
-        args.landing = Settings.from_env().landing_dir
+        args.landing = WarehouseResource.from_env().landing_folder
     try:
         result = pull(args.url, args.landing, lookback_from_env())
     except Exception as error:  # one line, no traceback, no password
-        print(f"LiteLLM pull failed: {redact(str(error), args.url)}", file=sys.stderr)
+        print(f"LiteLLM pull failed: {redact(str(error), [args.url])}", file=sys.stderr)
         return 1
     print(result.summary())
     for path in result.files:

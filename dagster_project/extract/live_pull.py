@@ -48,9 +48,8 @@ import math
 import os
 import re
 import sys
-import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -61,6 +60,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from dagster_project.atomic import write_atomic
+from dagster_project.extract.privacy import redact
 from dagster_project.extract.vendor_costs import PULLED_AT_FIELD
 
 log = logging.getLogger(__name__)
@@ -85,13 +86,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # bracketed form instead, so the API takes both; should that change, edit this constant only.
 OPENAI_GROUP_BY_PARAM = "group_by"
 ANTHROPIC_GROUP_BY_PARAM = "group_by[]"
-
-_REDACTED = "[REDACTED]"
-# Credentials in a form we can spot even when we were not told the value (a proxy's key, say).
-_CREDENTIAL_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"),
-    re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+"),
-)
 
 
 class LivePullError(RuntimeError):
@@ -159,17 +153,6 @@ ANTHROPIC_USAGE_GROUP_BY = (
 
 
 # --- secrets --------------------------------------------------------------------------------
-
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """`text` with every occurrence of each secret, and anything shaped like a bearer token or
-    an x-api-key value, replaced by [REDACTED]. Longest secrets first, so a secret that contains
-    another is removed whole."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, _REDACTED)
-    for pattern in _CREDENTIAL_PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + _REDACTED, text)
-    return text
 
 
 def _resolve_key(api_key: str | None, env_name: str) -> str:
@@ -334,22 +317,6 @@ def _fetch_all(client: _Client, params: list[tuple[str, str]]) -> tuple[list[byt
 # --- landing files --------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a hidden temp file in the same folder, then rename: a reader (the extract step)
-    sees the whole page or nothing. The temp name starts with '.', which the loader skips."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def stamp_pull_time(body: bytes, pulled_at: datetime) -> bytes:
     """The page with the pull time inserted as its first top-level field; the vendor's bytes
     follow unchanged. (`_page_fields` made sure the page is a JSON object with a data list.)"""
@@ -366,7 +333,7 @@ def _write_pages(folder: Path, stem: str, bodies: list[bytes]) -> tuple[list[Pat
     pulled_at = datetime.now(UTC)
     for number, body in enumerate(bodies, start=1):
         path = folder / f"{stem}_page_{number}.json"
-        _write_atomic(path, stamp_pull_time(body, pulled_at))
+        write_atomic(path, stamp_pull_time(body, pulled_at))
         written.append(path)
     own = re.compile(rf"{re.escape(stem)}_page_(\d+)\.json")
     stale = [
@@ -582,9 +549,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     secrets = [os.environ.get(OPENAI_KEY_ENV), os.environ.get(ANTHROPIC_KEY_ENV)]
     try:
         if args.landing is None:
-            from dagster_project.config import Settings
+            from dagster_project.resources import WarehouseResource
 
-            args.landing = Settings.from_env().landing_dir
+            args.landing = WarehouseResource.from_env().landing_folder
         options = {"endpoint": args.endpoint} if args.provider == "openai-usage" else {}
         summary = PULLS[args.provider](args.landing, args.start, args.end, **options)
     except Exception as error:  # the CLI's promise: one line, no traceback, no secret

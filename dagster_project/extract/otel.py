@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.extract.landing import (
-    LINEAGE_COLUMNS,
     Counts,
+    RawTable,
     UnreadableFile,
     batch_bytes,
     probe,
@@ -36,46 +36,40 @@ OTLP_SHAPE = json.dumps(
 )
 OTLP_EXPANSION = 4  # a group of documents parsed at once: a quarter of a landing batch
 
-DDL = f"""
-create table if not exists {TABLE} (
-    trace_id varchar not null,
-    span_id varchar not null,
-    parent_span_id varchar,
-    span_name varchar,
-    start_time timestamptz not null,
-    end_time timestamptz,
-    status_code integer,
-    status_message varchar,
-    service_name varchar,
-    deployment_environment varchar,
-    cloud_account_id varchar,
-    cloud_region varchar,
-    provider_name varchar,
-    operation_name varchar,
-    request_model varchar,
-    response_model varchar,
-    response_id varchar,
-    input_tokens bigint not null,
-    output_tokens bigint not null,
-    cache_read_input_tokens bigint,
-    cache_creation_input_tokens bigint,
-    reasoning_output_tokens bigint,
-    enduser_pseudonym varchar,
-    resource_attributes json,
-    span_attributes json,
-    row_hash varchar not null,
-    {LINEAGE_COLUMNS}
+RAW_TABLE = RawTable(
+    TABLE,
+    (
+        "trace_id varchar not null",
+        "span_id varchar not null",
+        "parent_span_id varchar",
+        "span_name varchar",
+        "start_time timestamptz not null",
+        "end_time timestamptz",
+        "status_code integer",
+        "status_message varchar",
+        "service_name varchar",
+        "deployment_environment varchar",
+        "cloud_account_id varchar",
+        "cloud_region varchar",
+        "provider_name varchar",
+        "operation_name varchar",
+        "request_model varchar",
+        "response_model varchar",
+        "response_id varchar",
+        "input_tokens bigint not null",
+        "output_tokens bigint not null",
+        "cache_read_input_tokens bigint",
+        "cache_creation_input_tokens bigint",
+        "reasoning_output_tokens bigint",
+        "enduser_pseudonym varchar",
+        "resource_attributes json",
+        "span_attributes json",
+        "row_hash varchar not null",
+    ),
 )
-"""
+DDL = RAW_TABLE.ddl
 
-COLUMNS = [
-    "trace_id", "span_id", "parent_span_id", "span_name", "start_time", "end_time",
-    "status_code", "status_message", "service_name", "deployment_environment",
-    "cloud_account_id", "cloud_region", "provider_name", "operation_name", "request_model",
-    "response_model", "response_id", "input_tokens", "output_tokens", "cache_read_input_tokens",
-    "cache_creation_input_tokens", "reasoning_output_tokens", "enduser_pseudonym",
-    "resource_attributes", "span_attributes", "row_hash",
-]  # fmt: skip
+COLUMNS = RAW_TABLE.column_names
 
 MACROS = """
 create or replace temp macro otel_kv(attrs) as list_transform(

@@ -15,35 +15,37 @@ import duckdb
 
 from dagster_project.db import sql_literal
 from dagster_project.extract.landing import (
-    LINEAGE_COLUMNS,
     Counts,
+    RawTable,
     UnreadableFile,
     probe,
     quote_ident,
     split_good_and_bad,
 )
 from dagster_project.extract.privacy import create_scrub_macro
-from dagster_project.focus.columns import FOCUS_COLUMNS
+from dagster_project.serve.focus.columns import FOCUS_COLUMNS
 
 FOCUS_SOURCE = "focus_billing"
 FOCUS_TABLE = "raw.focus_billing"
 FOCUS_PATTERNS = ("*.parquet", "*.csv")
 # Every FOCUS column exists in the raw table from the start, so staging can name each one
 # even before an export carries it.
-FOCUS_DDL = f"""
-create table if not exists {FOCUS_TABLE} (
-    {", ".join(f'"{c}" varchar' for c in FOCUS_COLUMNS)},
-    x_ServiceCode varchar,
-    x_UsageType varchar,
-    x_SkuMeterName varchar,
-    x_Operation varchar,
-    export_name varchar,
-    row_hash varchar,
-    {LINEAGE_COLUMNS}
-);
--- a table created before staging read Azure's meter column gets it (its rows stay null)
-alter table {FOCUS_TABLE} add column if not exists x_SkuMeterName varchar;
-"""
+FOCUS_RAW_TABLE = RawTable(
+    FOCUS_TABLE,
+    (
+        *(f'"{c}" varchar' for c in FOCUS_COLUMNS),
+        "x_ServiceCode varchar",
+        "x_UsageType varchar",
+        "x_SkuMeterName varchar",
+        "x_Operation varchar",
+        "export_name varchar",
+        "row_hash varchar",
+    ),
+    # a table created before staging read Azure's meter column gets it (its rows stay null)
+    added_later=("x_SkuMeterName",),
+    bills=True,
+)
+FOCUS_DDL = FOCUS_RAW_TABLE.ddl
 FOCUS_REQUIRED = ("BilledCost", "BillingCurrency", "BillingAccountId", "ChargePeriodStart")
 # Every column staging casts: a value that does not cast would fail the dbt run, so its row is
 # quarantined here instead.
@@ -55,21 +57,21 @@ FOCUS_TIMESTAMPS = ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart
 DRIVERS_SOURCE = "business_drivers"
 DRIVERS_TABLE = "raw.business_drivers"
 DRIVERS_PATTERNS = ("*.csv", "*.parquet")
-DRIVERS_DDL = f"""
-create table if not exists {DRIVERS_TABLE} (
-    driver_date date not null,
-    driver varchar not null,
-    value decimal(38, 6) not null,
-    unit varchar,
-    product varchar,
-    team varchar,
-    dimensions json,
-    row_hash varchar not null,
-    {LINEAGE_COLUMNS}
+DRIVERS_RAW_TABLE = RawTable(
+    DRIVERS_TABLE,
+    (
+        "driver_date date not null",
+        "driver varchar not null",
+        "value decimal(38, 6) not null",
+        "unit varchar",
+        "product varchar",
+        "team varchar",
+        "dimensions json",
+        "row_hash varchar not null",
+    ),
 )
-"""
-DRIVERS_COLUMNS = ["driver_date", "driver", "value", "unit", "product", "team", "dimensions",
-                   "row_hash"]  # fmt: skip
+DRIVERS_DDL = DRIVERS_RAW_TABLE.ddl
+DRIVERS_COLUMNS = DRIVERS_RAW_TABLE.column_names
 
 
 # Names the loader gives its own columns: a file column of the same name would be ambiguous.

@@ -19,8 +19,8 @@ import duckdb
 import pandas as pd
 
 from dagster_project.extract.landing import (
-    LINEAGE_COLUMNS,
     Counts,
+    RawTable,
     UnreadableFile,
     split_good_and_bad,
 )
@@ -34,85 +34,78 @@ FILE_PATTERNS = ("*.json",)
 # overflow the raw table's decimal(38, 10) columns.
 MAX_AMOUNT = Decimal(10) ** 18
 
-OPENAI_DDL = f"""
-create table if not exists {OPENAI_TABLE} (
-    bucket_start_time timestamptz not null,
-    bucket_end_time timestamptz not null,
-    amount_value decimal(38, 12) not null,
-    amount_currency varchar not null,
-    line_item varchar,
-    project_id varchar,
-    api_key_id varchar,
-    quantity decimal(38, 6),
-    quantity_unit varchar,
-    result_json json not null,
-    row_hash varchar not null,
-    {LINEAGE_COLUMNS}
+OPENAI_RAW_TABLE = RawTable(
+    OPENAI_TABLE,
+    (
+        "bucket_start_time timestamptz not null",
+        "bucket_end_time timestamptz not null",
+        "amount_value decimal(38, 12) not null",
+        "amount_currency varchar not null",
+        "line_item varchar",
+        "project_id varchar",
+        "api_key_id varchar",
+        "quantity decimal(38, 6)",
+        "quantity_unit varchar",
+        "result_json json not null",
+        "row_hash varchar not null",
+    ),
+    bills=True,
 )
-"""
-OPENAI_COLUMNS = [
-    "bucket_start_time", "bucket_end_time", "amount_value", "amount_currency", "line_item",
-    "project_id", "api_key_id", "quantity", "quantity_unit", "result_json", "row_hash",
-    "bill_key",
-]  # fmt: skip
+OPENAI_DDL = OPENAI_RAW_TABLE.ddl
+OPENAI_COLUMNS = OPENAI_RAW_TABLE.column_names
 
-ANTHROPIC_DDL = f"""
-create table if not exists {ANTHROPIC_TABLE} (
-    bucket_starting_at timestamptz not null,
-    bucket_ending_at timestamptz not null,
-    amount_cents decimal(38, 10) not null,
-    currency varchar not null,
-    cost_type varchar,
-    description varchar,
-    token_type varchar,
-    model varchar,
-    service_tier varchar,
-    context_window varchar,
-    workspace_id varchar,
-    result_json json not null,
-    row_hash varchar not null,
-    {LINEAGE_COLUMNS}
+ANTHROPIC_RAW_TABLE = RawTable(
+    ANTHROPIC_TABLE,
+    (
+        "bucket_starting_at timestamptz not null",
+        "bucket_ending_at timestamptz not null",
+        "amount_cents decimal(38, 10) not null",
+        "currency varchar not null",
+        "cost_type varchar",
+        "description varchar",
+        "token_type varchar",
+        "model varchar",
+        "service_tier varchar",
+        "context_window varchar",
+        "workspace_id varchar",
+        "result_json json not null",
+        "row_hash varchar not null",
+    ),
+    bills=True,
 )
-"""
-ANTHROPIC_COLUMNS = [
-    "bucket_starting_at", "bucket_ending_at", "amount_cents", "currency", "cost_type",
-    "description", "token_type", "model", "service_tier", "context_window", "workspace_id",
-    "result_json", "row_hash", "bill_key",
-]  # fmt: skip
+ANTHROPIC_DDL = ANTHROPIC_RAW_TABLE.ddl
+ANTHROPIC_COLUMNS = ANTHROPIC_RAW_TABLE.column_names
 # Usage API results: token counts by bucket and grouping (the grouping fields are null unless the
 # pull grouped by them). OpenAI counts cached (and cache-write) tokens INSIDE input_tokens;
 # Anthropic reports uncached input, cache reads and cache writes apart. Normalised in staging.
 OPENAI_USAGE_SOURCE = "openai_usage"
 OPENAI_USAGE_TABLE = "raw.openai_usage"
-OPENAI_USAGE_DDL = f"""
-create table if not exists {OPENAI_USAGE_TABLE} (
-    bucket_start_time timestamptz not null,
-    bucket_end_time timestamptz not null,
-    endpoint varchar not null,
-    project_id varchar,
-    user_id varchar,
-    api_key_id varchar,
-    model varchar,
-    batch boolean,
-    service_tier varchar,
-    input_tokens bigint,
-    input_cached_tokens bigint,
-    input_cache_write_tokens bigint,
-    output_tokens bigint,
-    input_audio_tokens bigint,
-    output_audio_tokens bigint,
-    num_model_requests bigint,
-    result_json json not null,
-    row_hash varchar not null,
-    {LINEAGE_COLUMNS}
+OPENAI_USAGE_RAW_TABLE = RawTable(
+    OPENAI_USAGE_TABLE,
+    (
+        "bucket_start_time timestamptz not null",
+        "bucket_end_time timestamptz not null",
+        "endpoint varchar not null",
+        "project_id varchar",
+        "user_id varchar",
+        "api_key_id varchar",
+        "model varchar",
+        "batch boolean",
+        "service_tier varchar",
+        "input_tokens bigint",
+        "input_cached_tokens bigint",
+        "input_cache_write_tokens bigint",
+        "output_tokens bigint",
+        "input_audio_tokens bigint",
+        "output_audio_tokens bigint",
+        "num_model_requests bigint",
+        "result_json json not null",
+        "row_hash varchar not null",
+    ),
+    bills=True,
 )
-"""
-OPENAI_USAGE_COLUMNS = [
-    "bucket_start_time", "bucket_end_time", "endpoint", "project_id", "user_id", "api_key_id",
-    "model", "batch", "service_tier", "input_tokens", "input_cached_tokens",
-    "input_cache_write_tokens", "output_tokens", "input_audio_tokens", "output_audio_tokens",
-    "num_model_requests", "result_json", "row_hash", "bill_key",
-]  # fmt: skip
+OPENAI_USAGE_DDL = OPENAI_USAGE_RAW_TABLE.ddl
+OPENAI_USAGE_COLUMNS = OPENAI_USAGE_RAW_TABLE.column_names
 OPENAI_USAGE_COUNTS = (
     "input_tokens", "input_cached_tokens", "input_cache_write_tokens", "output_tokens",
     "input_audio_tokens", "output_audio_tokens", "num_model_requests",
@@ -120,32 +113,29 @@ OPENAI_USAGE_COUNTS = (
 
 ANTHROPIC_USAGE_SOURCE = "anthropic_usage_report"
 ANTHROPIC_USAGE_TABLE = "raw.anthropic_usage_report"
-ANTHROPIC_USAGE_DDL = f"""
-create table if not exists {ANTHROPIC_USAGE_TABLE} (
-    bucket_starting_at timestamptz not null,
-    bucket_ending_at timestamptz not null,
-    workspace_id varchar,
-    api_key_id varchar,
-    model varchar,
-    service_tier varchar,
-    context_window varchar,
-    uncached_input_tokens bigint not null,
-    cache_read_input_tokens bigint not null,
-    cache_creation_5m_input_tokens bigint not null,
-    cache_creation_1h_input_tokens bigint not null,
-    output_tokens bigint not null,
-    web_search_requests bigint,
-    result_json json not null,
-    row_hash varchar not null,
-    {LINEAGE_COLUMNS}
+ANTHROPIC_USAGE_RAW_TABLE = RawTable(
+    ANTHROPIC_USAGE_TABLE,
+    (
+        "bucket_starting_at timestamptz not null",
+        "bucket_ending_at timestamptz not null",
+        "workspace_id varchar",
+        "api_key_id varchar",
+        "model varchar",
+        "service_tier varchar",
+        "context_window varchar",
+        "uncached_input_tokens bigint not null",
+        "cache_read_input_tokens bigint not null",
+        "cache_creation_5m_input_tokens bigint not null",
+        "cache_creation_1h_input_tokens bigint not null",
+        "output_tokens bigint not null",
+        "web_search_requests bigint",
+        "result_json json not null",
+        "row_hash varchar not null",
+    ),
+    bills=True,
 )
-"""
-ANTHROPIC_USAGE_COLUMNS = [
-    "bucket_starting_at", "bucket_ending_at", "workspace_id", "api_key_id", "model",
-    "service_tier", "context_window", "uncached_input_tokens", "cache_read_input_tokens",
-    "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens", "output_tokens",
-    "web_search_requests", "result_json", "row_hash", "bill_key",
-]  # fmt: skip
+ANTHROPIC_USAGE_DDL = ANTHROPIC_USAGE_RAW_TABLE.ddl
+ANTHROPIC_USAGE_COLUMNS = ANTHROPIC_USAGE_RAW_TABLE.column_names
 # A token count beyond this is a unit or parsing error (and would overflow bigint sums).
 MAX_TOKENS = 10**15
 

@@ -7,7 +7,7 @@ submission method, `session`, and makes it the default for the session method. d
 through `run_dbt` (or `python -m dagster_project.transform.spark_session <dbt args>`) has it;
 a plain `dbt` command does not, and fails on the Python model with dbt-spark's own error.
 
-The model runs the same `dagster_project.prices.model_matching` rules as on DuckDB; on a
+The model runs the same `dagster_project.transform.prices.model_matching` rules as on DuckDB; on a
 cluster the package must be installed there (README).
 """
 

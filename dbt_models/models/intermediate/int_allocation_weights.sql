@@ -12,6 +12,9 @@
 -- to the teams using the hosts in the billing period by the same basis, on rows of their own
 -- (product, use case, feature, environment and model 'idle_capacity', method 'rule:<id>:idle'),
 -- never hidden in the used share.
+-- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
+-- break them, then drop the next line.
+-- noqa: disable=LT05
 {%- set owner_columns = owner_keys() %}
 with
 
@@ -75,7 +78,8 @@ direct_usage as (
         -- "gpt-4o-2024-08-06" and "gpt-4o-2024-11-20"): both split by the same weights, but
         -- only the first carries the tokens and requests, so none are counted twice.
         dense_rank() over (
-            partition by charges.provider_id, charges.sub_account_id, charges.charge_date,
+            partition by
+                charges.provider_id, charges.sub_account_id, charges.charge_date,
                 charges.model_id, charges.is_batch, charges.token_part
             order by charges.charge_id
         ) = 1 as carries_usage
@@ -155,7 +159,7 @@ rule_matches as (
         charges.charge_period_start,
         charges.charge_period_end,
         rules.method = 'proportional_usage'
-            and lower(coalesce(charges.consumed_unit, '')) in ('hours', 'hour', 'hrs')
+        and lower(coalesce(charges.consumed_unit, '')) in ('hours', 'hour', 'hrs')
             as is_billed_in_hours,
         {{ dbt.datediff('charges.charge_period_start', 'charges.charge_period_end', 'hour') }}
             as period_hours,
@@ -165,8 +169,10 @@ rule_matches as (
         on charges.provider_id = rules.charge_provider_id
         and (rules.match_service_name is null or charges.service_name like rules.match_service_name)
         -- the description or the meter (Azure names PTU hours in the meter, not the description)
-        and (rules.match_description is null or charges.charge_description like rules.match_description
-            or charges.sku_meter like rules.match_description)
+        and (
+            rules.match_description is null or charges.charge_description like rules.match_description
+            or charges.sku_meter like rules.match_description
+        )
         and (rules.match_charge_category is null or charges.charge_category = rules.match_charge_category)
     where charges.model_id is null
     {%- endcall %}
@@ -190,9 +196,9 @@ rule_pool as (
         usage.request_count
     from rule_matches
     inner join usage
-        on usage.billing_account_id = rule_matches.billing_account_id
-        and (rule_matches.usage_provider_id = '*' or usage.provider_id = rule_matches.usage_provider_id)
-        and (rule_matches.usage_scope = 'any_sub_account' or usage.sub_account_id = rule_matches.sub_account_id)
+        on rule_matches.billing_account_id = usage.billing_account_id
+        and (rule_matches.usage_provider_id = '*' or rule_matches.usage_provider_id = usage.provider_id)
+        and (rule_matches.usage_scope = 'any_sub_account' or rule_matches.sub_account_id = usage.sub_account_id)
         and usage.request_date >= cast(rule_matches.billing_period_start as date)
         and usage.request_date < cast(rule_matches.billing_period_end as date)
     where rule_matches.method in ('proportional_usage', 'even_split')
@@ -250,11 +256,11 @@ busy_hours as (
         least(count(distinct request_hours.usage_hour), rule_matches.period_hours) as used_hours
     from rule_matches
     left join request_hours
-        on request_hours.billing_account_id = rule_matches.billing_account_id
-        and (rule_matches.usage_provider_id = '*' or request_hours.provider_id = rule_matches.usage_provider_id)
-        and (rule_matches.usage_scope = 'any_sub_account' or request_hours.sub_account_id = rule_matches.sub_account_id)
-        and request_hours.usage_hour >= rule_matches.charge_period_start
-        and request_hours.usage_hour < rule_matches.charge_period_end
+        on rule_matches.billing_account_id = request_hours.billing_account_id
+        and (rule_matches.usage_provider_id = '*' or rule_matches.usage_provider_id = request_hours.provider_id)
+        and (rule_matches.usage_scope = 'any_sub_account' or rule_matches.sub_account_id = request_hours.sub_account_id)
+        and rule_matches.charge_period_start <= request_hours.usage_hour
+        and rule_matches.charge_period_end > request_hours.usage_hour
     where rule_matches.is_billed_in_hours
         and rule_matches.period_hours > 0
     group by rule_matches.charge_id, rule_matches.period_hours
@@ -374,6 +380,16 @@ fixed_share_allocations as (
 
 ),
 
+share_sums as (
+
+    select
+        rule_id,
+        sum(share_pct) as share_sum
+    from rule_shares
+    group by rule_id
+
+),
+
 fixed_share_remainders as (
 
     -- shares are percentages of the charge, never rescaled: what a rule's shares leave below
@@ -393,9 +409,7 @@ fixed_share_remainders as (
             || cast(share_sums.share_sum as {{ dbt.type_string() }})
             || '%, not 100%' as match_scope
     from rule_matches
-    inner join (
-        select rule_id, sum(share_pct) as share_sum from rule_shares group by rule_id
-    ) as share_sums
+    inner join share_sums
         on rule_matches.rule_id = share_sums.rule_id
     where rule_matches.method = 'fixed_percentage'
         and share_sums.share_sum < 100
@@ -404,15 +418,19 @@ fixed_share_remainders as (
 
 matched as (
 
-    select * from direct_allocations where weight > 0
+    select * from direct_allocations
+    where weight > 0
     union all
-    select * from proportional_allocations where weight > 0
+    select * from proportional_allocations
+    where weight > 0
     union all
-    select * from idle_allocations where weight > 0
+    select * from idle_allocations
+    where weight > 0
     union all
     select * from even_split_allocations
     union all
-    select * from fixed_share_allocations where weight > 0
+    select * from fixed_share_allocations
+    where weight > 0
     union all
     select * from fixed_share_remainders
 
@@ -444,7 +462,7 @@ unallocated as (
     from charges
     left join rule_matches
         on charges.charge_id = rule_matches.charge_id
-    where charges.charge_id not in (select charge_id from matched)
+    where charges.charge_id not in (select matched.charge_id from matched)
 
 )
 

@@ -32,11 +32,15 @@ usage_api_line_tokens as (
                         'model_id': 'anthropic_costs.model_raw'},
             right_exprs={'model_id': 'vendor_usage.model_raw'},
             null_safe_sub_account=true) }}
-        and vendor_usage.vendor_token_type = anthropic_costs.token_type
-        and (anthropic_costs.service_tier is null
-            or vendor_usage.service_tier = anthropic_costs.service_tier)
-        and (anthropic_costs.context_window is null
-            or vendor_usage.context_window = anthropic_costs.context_window)
+        and anthropic_costs.token_type = vendor_usage.vendor_token_type
+        and (
+            anthropic_costs.service_tier is null
+            or anthropic_costs.service_tier = vendor_usage.service_tier
+        )
+        and (
+            anthropic_costs.context_window is null
+            or anthropic_costs.context_window = vendor_usage.context_window
+        )
     group by 1
 
 ),

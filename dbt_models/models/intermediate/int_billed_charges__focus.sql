@@ -17,7 +17,7 @@ focus_charges as (
 } %}
 {%- for column, data_type in billed_charge_column_types()
     if column not in values and column != 'usage_api_tokens' %}
-{%- do values.update({column: column}) %}
+    {%- do values.update({column: column}) %}
 {%- endfor %}
 
 select

@@ -7,14 +7,17 @@
 -- vendor line without a token quantity of its own takes it from the vendor's usage API when
 -- that counted the line's key (quantity_source says where each line's consumed quantity comes
 -- from); money is never derived from those tokens.
+-- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
+-- break them, then drop the next line.
+-- noqa: disable=LT05
 {%- set bill_sources = ['focus', 'openai', 'anthropic'] %}
 with
 
 unioned as (
 
     {%- for source in bill_sources %}
-    select * from {{ ref('int_billed_charges__' ~ source) }}
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ ref('int_billed_charges__' ~ source) }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
@@ -43,12 +46,12 @@ enriched as (
         coalesce(unioned.billing_period_end, {{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'unioned.charge_period_start')) }})
             as billing_period_end_resolved,
         discounts.discount_pct,
-        accounts.sub_account_name as seeded_sub_account_name
+        provider_accounts.sub_account_name as seeded_sub_account_name
     from unioned
     {{ resolved_model_joins('unioned') }}
-    left join {{ ref('org_provider_accounts') }} as accounts
-        on unioned.provider_id = accounts.provider_id
-        and unioned.sub_account_id = accounts.sub_account_id
+    left join {{ ref('org_provider_accounts') }} as provider_accounts
+        on unioned.provider_id = provider_accounts.provider_id
+        and unioned.sub_account_id = provider_accounts.sub_account_id
     left join discounts
         on discounts.model_id = '*'
         and unioned.provider_id = discounts.provider_id
@@ -80,17 +83,17 @@ logged_part_tokens as (
     -- tokens the logs saw per bill-line key and part: the quantity of a vendor line that names
     -- a model the catalog cannot price (its amount alone says nothing about tokens)
     {%- for part, tokens, list_costs in token_parts() %}
-    select
-        provider_id as usage_provider_id,
-        sub_account_id as usage_sub_account_id,
-        request_date as usage_date,
-        model_id as usage_model_id,
-        is_batch as usage_is_batch,
-        '{{ part }}' as usage_token_part,
-        sum({{ token_part_sum(tokens) }}) as usage_tokens
-    from {{ ref('int_usage_by_allocation_key') }}
-    group by 1, 2, 3, 4, 5
-    {% if not loop.last %}union all{% endif %}
+        select
+            provider_id as usage_provider_id,
+            sub_account_id as usage_sub_account_id,
+            request_date as usage_date,
+            model_id as usage_model_id,
+            is_batch as usage_is_batch,
+            '{{ part }}' as usage_token_part,
+            sum({{ token_part_sum(tokens) }}) as usage_tokens
+        from {{ ref('int_usage_by_allocation_key') }}
+        group by 1, 2, 3, 4, 5
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
@@ -101,23 +104,29 @@ costed as (
         list_priced.*,
         cast(nullif(logged_part_tokens.usage_tokens, 0) as decimal(38, 10)) as logged_tokens,
         case
-            when list_cost is not null then list_cost
+            when list_priced.list_cost is not null then list_priced.list_cost
             -- OpenAI-style lines: quantity x catalog rate
-            when token_quantity is not null and catalog_usd_per_mtok is not null
+            when
+                list_priced.token_quantity is not null
+                and list_priced.catalog_usd_per_mtok is not null
                 then {{ tokens_to_cost('token_quantity', 'catalog_usd_per_mtok') }}
             -- Anthropic-style lines: billed / (1 - negotiated discount)
-            when discount_pct is not null and discount_pct > 0 and charge_category = 'Usage'
-                and model_id is not null
+            when
+                list_priced.discount_pct is not null
+                and list_priced.discount_pct > 0
+                and list_priced.charge_category = 'Usage'
+                and list_priced.model_id is not null
                 then {{ money_divide('billed_cost', '(1 - discount_pct * 0.01)') }}
-            else billed_cost
+            else list_priced.billed_cost
         end as list_cost_resolved,
         -- vendor API lines get FOCUS pricing columns derived here; FOCUS rows bring their own
-        source_system in ('openai_costs_api', 'anthropic_cost_report') as is_vendor_api_line,
+        list_priced.source_system in ('openai_costs_api', 'anthropic_cost_report')
+            as is_vendor_api_line,
         -- a fee or tool charge is one unit per charge period; a token line that neither the
         -- catalog nor the logs can quantify (an unknown model with no logged usage) one unit
         case
             when list_priced.model_id is not null then 'Units'
-            when charge_frequency = 'Recurring' then 'Months'
+            when list_priced.charge_frequency = 'Recurring' then 'Months'
             else 'Days'
         end as fee_unit
     from list_priced

@@ -43,6 +43,7 @@ select
     fx_rate_date,
     fx_rate,
     {% for column in ['billed_cost', 'effective_cost', 'list_cost', 'contracted_cost'] -%}
-    {{ fx_convert(column, 'fx_rate') }} as {{ column }}_reporting{% if not loop.last %},{% endif %}
+        {{ fx_convert(column, 'fx_rate') }}
+            as {{ column }}_reporting{% if not loop.last %},{% endif %}
     {% endfor %}
 from rated

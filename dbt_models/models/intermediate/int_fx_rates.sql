@@ -44,8 +44,10 @@ unioned as (
 quoted_per_base as (
 
     select
-        case when upper(from_currency) = '{{ base }}' then upper(to_currency) else upper(from_currency) end
-            as currency,
+        case
+            when upper(from_currency) = '{{ base }}' then upper(to_currency)
+            else upper(from_currency)
+        end as currency,
         valid_from,
         case
             when upper(from_currency) = '{{ base }}' then cast(rate as {{ money_type() }})
@@ -69,16 +71,28 @@ chosen as (
 
 with_base as (
 
-    select currency, valid_from, units_per_base, rate_source from chosen
+    select
+        currency,
+        valid_from,
+        units_per_base,
+        rate_source
+    from chosen
     union all
-    select '{{ base }}', cast('1900-01-01' as date), cast(1 as {{ money_type() }}), 'base currency'
+    select
+        '{{ base }}' as currency,
+        cast('1900-01-01' as date) as valid_from,
+        cast(1 as {{ money_type() }}) as units_per_base,
+        'base currency' as rate_source
 
 )
 
 select
     currency,
     valid_from,
-    lead(valid_from) over (partition by currency order by valid_from) as valid_to,
+    lead(valid_from) over (
+        partition by currency
+        order by valid_from
+    ) as valid_to,
     units_per_base,
     rate_source
 from with_base

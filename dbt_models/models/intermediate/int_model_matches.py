@@ -1,13 +1,13 @@
 """One row per distinct (provider_id, model_raw) that logs and bills name and genai-prices' own
 model matching resolves to a price-catalog model (contract C5). The rules live in
-dagster_project/prices/model_matching.py; the pricing models join this table after the
+dagster_project/transform/prices/model_matching.py; the pricing models join this table after the
 organisation's hand aliases (seeds/model_aliases.csv), which win (the model an alias names is
 resolved here too). A name that matches nothing has no row and stays unpriced.
 The same code runs on DuckDB (relations) and on Spark (DataFrames; README, "Running on Spark")."""
 
 import pyarrow as pa
 
-from dagster_project.prices.model_matching import MATCH_COLUMNS, match_rows
+from dagster_project.transform.prices.model_matching import MATCH_COLUMNS, match_rows
 
 NAMES_SQL = "select distinct {provider}, model_raw from names where model_raw is not null"
 

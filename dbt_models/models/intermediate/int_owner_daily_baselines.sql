@@ -20,19 +20,19 @@ daily as (
 owner_days as (
 
     {% for key, column in owner_columns %}
-    select
-        date_day,
-        '{{ key }}' as owner_key,
-        {{ column }} as owner_value,
-        metric,
-        billing_currency,
-        sum(amount) as amount
-    from daily
-    -- a fee split by rule, or idle GPU capacity (int_allocation_weights), is no one's usage
-    -- spike on these keys: it shows on the team and cost center that carry it
-    where {{ column }} is not null and {{ column }} not in ('shared', 'idle_capacity')
-    group by all
-    {% if not loop.last %}union all{% endif %}
+        select
+            date_day,
+            '{{ key }}' as owner_key,
+            {{ column }} as owner_value,
+            metric,
+            billing_currency,
+            sum(amount) as amount
+        from daily
+        -- a fee split by rule, or idle GPU capacity (int_allocation_weights), is no one's usage
+        -- spike on these keys: it shows on the team and cost center that carry it
+        where {{ column }} is not null and {{ column }} not in ('shared', 'idle_capacity')
+        group by all
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -81,13 +81,13 @@ filled as (
         coalesce(owner_days.amount, cast(0 as {{ money_type() }})) as amount
     from series
     inner join calendar
-        on calendar.date_day >= series.first_date
+        on series.first_date <= calendar.date_day
     left join owner_days
-        on owner_days.owner_key = series.owner_key
-        and owner_days.owner_value = series.owner_value
-        and owner_days.metric = series.metric
+        on series.owner_key = owner_days.owner_key
+        and series.owner_value = owner_days.owner_value
+        and series.metric = owner_days.metric
         and owner_days.billing_currency is not distinct from series.billing_currency
-        and owner_days.date_day = calendar.date_day
+        and calendar.date_day = owner_days.date_day
 
 ),
 
@@ -104,12 +104,12 @@ history as (
         past.amount as past_amount
     from filled as today
     inner join filled as past
-        on past.owner_key = today.owner_key
-        and past.owner_value = today.owner_value
-        and past.metric = today.metric
+        on today.owner_key = past.owner_key
+        and today.owner_value = past.owner_value
+        and today.metric = past.metric
         and past.billing_currency is not distinct from today.billing_currency
-        and past.day_type = today.day_type
-        and past.date_day < today.date_day
+        and today.day_type = past.day_type
+        and today.date_day > past.date_day
         and past.date_day >= today.date_day - {{ anomaly_setting('anomaly_baseline_days') }}
 
 ),
@@ -143,11 +143,11 @@ spreads as (
         {{ median_money('abs(history.past_amount - medians.expected)') }} as mad
     from medians
     inner join history
-        on history.owner_key = medians.owner_key
-        and history.owner_value = medians.owner_value
-        and history.metric = medians.metric
+        on medians.owner_key = history.owner_key
+        and medians.owner_value = history.owner_value
+        and medians.metric = history.metric
         and history.billing_currency is not distinct from medians.billing_currency
-        and history.date_day = medians.date_day
+        and medians.date_day = history.date_day
     group by all
 
 ),
@@ -159,23 +159,27 @@ scored as (
         spreads.mad,
         company_totals.company_total,
         -- 1.4826 x MAD estimates the standard deviation of normally distributed days
-        cast({{ anomaly_setting('anomaly_mad_threshold') }} * 1.4826 * spreads.mad as {{ money_type() }}) as band
+        cast(
+            {{ anomaly_setting('anomaly_mad_threshold') }} * 1.4826 * spreads.mad
+            as {{ money_type() }}
+        ) as band
     from medians
     inner join spreads
-        on spreads.owner_key = medians.owner_key
-        and spreads.owner_value = medians.owner_value
-        and spreads.metric = medians.metric
+        on medians.owner_key = spreads.owner_key
+        and medians.owner_value = spreads.owner_value
+        and medians.metric = spreads.metric
         and spreads.billing_currency is not distinct from medians.billing_currency
-        and spreads.date_day = medians.date_day
+        and medians.date_day = spreads.date_day
     inner join company_totals
-        on company_totals.metric = medians.metric
+        on medians.metric = company_totals.metric
         and company_totals.billing_currency is not distinct from medians.billing_currency
-        and company_totals.date_day = medians.date_day
+        and medians.date_day = company_totals.date_day
 
 )
 
 select
-    {{ surrogate_key(['owner_key', 'owner_value', 'metric', 'billing_currency', 'date_day']) }} as owner_day_id,
+    {{ surrogate_key(['owner_key', 'owner_value', 'metric', 'billing_currency', 'date_day']) }}
+        as owner_day_id,
     date_day,
     owner_key,
     owner_value,
@@ -191,10 +195,11 @@ select
     -- a score, not money: how many scaled MADs above the median (null on a flat history)
     cast(observed - expected as double) / nullif(cast(1.4826 * mad as double), 0) as robust_z,
     observed > expected + band
-        and observed >= expected * {{ anomaly_setting('anomaly_min_ratio') }}
-        and observed - expected >= case metric
-            when 'cost' then {{ anomaly_setting('anomaly_min_cost_increase') }}
-            else {{ anomaly_setting('anomaly_min_token_increase') }} end
-        and observed - expected >= company_total * {{ anomaly_setting('anomaly_min_share_of_total') }}
+    and observed >= expected * {{ anomaly_setting('anomaly_min_ratio') }}
+    and observed - expected >= case metric
+        when 'cost' then {{ anomaly_setting('anomaly_min_cost_increase') }}
+        else {{ anomaly_setting('anomaly_min_token_increase') }}
+    end
+    and observed - expected >= company_total * {{ anomaly_setting('anomaly_min_share_of_total') }}
         as is_anomaly
 from scored

@@ -14,7 +14,12 @@ requests as (
 
 litellm_requests as (
 
-    select request_id, api_key_hash, cache_key, prompt_fingerprint from {{ ref('stg_litellm__requests') }}
+    select
+        request_id,
+        api_key_hash,
+        cache_key,
+        prompt_fingerprint
+    from {{ ref('stg_litellm__requests') }}
 
 ),
 
@@ -22,7 +27,8 @@ fingerprinted as (
 
     select
         requests.*,
-        coalesce(litellm_requests.api_key_hash, '') || '|' || coalesce(requests.end_user_pseudonym, '') as caller_key,
+        coalesce(litellm_requests.api_key_hash, '') || '|'
+        || coalesce(requests.end_user_pseudonym, '') as caller_key,
         coalesce(litellm_requests.prompt_fingerprint, litellm_requests.cache_key) as prompt_key
     from requests
     left join litellm_requests

@@ -17,9 +17,10 @@
     pre_hook="{{ incremental_plan('request_date',
         'select request_date from ' ~ ref('stg_litellm__requests')
             ~ ' union select request_date from ' ~ ref('stg_otel__genai_spans'),
-        incremental_fingerprint([ref('model_aliases'), ref('int_model_matches'), ref('org_teams'),
-                                 ref('org_api_keys'), ref('org_services'), ref('org_provider_accounts'),
-                                 ref('environment_names')]),
+        incremental_fingerprint([
+            ref('model_aliases'), ref('int_model_matches'), ref('org_teams'),
+            ref('org_api_keys'), ref('org_services'), ref('org_provider_accounts'),
+            ref('environment_names')]),
         parents=['stg_litellm__requests', 'stg_otel__genai_spans']) }}",
     post_hook="{{ incremental_done('request_date') }}",
 ) }}
@@ -130,7 +131,9 @@ accounts_resolved as (
         owners_resolved.*,
         teams.cost_center_id,
         coalesce(
-            owners_resolved.sub_account_id, team_accounts.sub_account_id, default_accounts.sub_account_id
+            owners_resolved.sub_account_id,
+            team_accounts.sub_account_id,
+            default_accounts.sub_account_id
         ) as resolved_sub_account_id
     from owners_resolved
     left join teams

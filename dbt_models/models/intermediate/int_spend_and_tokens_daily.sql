@@ -5,8 +5,12 @@
 -- usage priced at contracted cost, so a spike is seen the day it happens, not when it is
 -- billed. Tokens are the billable requests' tokens per part (known before any bill).
 {%- set owner_columns = owner_keys() %}
-{%- set token_parts = [('uncached_input', 'uncached_input_tokens'), ('cache_read', 'cache_read_tokens'),
-                       ('cache_write', 'cache_write_tokens'), ('output', 'output_tokens')] %}
+{%- set token_parts = [
+    ('uncached_input', 'uncached_input_tokens'),
+    ('cache_read', 'cache_read_tokens'),
+    ('cache_write', 'cache_write_tokens'),
+    ('output', 'output_tokens'),
+] %}
 with
 
 allocated_costs as (

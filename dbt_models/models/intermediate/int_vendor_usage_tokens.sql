@@ -8,11 +8,13 @@
                         ('cache_read', 'cached input', 'cache_read_tokens'),
                         ('cache_write', 'cache write', 'cache_write_tokens'),
                         ('output', 'output', 'output_tokens')] %}
-{%- set anthropic_parts = [('input', 'uncached_input_tokens', 'uncached_input_tokens'),
-                           ('cache_read', 'cache_read_input_tokens', 'cache_read_tokens'),
-                           ('cache_write', 'cache_creation.ephemeral_5m_input_tokens', 'cache_write_5m_tokens'),
-                           ('cache_write', 'cache_creation.ephemeral_1h_input_tokens', 'cache_write_1h_tokens'),
-                           ('output', 'output_tokens', 'output_tokens')] %}
+{%- set anthropic_parts = [
+    ('input', 'uncached_input_tokens', 'uncached_input_tokens'),
+    ('cache_read', 'cache_read_input_tokens', 'cache_read_tokens'),
+    ('cache_write', 'cache_creation.ephemeral_5m_input_tokens', 'cache_write_5m_tokens'),
+    ('cache_write', 'cache_creation.ephemeral_1h_input_tokens', 'cache_write_1h_tokens'),
+    ('output', 'output_tokens', 'output_tokens'),
+] %}
 with
 
 openai_usage as (
@@ -39,12 +41,20 @@ unpivoted as (
     union all
     {%- endfor %}
     {%- for part, vendor_type, column in anthropic_parts %}
-    select
-        usage_date, 'anthropic' as provider_id, sub_account_id, model_raw, is_batch, service_tier,
-        context_window, '{{ part }}' as token_part, '{{ vendor_type }}' as vendor_token_type,
-        {{ column }} as tokens, cast(null as bigint) as request_count
-    from anthropic_usage
-    {% if not loop.last %}union all{% endif %}
+        select
+            usage_date,
+            'anthropic' as provider_id,
+            sub_account_id,
+            model_raw,
+            is_batch,
+            service_tier,
+            context_window,
+            '{{ part }}' as token_part,
+            '{{ vendor_type }}' as vendor_token_type,
+            {{ column }} as tokens,
+            cast(null as bigint) as request_count
+        from anthropic_usage
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),

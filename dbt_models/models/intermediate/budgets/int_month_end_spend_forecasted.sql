@@ -48,7 +48,9 @@ month_to_date as (
     from daily_spend
     window
         whole_month as (
-            partition by {% for column in series %}daily_spend.{{ column }}, {% endfor -%}
+            partition by
+                {% for column in series %}daily_spend.{{ column }},
+                {% endfor -%}
                 {{ dbt.date_trunc('month', 'daily_spend.date_day') }}
         ),
         -- spelled out, not `whole_month order by ...`: Spark has no window inheritance
@@ -68,14 +70,16 @@ weekday_history as (
         {% for column in series %}as_of.{{ column }},
         {% endfor -%}
         as_of.date_day as as_of_date,
-        extract(dow from history.date_day) as weekday,
+        extract(dow from history.date_day) as day_of_week,
         sum(history.run_rate_cost) as weekday_cost,
         count(*) as weekday_days
     from daily_spend as as_of
     inner join daily_spend as history
-        on {% for column in series %}history.{{ column }} = as_of.{{ column }}
-        and {% endfor -%}
-        history.date_day between {{ dbt.dateadd('day', 1 - trailing_days, 'as_of.date_day') }} and as_of.date_day
+        on {% for column in series %}
+            history.{{ column }} = as_of.{{ column }}
+            and {% endfor -%}
+        history.date_day between {{ dbt.dateadd('day', 1 - trailing_days, 'as_of.date_day') }}
+        and as_of.date_day
     group by all
 
 ),
@@ -109,11 +113,11 @@ remaining_weekdays as (
     -- how many of each weekday are left in the month after each as-of day (any series)
     select
         as_of_days.date_day as as_of_date,
-        extract(dow from time_spine.date_day) as weekday,
+        extract(dow from time_spine.date_day) as day_of_week,
         count(*) as remaining_days
     from (select distinct date_day from daily_spend) as as_of_days
     inner join time_spine
-        on time_spine.date_day > as_of_days.date_day
+        on as_of_days.date_day < time_spine.date_day
         and time_spine.date_day <= cast({{ dbt.last_day('as_of_days.date_day', 'month') }} as date)
     group by all
 
@@ -125,16 +129,19 @@ run_rate_remaining as (
         {% for column in series %}window_rates.{{ column }},
         {% endfor -%}
         window_rates.as_of_date,
-        sum(remaining_weekdays.remaining_days
-            * coalesce(weekday_rates.weekday_rate, window_rates.window_rate)) as run_rate_remaining
+        sum(
+            remaining_weekdays.remaining_days
+            * coalesce(weekday_rates.weekday_rate, window_rates.window_rate)
+        ) as run_rate_remaining
     from window_rates
     inner join remaining_weekdays
         on window_rates.as_of_date = remaining_weekdays.as_of_date
     left join weekday_rates
-        on {% for column in series %}weekday_rates.{{ column }} = window_rates.{{ column }}
-        and {% endfor -%}
+        on {% for column in series %}
+            weekday_rates.{{ column }} = window_rates.{{ column }}
+            and {% endfor -%}
         weekday_rates.as_of_date = window_rates.as_of_date
-        and weekday_rates.weekday = remaining_weekdays.weekday
+        and weekday_rates.day_of_week = remaining_weekdays.day_of_week
     group by all
 
 ),
@@ -149,13 +156,14 @@ recurring_remaining as (
         sum(last_month.recurring_cost) as recurring_remaining
     from month_to_date as as_of
     inner join daily_spend as last_month
-        on {% for column in series %}last_month.{{ column }} = as_of.{{ column }}
-        and {% endfor -%}
+        on {% for column in series %}
+            last_month.{{ column }} = as_of.{{ column }}
+            and {% endfor -%}
         last_month.date_day >= {{ dbt.dateadd('month', -1, 'as_of.month_start') }}
         and last_month.date_day < as_of.month_start
         -- a charge on the 31st is due on the last day of a shorter month
         and least(extract(day from last_month.date_day), extract(day from as_of.month_end))
-            > extract(day from as_of.date_day)
+        > extract(day from as_of.date_day)
         and last_month.recurring_cost <> 0
     group by all
 
@@ -175,17 +183,23 @@ forecasts as (
         month_to_date.unbilled_to_date,
         coalesce(run_rate_remaining.run_rate_remaining, 0) as run_rate_remaining,
         coalesce(recurring_remaining.recurring_remaining, 0) as recurring_remaining,
-        case when month_to_date.month_start >= data_days.first_day and month_to_date.month_end <= data_days.last_day
-            then month_to_date.month_spend end as month_actual
+        case
+            when
+                month_to_date.month_start >= data_days.first_day
+                and month_to_date.month_end <= data_days.last_day
+                then month_to_date.month_spend
+        end as month_actual
     from month_to_date
     cross join data_days
     left join run_rate_remaining
-        on {% for column in series %}run_rate_remaining.{{ column }} = month_to_date.{{ column }}
-        and {% endfor -%}
+        on {% for column in series %}
+            run_rate_remaining.{{ column }} = month_to_date.{{ column }}
+            and {% endfor -%}
         run_rate_remaining.as_of_date = month_to_date.date_day
     left join recurring_remaining
-        on {% for column in series %}recurring_remaining.{{ column }} = month_to_date.{{ column }}
-        and {% endfor -%}
+        on {% for column in series %}
+            recurring_remaining.{{ column }} = month_to_date.{{ column }}
+            and {% endfor -%}
         recurring_remaining.as_of_date = month_to_date.date_day
 
 )
@@ -202,7 +216,10 @@ select
     cast(unbilled_to_date as {{ money_type() }}) as unbilled_to_date,
     cast(run_rate_remaining as {{ money_type() }}) as run_rate_remaining,
     cast(recurring_remaining as {{ money_type() }}) as recurring_remaining,
-    cast(actual_to_date + run_rate_remaining + recurring_remaining as {{ money_type() }}) as forecast_month_end,
-    {{ money_divide('actual_to_date * days_in_month', 'cast(day_of_month as bigint)') }} as linear_run_rate_forecast,
+    cast(
+        actual_to_date + run_rate_remaining + recurring_remaining as {{ money_type() }}
+    ) as forecast_month_end,
+    {{ money_divide('actual_to_date * days_in_month', 'cast(day_of_month as bigint)') }}
+        as linear_run_rate_forecast,
     cast(month_actual as {{ money_type() }}) as month_actual
 from forecasts

@@ -35,8 +35,10 @@ spend_by_kind as (
         coalesce(budget_environment_kinds.budget_kind, 'production') as budget_kind,
         unit_economics_daily.billing_currency,
         -- usage-based charges and unbilled usage: what a run rate may extrapolate
-        sum(unit_economics_daily.billed_cost - unit_economics_daily.recurring_billed_cost
-            + unit_economics_daily.unbilled_contracted_cost) as run_rate_cost,
+        sum(
+            unit_economics_daily.billed_cost - unit_economics_daily.recurring_billed_cost
+            + unit_economics_daily.unbilled_contracted_cost
+        ) as run_rate_cost,
         -- monthly fees, support, credits: counted when they post, never extrapolated
         sum(unit_economics_daily.recurring_billed_cost) as recurring_cost,
         sum(unit_economics_daily.unbilled_contracted_cost) as unbilled_cost
@@ -50,18 +52,18 @@ spend_by_kind as (
 spend_by_owner as (
 
     {% for key, column in owner_columns %}
-    select
-        date_day,
-        '{{ key }}' as owner_key,
-        {{ column }} as owner_value,
-        budget_kind,
-        billing_currency,
-        sum(run_rate_cost) as run_rate_cost,
-        sum(recurring_cost) as recurring_cost,
-        sum(unbilled_cost) as unbilled_cost
-    from spend_by_kind
-    group by all
-    {% if not loop.last %}union all{% endif %}
+        select
+            date_day,
+            '{{ key }}' as owner_key,
+            {{ column }} as owner_value,
+            budget_kind,
+            billing_currency,
+            sum(run_rate_cost) as run_rate_cost,
+            sum(recurring_cost) as recurring_cost,
+            sum(unbilled_cost) as unbilled_cost
+        from spend_by_kind
+        group by all
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

@@ -15,9 +15,9 @@ summed as (
     select
         charge_date,
         {% for key in owner_keys(include_model=false) -%}
-        {{ key }},
-        {% if key in team_owner_keys() %}{{ key[:-3] }}_name,
-        {% endif -%}
+            {{ key }},
+            {% if key in team_owner_keys() %}{{ key[:-3] }}_name,
+            {% endif -%}
         {% endfor -%}
         provider_id,
         provider_name,
@@ -43,7 +43,7 @@ summed as (
     group by
         charge_date,
         {% for key in owner_keys(include_model=false) -%}
-        {{ key }},{% if key in team_owner_keys() %} {{ key[:-3] }}_name,{% endif %}
+            {{ key }},{% if key in team_owner_keys() %} {{ key[:-3] }}_name,{% endif %}
         {% endfor -%}
         provider_id, provider_name, coalesce(model_id, 'none'), billing_currency
 

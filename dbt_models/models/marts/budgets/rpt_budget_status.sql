@@ -29,9 +29,9 @@ latest_forecasts as (
     select *
     from forecasts
     qualify row_number() over (
-        partition by owner_key, owner_value, budget_kind, billing_currency, month_start
-        order by as_of_date desc
-    ) = 1
+            partition by owner_key, owner_value, budget_kind, billing_currency, month_start
+            order by as_of_date desc
+        ) = 1
 
 ),
 

@@ -20,8 +20,8 @@ forecasts as (
 thresholds as (
 
     {% for pct in var('budget_thresholds_pct') %}
-    select cast({{ pct }} as integer) as threshold_pct
-    {% if not loop.last %}union all{% endif %}
+        select cast({{ pct }} as integer) as threshold_pct
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -87,8 +87,9 @@ crossing_values as (
 )
 
 select
-    {{ surrogate_key(['crossing_values.budget_id', 'crossing_values.threshold_pct', 'crossing_values.basis']) }}
-        as budget_threshold_id,
+    {{ surrogate_key([
+        'crossing_values.budget_id', 'crossing_values.threshold_pct', 'crossing_values.basis'
+    ]) }} as budget_threshold_id,
     budget_status.budget_id,
     budget_status.owner_key,
     budget_status.owner_value,

@@ -1,5 +1,8 @@
 -- One row per billed charge per owner it is split to: the FOCUS 1.3-aligned cost fact.
 -- FOCUS columns first (snake_case), then the allocation columns, then the project's own.
+-- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
+-- break them, then drop the next line.
+-- noqa: disable=LT05
 with
 
 charges as (
@@ -37,7 +40,7 @@ joined as (
     select
         charges.*,
         {% for key in owner_keys(include_model=false) -%}
-        allocations.{{ key }},
+            allocations.{{ key }},
         {% endfor -%}
         allocations.model_id as owner_model_id,
         allocations.allocated_method_id,
@@ -73,128 +76,131 @@ joined as (
 
 allocated as (
 
-select
+    select
     -- FOCUS columns ------------------------------------------------------------------------
     {%- set key_columns = ['joined.charge_id'] %}
     {%- for key in owner_keys() %}
-    {%- do key_columns.append('joined.owner_model_id' if key == 'model_id' else 'joined.' ~ key) %}
+        {%- do key_columns.append('joined.owner_model_id' if key == 'model_id' else 'joined.' ~ key) %}
     {%- endfor %}
-    {{ surrogate_key(key_columns) }}
-        as allocated_cost_id,
-    joined.allocated_billed_cost as billed_cost,
-    joined.billing_account_id,
-    joined.billing_account_name,
-    'Billing Account' as billing_account_type,
-    joined.billing_currency,
-    joined.billing_period_end,
-    joined.billing_period_start,
-    joined.charge_category,
-    cast(null as varchar) as charge_class,
-    joined.charge_description,
-    joined.charge_frequency,
-    joined.charge_period_end,
-    joined.charge_period_start,
-    cast(null as varchar) as commitment_discount_status,
-    -- quantities follow the owner's share of the charge, like the money
-    case when joined.charge_category = 'Usage' then joined.allocated_consumed_quantity end
-        as consumed_quantity,
-    case when joined.charge_category = 'Usage' and joined.allocated_consumed_quantity is not null
-        then joined.consumed_unit end as consumed_unit,
-    joined.allocated_contracted_cost as contracted_cost,
-    joined.contracted_unit_price,
-    joined.allocated_effective_cost as effective_cost,
-    joined.service_provider_name as host_provider_name,
-    joined.invoice_id,
-    joined.invoice_issuer_name,
-    joined.allocated_list_cost as list_cost,
-    joined.list_unit_price,
-    case when joined.allocated_pricing_quantity is not null then joined.pricing_category end
-        as pricing_category,
-    joined.allocated_pricing_quantity as pricing_quantity,
-    case when joined.allocated_pricing_quantity is not null then joined.pricing_unit end
-        as pricing_unit,
-    joined.service_provider_name as provider_name,
-    joined.service_provider_name as publisher_name,
-    joined.region_id,
-    joined.region_name,
-    joined.resource_id,
-    joined.resource_name,
-    joined.resource_type,
-    -- FOCUS rows bring their own category; vendor API lines are Generative AI
-    joined.service_category,
-    joined.service_name,
-    joined.service_provider_name,
-    joined.service_subcategory,
-    joined.sku_id,
-    joined.sku_meter,
-    joined.sku_price_id,
-    joined.sub_account_id,
-    joined.sub_account_name,
-    joined.tags,
-    -- FOCUS 1.3 allocation columns ------------------------------------------------------------
-    joined.allocated_method_id,
-    json_object(
-        'basis', joined.allocation_basis,
-        'weight', cast(joined.allocation_weight as varchar),
-        'total_weight', cast(joined.total_weight as varchar),
-        'share', round(cast(joined.allocation_weight as double) / nullif(cast(joined.total_weight as double), 0), 10),
-        'rule_id', joined.allocation_rule_id,
-        'scope', joined.allocation_match_scope
-    ) as allocated_method_details,
-    'owner:' || joined.team_id || '/' || joined.product || '/' || joined.use_case || '/'
+        {{ surrogate_key(key_columns) }}
+            as allocated_cost_id,
+        joined.allocated_billed_cost as billed_cost,
+        joined.billing_account_id,
+        joined.billing_account_name,
+        'Billing Account' as billing_account_type,
+        joined.billing_currency,
+        joined.billing_period_end,
+        joined.billing_period_start,
+        joined.charge_category,
+        cast(null as varchar) as charge_class,
+        joined.charge_description,
+        joined.charge_frequency,
+        joined.charge_period_end,
+        joined.charge_period_start,
+        cast(null as varchar) as commitment_discount_status,
+        -- quantities follow the owner's share of the charge, like the money
+        case when joined.charge_category = 'Usage' then joined.allocated_consumed_quantity end
+            as consumed_quantity,
+        case when joined.charge_category = 'Usage' and joined.allocated_consumed_quantity is not null
+                then joined.consumed_unit
+        end as consumed_unit,
+        joined.allocated_contracted_cost as contracted_cost,
+        joined.contracted_unit_price,
+        joined.allocated_effective_cost as effective_cost,
+        joined.service_provider_name as host_provider_name,
+        joined.invoice_id,
+        joined.invoice_issuer_name,
+        joined.allocated_list_cost as list_cost,
+        joined.list_unit_price,
+        case when joined.allocated_pricing_quantity is not null then joined.pricing_category end
+            as pricing_category,
+        joined.allocated_pricing_quantity as pricing_quantity,
+        case when joined.allocated_pricing_quantity is not null then joined.pricing_unit end
+            as pricing_unit,
+        joined.service_provider_name as provider_name,
+        joined.service_provider_name as publisher_name,
+        joined.region_id,
+        joined.region_name,
+        joined.resource_id,
+        joined.resource_name,
+        joined.resource_type,
+        -- FOCUS rows bring their own category; vendor API lines are Generative AI
+        joined.service_category,
+        joined.service_name,
+        joined.service_provider_name,
+        joined.service_subcategory,
+        joined.sku_id,
+        joined.sku_meter,
+        joined.sku_price_id,
+        joined.sub_account_id,
+        joined.sub_account_name,
+        joined.tags,
+        -- FOCUS 1.3 allocation columns ------------------------------------------------------------
+        joined.allocated_method_id,
+        json_object(
+            'basis', joined.allocation_basis,
+            'weight', cast(joined.allocation_weight as varchar),
+            'total_weight', cast(joined.total_weight as varchar),
+            'share', round(cast(joined.allocation_weight as double) / nullif(cast(joined.total_weight as double), 0), 10),
+            'rule_id', joined.allocation_rule_id,
+            'scope', joined.allocation_match_scope
+        ) as allocated_method_details,
+        'owner:' || joined.team_id || '/' || joined.product || '/' || joined.use_case || '/'
         || joined.feature || '/' || joined.environment as allocated_resource_id,
-    coalesce(teams.team_name, joined.team_id) || ' / ' || joined.product || ' / '
+        coalesce(teams.team_name, joined.team_id) || ' / ' || joined.product || ' / '
         || joined.use_case || ' / ' || joined.environment as allocated_resource_name,
-    json_object(
-        {%- for name, column in owner_key_names(include_model=false) %}
-        '{{ name }}', joined.{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    ) as allocated_tags,
-    -- the project's own columns --------------------------------------------------------------
-    joined.charge_id,
-    joined.provider_id,
-    joined.charge_date,
-    {% for key in owner_keys(include_model=false) -%}
-    joined.{{ key }},
-    {% if key in team_owner_keys() -%}
-    coalesce({{ key[:-3] }}_names.owner_name, joined.{{ key }}) as {{ key[:-3] }}_name,
-    {% endif -%}
-    {% endfor -%}
-    coalesce(joined.model_id, nullif(joined.owner_model_id, 'shared'), nullif(joined.owner_model_id, 'unallocated'))
-        as model_id,
-    joined.token_part,
-    joined.is_batch,
-    joined.team_id = 'unallocated' as is_unallocated,
-    case when joined.team_id = 'unallocated' then joined.allocation_match_scope end as unallocated_reason,
-    cast(case when joined.token_part = 'input' then joined.allocated_tokens else 0 end as bigint) as uncached_input_tokens,
-    cast(case when joined.token_part = 'cache_read' then joined.allocated_tokens else 0 end as bigint) as cache_read_tokens,
-    cast(case when joined.token_part = 'cache_write' then joined.allocated_tokens else 0 end as bigint) as cache_write_tokens,
-    cast(case when joined.token_part = 'output'
-        then joined.allocated_tokens - joined.allocated_reasoning_tokens else 0 end as bigint) as output_tokens,
-    cast(joined.allocated_reasoning_tokens as bigint) as reasoning_tokens,
-    cast(joined.allocated_tokens as bigint) as allocated_tokens,
-    cast(joined.allocated_requests as bigint) as allocated_requests,
-    joined.source_system,
-    joined.source_file,
-    joined.source_row,
-    -- the reporting currency (var reporting_currency): the money above converted at the rate in
-    -- force on fx_rate_date, split like the billing-currency money; null when no rate is known
-    joined.reporting_currency,
-    joined.fx_rate_date,
-    joined.fx_rate,
-    joined.billed_cost_reporting,
-    joined.effective_cost_reporting,
-    joined.list_cost_reporting,
-    joined.contracted_cost_reporting
-from joined
-left join teams
-    on joined.team_id = teams.team_id
-left join owner_names as team_names
-    on team_names.owner_kind = 'team'
-    and joined.team_id = team_names.owner_id
-left join owner_names as cost_center_names
-    on cost_center_names.owner_kind = 'cost_center'
-    and joined.cost_center_id = cost_center_names.owner_id
+        json_object(
+            {%- for name, column in owner_key_names(include_model=false) %}
+                '{{ name }}', joined.{{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as allocated_tags,
+        -- the project's own columns --------------------------------------------------------------
+        joined.charge_id,
+        joined.provider_id,
+        joined.charge_date,
+        {% for key in owner_keys(include_model=false) -%}
+            joined.{{ key }},
+            {% if key in team_owner_keys() -%}
+                coalesce({{ key[:-3] }}_names.owner_name, joined.{{ key }}) as {{ key[:-3] }}_name,
+            {% endif -%}
+        {% endfor -%}
+        coalesce(joined.model_id, nullif(joined.owner_model_id, 'shared'), nullif(joined.owner_model_id, 'unallocated'))
+            as model_id,
+        joined.token_part,
+        joined.is_batch,
+        joined.team_id = 'unallocated' as is_unallocated,
+        case when joined.team_id = 'unallocated' then joined.allocation_match_scope end as unallocated_reason,
+        cast(case when joined.token_part = 'input' then joined.allocated_tokens else 0 end as bigint) as uncached_input_tokens,
+        cast(case when joined.token_part = 'cache_read' then joined.allocated_tokens else 0 end as bigint) as cache_read_tokens,
+        cast(case when joined.token_part = 'cache_write' then joined.allocated_tokens else 0 end as bigint) as cache_write_tokens,
+        cast(case when joined.token_part = 'output'
+                then joined.allocated_tokens - joined.allocated_reasoning_tokens
+            else 0
+        end as bigint) as output_tokens,
+        cast(joined.allocated_reasoning_tokens as bigint) as reasoning_tokens,
+        cast(joined.allocated_tokens as bigint) as allocated_tokens,
+        cast(joined.allocated_requests as bigint) as allocated_requests,
+        joined.source_system,
+        joined.source_file,
+        joined.source_row,
+        -- the reporting currency (var reporting_currency): the money above converted at the rate in
+        -- force on fx_rate_date, split like the billing-currency money; null when no rate is known
+        joined.reporting_currency,
+        joined.fx_rate_date,
+        joined.fx_rate,
+        joined.billed_cost_reporting,
+        joined.effective_cost_reporting,
+        joined.list_cost_reporting,
+        joined.contracted_cost_reporting
+    from joined
+    left join teams
+        on joined.team_id = teams.team_id
+    left join owner_names as team_names
+        on team_names.owner_kind = 'team'
+        and joined.team_id = team_names.owner_id
+    left join owner_names as cost_center_names
+        on cost_center_names.owner_kind = 'cost_center'
+        and joined.cost_center_id = cost_center_names.owner_id
 
 )
 

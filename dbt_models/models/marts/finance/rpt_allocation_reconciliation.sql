@@ -27,7 +27,12 @@ usage as (
 -- usage keys the bills cover with a token line
 billed_usage_keys as (
 
-    select distinct provider_id, sub_account_id, charge_date, model_id, is_batch
+    select distinct
+        provider_id,
+        sub_account_id,
+        charge_date,
+        model_id,
+        is_batch
     from charges
     where model_id is not null
 
@@ -42,8 +47,9 @@ usage_by_period as (
         sum(usage.list_cost) as logged_usage_list_cost,
         sum(case when billed_usage_keys.model_id is null then usage.list_cost else 0 end)
             as unbilled_usage_list_cost,
-        {{ count_sum('case when billed_usage_keys.model_id is null then usage.request_count else 0 end') }}
-            as unbilled_requests,
+        {{ count_sum(
+            'case when billed_usage_keys.model_id is null then usage.request_count else 0 end'
+        ) }} as unbilled_requests,
         {{ count_sum('usage.unpriced_request_count') }} as unpriced_requests
     from usage
     left join billed_usage_keys
@@ -64,7 +70,8 @@ token_lines as (
         charges.list_cost,
         charges.token_quantity,
         charges.list_unit_price,
-        coalesce(sum(fact.allocated_tokens) filter (where not fact.is_unallocated), 0) as logged_tokens,
+        coalesce(sum(fact.allocated_tokens) filter (where not fact.is_unallocated), 0)
+            as logged_tokens,
         bool_or(fact.is_unallocated) as is_unallocated
     from charges
     inner join fact
@@ -87,12 +94,18 @@ charges_by_period as (
         sum(charges.effective_cost) as effective_cost,
         sum(charges.list_cost) as list_cost,
         sum(charges.contracted_cost) as contracted_cost,
-        sum(case when charges.model_id is null then charges.billed_cost else 0 end) as shared_charges,
+        sum(case when charges.model_id is null then charges.billed_cost else 0 end)
+            as shared_charges,
         sum(
             case
                 when token_lines.is_unallocated then token_lines.list_cost
-                when token_lines.token_quantity > token_lines.logged_tokens and token_lines.list_unit_price is not null
-                    then {{ tokens_to_cost('token_lines.token_quantity - token_lines.logged_tokens', 'token_lines.list_unit_price') }}
+                when
+                    token_lines.token_quantity > token_lines.logged_tokens
+                    and token_lines.list_unit_price is not null
+                    then {{ tokens_to_cost(
+                        'token_lines.token_quantity - token_lines.logged_tokens',
+                        'token_lines.list_unit_price'
+                    ) }}
                 else 0
             end
         ) as unlogged_usage_list_cost
@@ -117,7 +130,8 @@ allocated_by_period as (
             as unallocated_no_logged_usage,
         sum(case when is_unallocated and model_id is null then billed_cost else 0 end)
             as unallocated_no_rule_or_pool,
-        sum(case when team_id = 'unassigned' then billed_cost else 0 end) as allocated_to_unassigned_owner,
+        sum(case when team_id = 'unassigned' then billed_cost else 0 end)
+            as allocated_to_unassigned_owner,
         {{ count_sum('allocated_tokens') }} as allocated_tokens
     from fact
     group by 1, 2, 3, 4, 5
@@ -140,10 +154,16 @@ select
     allocated_by_period.unallocated_no_logged_usage,
     allocated_by_period.unallocated_no_rule_or_pool,
     allocated_by_period.allocated_to_unassigned_owner,
-    charges_by_period.billed_cost - allocated_by_period.allocated_to_owners - allocated_by_period.unallocated
-        as allocation_difference,
-    case when charges_by_period.billed_cost <> 0
-        then round(cast(allocated_by_period.allocated_to_owners as double) / cast(charges_by_period.billed_cost as double), 6)
+    charges_by_period.billed_cost
+    - allocated_by_period.allocated_to_owners
+    - allocated_by_period.unallocated as allocation_difference,
+    case
+        when charges_by_period.billed_cost <> 0
+            then round(
+                    cast(allocated_by_period.allocated_to_owners as double)
+                    / cast(charges_by_period.billed_cost as double),
+                    6
+                )
     end as allocation_coverage,
     coalesce(usage_by_period.logged_usage_list_cost, 0) as logged_usage_list_cost,
     coalesce(usage_by_period.unbilled_usage_list_cost, 0) as unbilled_usage_list_cost,
@@ -153,9 +173,10 @@ select
     charges_by_period.shared_charges,
     -- what is left once usage, timing and shared charges are accounted for: negotiated
     -- discounts and differences between catalog and billed rates
-    coalesce(usage_by_period.logged_usage_list_cost, 0) - coalesce(usage_by_period.unbilled_usage_list_cost, 0)
-        + charges_by_period.unlogged_usage_list_cost + charges_by_period.shared_charges
-        - charges_by_period.billed_cost as discount_and_price_variance,
+    coalesce(usage_by_period.logged_usage_list_cost, 0)
+    - coalesce(usage_by_period.unbilled_usage_list_cost, 0)
+    + charges_by_period.unlogged_usage_list_cost + charges_by_period.shared_charges
+    - charges_by_period.billed_cost as discount_and_price_variance,
     allocated_by_period.allocated_tokens
 from charges_by_period
 inner join allocated_by_period

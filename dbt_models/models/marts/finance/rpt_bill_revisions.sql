@@ -6,24 +6,52 @@ with
 
 in_force_rows as (
 
-    select 'openai_costs_api' as source_system, bill_key, delivery_id, delivered_at,
-        cast(null as varchar) as superseded_by, charge_period_start, amount, currency
+    select
+        'openai_costs_api' as source_system,
+        bill_key,
+        delivery_id,
+        delivered_at,
+        cast(null as varchar) as superseded_by,
+        charge_period_start,
+        amount,
+        currency
     from {{ ref('stg_openai__costs') }}
     union all
-    select 'anthropic_cost_report', bill_key, delivery_id, delivered_at,
-        cast(null as varchar), charge_period_start, amount, currency
+    select
+        'anthropic_cost_report' as source_system,
+        bill_key,
+        delivery_id,
+        delivered_at,
+        cast(null as varchar) as superseded_by,
+        charge_period_start,
+        amount,
+        currency
     from {{ ref('stg_anthropic__costs') }}
     union all
-    select 'focus:' || export_name, bill_key, delivery_id, delivered_at,
-        cast(null as varchar), charge_period_start, billed_cost, billing_currency
+    select
+        'focus:' || export_name as source_system,
+        bill_key,
+        delivery_id,
+        delivered_at,
+        cast(null as varchar) as superseded_by,
+        charge_period_start,
+        billed_cost as amount,
+        billing_currency as currency
     from {{ ref('stg_focus__charges') }}
 
 ),
 
 superseded_rows as (
 
-    select source_system, bill_key, delivery_id, delivered_at, superseded_by,
-        charge_period_start, amount, currency
+    select
+        source_system,
+        bill_key,
+        delivery_id,
+        delivered_at,
+        superseded_by,
+        charge_period_start,
+        amount,
+        currency
     from {{ ref('stg_bills__superseded_rows') }}
 
 ),

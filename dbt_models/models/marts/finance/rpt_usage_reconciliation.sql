@@ -23,9 +23,12 @@ usage_by_key as (
 
 usage_api_coverage as (
 
-    select provider_id, min(usage_date) as first_usage_date, max(usage_date) as last_usage_date
+    select
+        provider_id,
+        min(usage_date) as first_usage_date,
+        max(usage_date) as last_usage_date
     from vendor_usage
-    group by provider_id
+    group by 1
 
 ),
 
@@ -46,24 +49,28 @@ usage_api_tokens as (
 
 logged_tokens as (
 
-    {%- set parts = [('input', 'uncached_input_tokens'), ('cache_read', 'cache_read_tokens'),
-                     ('cache_write', 'cache_write_tokens'), ('output', 'output_tokens + reasoning_tokens')] %}
+    {%- set parts = [
+        ('input', 'uncached_input_tokens'),
+        ('cache_read', 'cache_read_tokens'),
+        ('cache_write', 'cache_write_tokens'),
+        ('output', 'output_tokens + reasoning_tokens'),
+    ] %}
     {%- for part, expression in parts %}
-    select
-        usage_by_key.request_date as usage_date,
-        usage_by_key.provider_id,
-        usage_by_key.sub_account_id,
-        usage_by_key.model_id,
-        '{{ part }}' as token_part,
-        0 as usage_api_tokens,
-        sum({{ expression }}) as logged_tokens
-    from usage_by_key
-    inner join usage_api_coverage
-        on usage_by_key.provider_id = usage_api_coverage.provider_id
-        and usage_by_key.request_date between usage_api_coverage.first_usage_date
+        select
+            usage_by_key.request_date as usage_date,
+            usage_by_key.provider_id,
+            usage_by_key.sub_account_id,
+            usage_by_key.model_id,
+            '{{ part }}' as token_part,
+            0 as usage_api_tokens,
+            sum({{ expression }}) as logged_tokens
+        from usage_by_key
+        inner join usage_api_coverage
+            on usage_by_key.provider_id = usage_api_coverage.provider_id
+            and usage_by_key.request_date between usage_api_coverage.first_usage_date
             and usage_api_coverage.last_usage_date
-    group by 1, 2, 3, 4, 5
-    {% if not loop.last %}union all{% endif %}
+        group by 1, 2, 3, 4, 5
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
@@ -99,7 +106,8 @@ select
     usage_api_tokens - logged_tokens as token_difference,
     case
         when abs(usage_api_tokens - logged_tokens)
-            <= {{ var('usage_reconciliation_tolerance_pct') }} * 0.01 * greatest(usage_api_tokens, logged_tokens)
+            <= {{ var('usage_reconciliation_tolerance_pct') }} * 0.01
+            * greatest(usage_api_tokens, logged_tokens)
             then 'matched'
         when usage_api_tokens > logged_tokens then 'unlogged_traffic'
         else 'logged_not_in_usage_api'

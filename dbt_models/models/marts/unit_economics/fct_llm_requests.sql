@@ -22,7 +22,7 @@ select
     model_raw,
     model_id,
     {% for key in owner_keys(include_model=false) -%}
-    {{ key }},
+        {{ key }},
     {% endfor -%}
     team_resolved_by,
     is_success,

@@ -11,6 +11,9 @@
 -- and unbilled_contracted_cost is what those requests will cost at contracted prices (what
 -- budgets count until the bill arrives). recurring_billed_cost is the part of billed_cost from
 -- charges that are not usage-based (monthly fees, credits): forecasts do not extrapolate it.
+-- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
+-- break them, then drop the next line.
+-- noqa: disable=LT05
 {%- set owner_columns = owner_keys() %}
 {%- set token_parts = [('input', 'input'), ('cache_read', 'cache_read'), ('cache_write', 'cache_write'), ('output', 'output')] %}
 {%- set cost_measures = ['billed_cost', 'direct_billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
@@ -61,13 +64,13 @@ costs as (
         {% for suffix in ['', '_reporting'] -%}
         {#- each money measure once, in the billing currency and (the *_reporting twin) in the
             reporting currency, null when a charge in it has no FX rate -#}
-        {% for name, column, condition in cost_measure_definitions -%}
-        {% if suffix == '' -%}
-        sum({% if condition %}case when {{ condition }} then {{ column }} else cast(0 as {{ money_type() }}) end{% else %}{{ column }}{% endif %})
-        {%- else -%}
-        {{ sum_converted(('case when ' ~ condition ~ ' then ' ~ column ~ suffix ~ ' else cast(0 as ' ~ money_type() ~ ') end') if condition else column ~ suffix) }}
-        {%- endif %} as {{ name }}{{ suffix }},
-        {% endfor -%}
+            {% for name, column, condition in cost_measure_definitions -%}
+                {% if suffix == '' -%}
+                    sum({% if condition %}case when {{ condition }} then {{ column }} else cast(0 as {{ money_type() }}) end{% else %}{{ column }}{% endif %})
+                {%- else -%}
+                    {{ sum_converted(('case when ' ~ condition ~ ' then ' ~ column ~ suffix ~ ' else cast(0 as ' ~ money_type() ~ ') end') if condition else column ~ suffix) }}
+                {%- endif %} as {{ name }}{{ suffix }},
+            {% endfor -%}
         {% endfor -%}
         sum(allocated_tokens) as billed_tokens
     from allocated_costs
@@ -121,10 +124,11 @@ request_totals as (
         count(case when {{ is_unbilled_request('requests', 'last_billed_days') }} then 1 end)
             as unbilled_request_count,
         sum(case when {{ is_unbilled_request('requests', 'last_billed_days') }}
-                 then requests.contracted_cost end) as unbilled_contracted_cost,
+                then requests.contracted_cost
+        end) as unbilled_contracted_cost,
         -- tokens a provider bills: failed calls and proxy cache hits cost nothing and are left out
         {% for column in ['uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens'] -%}
-        sum(case when requests.pricing_status <> 'not_billable' then requests.{{ column }} else 0 end) as {{ column }},
+            sum(case when requests.pricing_status <> 'not_billable' then requests.{{ column }} else 0 end) as {{ column }},
         {% endfor -%}
         sum(requests.list_cost) as request_list_cost
     from requests
@@ -155,14 +159,14 @@ joined as (
         {% endfor -%}
         coalesce(costs.billing_currency, request_totals.billing_currency) as billing_currency,
         {% for column in cost_measures -%}
-        coalesce(costs.{{ column }}, cast(0 as {{ money_type() }})) as {{ column }},
-        -- no cost row: 0 in any currency; a cost row without a rate stays null
-        case when costs.date_day is null then cast(0 as {{ money_type() }}) else costs.{{ column }}_reporting end
-            as {{ column }}_reporting,
+            coalesce(costs.{{ column }}, cast(0 as {{ money_type() }})) as {{ column }},
+            -- no cost row: 0 in any currency; a cost row without a rate stays null
+            case when costs.date_day is null then cast(0 as {{ money_type() }}) else costs.{{ column }}_reporting end
+                as {{ column }}_reporting,
         {% endfor -%}
         coalesce(costs.billed_tokens, 0) as billed_tokens,
         {% for column in count_measures if column != 'billed_tokens' -%}
-        coalesce(request_totals.{{ column }}, 0) as {{ column }},
+            coalesce(request_totals.{{ column }}, 0) as {{ column }},
         {% endfor -%}
         -- list cost of the priced requests: unpriced ones have none (unpriced_request_count)
         coalesce(request_totals.request_list_cost, cast(0 as {{ money_type() }})) as request_list_cost,
@@ -183,19 +187,20 @@ joined as (
 )
 
 select
-    {{ surrogate_key(['date_day'] + owner_columns + ['billing_currency']) }} as unit_economics_daily_id,
-    date_day,
-    {% for key in owner_columns %}{{ key }},
+    {{ surrogate_key(['date_day'] + owner_columns + ['billing_currency']) }}
+        as unit_economics_daily_id,
+    joined.date_day,
+    {% for key in owner_columns %}joined.{{ key }},
     {% endfor -%}
-    billing_currency,
+    joined.billing_currency,
     {% for column in cost_measures -%}
-    cast({{ column }} as {{ money_type() }}) as {{ column }},
+        cast(joined.{{ column }} as {{ money_type() }}) as {{ column }},
     {% endfor -%}
     {% for column in count_measures -%}
-    cast({{ column }} as bigint) as {{ column }},
+        cast(joined.{{ column }} as bigint) as {{ column }},
     {% endfor -%}
-    cast(request_list_cost as {{ money_type() }}) as request_list_cost,
-    cast(unbilled_contracted_cost as {{ money_type() }}) as unbilled_contracted_cost,
+    cast(joined.request_list_cost as {{ money_type() }}) as request_list_cost,
+    cast(joined.unbilled_contracted_cost as {{ money_type() }}) as unbilled_contracted_cost,
     -- readable names beside the ids, for BI tools and statements
     coalesce(team_names.owner_name, joined.team_id) as team_name,
     coalesce(cost_center_names.owner_name, joined.cost_center_id) as cost_center_name,
@@ -203,7 +208,8 @@ select
     -- *_reporting columns; request costs converted from the price catalog's currency
     '{{ reporting_currency() }}' as reporting_currency,
     {% for column in cost_measures + ['request_list_cost', 'unbilled_contracted_cost'] -%}
-    cast({{ column }}_reporting as {{ money_type() }}) as {{ column }}_reporting{% if not loop.last %},{% endif %}
+        cast(joined.{{ column }}_reporting as {{ money_type() }})
+            as {{ column }}_reporting{% if not loop.last %},{% endif %}
     {% endfor %}
 from joined
 left join owner_names as team_names

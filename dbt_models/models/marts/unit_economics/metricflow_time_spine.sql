@@ -5,9 +5,7 @@ with
 
 days as (
 
-    {{ dbt.date_spine('day', "cast('2020-01-01' as date)", "cast('2035-01-01' as date)") }}
-
-)
+    {{ dbt.date_spine('day', "cast('2020-01-01' as date)", "cast('2035-01-01' as date)") }})
 
 select cast(date_day as date) as date_day
 from days

@@ -9,8 +9,10 @@ select
     {{ count_sum('total_tokens') }} as total_tokens,
     min(request_date) as first_seen,
     max(request_date) as last_seen,
-    count(*) * 1.0 / (select count(*) from {{ ref('int_requests_priced') }} where pricing_status <> 'not_billable')
-        as share_of_billable_requests
+    count(*) * 1.0 / (
+        select count(*) from {{ ref('int_requests_priced') }} as billable
+        where billable.pricing_status <> 'not_billable'
+    ) as share_of_billable_requests
 from {{ ref('int_requests_priced') }}
 where pricing_status = 'unpriced'
 group by provider_id, model_id

@@ -40,13 +40,20 @@ monthly as (
         count(*) filter (where is_batch) as batch_request_count,
         -- token rates over what reached the provider: a proxy cache hit never did
         {{ count_sum('case when not is_proxy_cache_hit
-            then uncached_input_tokens + cache_read_tokens + cache_write_tokens else 0 end') }} as input_tokens,
-        {{ count_sum('case when not is_proxy_cache_hit then cache_read_tokens else 0 end') }} as cache_read_tokens,
+            then uncached_input_tokens + cache_read_tokens + cache_write_tokens else 0 end') }}
+            as input_tokens,
+        {{ count_sum('case when not is_proxy_cache_hit then cache_read_tokens else 0 end') }}
+            as cache_read_tokens,
         sum(case when not is_proxy_cache_hit and not is_batch
-            and uncached_input_tokens + cache_read_tokens + cache_write_tokens >= {{ var('waste_min_cacheable_prompt_tokens') }}
-            then uncached_input_tokens else 0 end) as cacheable_uncached_input_tokens,
-        {{ count_sum('case when not is_batch and not is_proxy_cache_hit then uncached_input_tokens else 0 end') }} as standard_input_tokens,
-        {{ count_sum('case when not is_batch and not is_proxy_cache_hit then output_tokens + reasoning_tokens else 0 end') }} as standard_output_tokens
+                and uncached_input_tokens + cache_read_tokens + cache_write_tokens
+                >= {{ var('waste_min_cacheable_prompt_tokens') }}
+                then uncached_input_tokens
+            else 0
+        end) as cacheable_uncached_input_tokens,
+        {{ count_sum('case when not is_batch and not is_proxy_cache_hit
+            then uncached_input_tokens else 0 end') }} as standard_input_tokens,
+        {{ count_sum('case when not is_batch and not is_proxy_cache_hit
+            then output_tokens + reasoning_tokens else 0 end') }} as standard_output_tokens
     from requests
     group by 1, 2, 3, 4, 5, 6
 
@@ -54,12 +61,20 @@ monthly as (
 
 batch_users as (
 
-    select distinct month_start, provider_id, use_case
+    select distinct
+        month_start,
+        provider_id,
+        use_case
     from monthly
     where batch_request_count > 0
     {%- for use_case in var('batch_eligible_use_cases') %}
     union
-    select distinct month_start, provider_id, use_case from monthly where use_case = '{{ use_case }}'
+    select distinct
+        month_start,
+        provider_id,
+        use_case
+    from monthly
+    where use_case = '{{ use_case }}'
     {%- endfor %}
 
 ),
@@ -71,8 +86,10 @@ priced as (
         batch_users.use_case is not null as is_batch_eligible,
         current_prices.model_id is not null as has_current_price,
         current_prices.has_cache_price,
-        cast(cast(monthly.cacheable_uncached_input_tokens * {{ var('waste_cacheable_input_share') }} as bigint) as bigint)
-            as assumed_cacheable_tokens,
+        cast(cast(
+            monthly.cacheable_uncached_input_tokens * {{ var('waste_cacheable_input_share') }}
+            as bigint
+        ) as bigint) as assumed_cacheable_tokens,
         current_prices.input_usd_per_mtok,
         current_prices.cache_read_usd_per_mtok,
         current_prices.output_usd_per_mtok,
@@ -104,8 +121,8 @@ select
     assumed_cacheable_tokens,
     case when not has_current_price then null
         when has_cache_price
-        then {{ tokens_to_cost('assumed_cacheable_tokens', 'input_usd_per_mtok') }}
-            - {{ tokens_to_cost('assumed_cacheable_tokens', 'cache_read_usd_per_mtok') }}
+            then {{ tokens_to_cost('assumed_cacheable_tokens', 'input_usd_per_mtok') }}
+                - {{ tokens_to_cost('assumed_cacheable_tokens', 'cache_read_usd_per_mtok') }}
         else cast(0 as {{ money_type() }})
     end as estimated_caching_saving_usd,
     batch_request_count,

@@ -34,7 +34,8 @@ traffic as (
         use_case,
         model_id,
         count(*) as request_count,
-        quantile_cont(uncached_input_tokens + cache_read_tokens + cache_write_tokens, 0.9) as p90_input_tokens,
+        quantile_cont(uncached_input_tokens + cache_read_tokens + cache_write_tokens, 0.9)
+            as p90_input_tokens,
         quantile_cont(output_tokens + reasoning_tokens, 0.9) as p90_output_tokens,
         {{ count_sum('reasoning_tokens') }} as reasoning_tokens,
         {{ count_sum('uncached_input_tokens + cache_write_tokens') }} as input_tokens,
@@ -59,7 +60,11 @@ simple_traffic as (
 
 models_in_use as (
 
-    select distinct price_provider_id, call_type, model_id from traffic
+    select distinct
+        price_provider_id,
+        call_type,
+        model_id
+    from traffic
 
 ),
 
@@ -71,12 +76,18 @@ costed as (
         simple_traffic.*,
         candidates.model_id as candidate_model_id,
         {{ tokens_to_cost('simple_traffic.input_tokens', 'current_model.input_usd_per_mtok') }}
-            + {{ tokens_to_cost('simple_traffic.cache_read_tokens', 'current_model.cache_read_usd_per_mtok') }}
-            + {{ tokens_to_cost('simple_traffic.output_tokens', 'current_model.output_usd_per_mtok') }}
+        + {{ tokens_to_cost(
+            'simple_traffic.cache_read_tokens', 'current_model.cache_read_usd_per_mtok'
+        ) }}
+        + {{ tokens_to_cost('simple_traffic.output_tokens', 'current_model.output_usd_per_mtok') }}
             as current_cost_usd,
         {{ tokens_to_cost('simple_traffic.input_tokens', 'candidate_prices.input_usd_per_mtok') }}
-            + {{ tokens_to_cost('simple_traffic.cache_read_tokens', 'candidate_prices.cache_read_usd_per_mtok') }}
-            + {{ tokens_to_cost('simple_traffic.output_tokens', 'candidate_prices.output_usd_per_mtok') }}
+        + {{ tokens_to_cost(
+            'simple_traffic.cache_read_tokens', 'candidate_prices.cache_read_usd_per_mtok'
+        ) }}
+        + {{ tokens_to_cost(
+            'simple_traffic.output_tokens', 'candidate_prices.output_usd_per_mtok'
+        ) }}
             as candidate_cost_usd
     from simple_traffic
     inner join current_prices as current_model
@@ -98,9 +109,9 @@ cheapest as (
     from costed
     where candidate_cost_usd < current_cost_usd
     qualify row_number() over (
-        partition by month_start, provider_id, call_type, use_case, model_id
-        order by candidate_cost_usd, candidate_model_id
-    ) = 1
+            partition by month_start, provider_id, call_type, use_case, model_id
+            order by candidate_cost_usd, candidate_model_id
+        ) = 1
 
 )
 
@@ -119,5 +130,6 @@ select
     output_tokens,
     cast(current_cost_usd as {{ money_type() }}) as current_cost_usd,
     cast(candidate_cost_usd as {{ money_type() }}) as candidate_cost_usd,
-    cast(current_cost_usd - candidate_cost_usd as {{ money_type() }}) as estimated_monthly_saving_usd
+    cast(current_cost_usd - candidate_cost_usd as {{ money_type() }})
+        as estimated_monthly_saving_usd
 from cheapest

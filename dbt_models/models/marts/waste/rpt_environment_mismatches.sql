@@ -25,7 +25,7 @@ monthly as (
     select
         cast({{ dbt.date_trunc('month', 'request_date') }} as date) as month_start,
         {% for key in owner_keys(include_model=false) -%}
-        {{ key }},
+            {{ key }},
         {% endfor -%}
         provider_id,
         price_provider_id,
@@ -43,7 +43,8 @@ feature_mix as (
 
     select
         *,
-        sum(case when environment = 'experiment' then request_count else 0 end) over features as experiment_requests,
+        sum(case when environment = 'experiment' then request_count else 0 end) over features
+            as experiment_requests,
         sum(request_count) over features as feature_requests
     from monthly
     window features as (partition by month_start, team_id, product, use_case, feature)
@@ -58,7 +59,8 @@ findings as (
         case
             -- staging is left out: it is meant to mirror production, models included
             when feature_mix.environment in ('development', 'experiment')
-                and current_prices.input_usd_per_mtok >= {{ var('production_size_input_usd_per_mtok') }}
+                and current_prices.input_usd_per_mtok
+                >= {{ var('production_size_input_usd_per_mtok') }}
                 then 'production_model_outside_production'
             when feature_mix.environment = 'production'
                 and feature_mix.feature <> 'unassigned'
@@ -76,7 +78,7 @@ select
     month_start,
     finding,
     {% for key in owner_keys(include_model=false) -%}
-    {{ key }},
+        {{ key }},
     {% endfor -%}
     provider_id,
     model_id,

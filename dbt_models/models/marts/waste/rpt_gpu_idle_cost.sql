@@ -28,7 +28,9 @@ classified as (
     select
         allocated.*,
         replace(replace(allocated.allocated_method_id, 'rule:', ''), ':idle', '') as rule_id,
-        case when allocated.allocated_method_id like '%:idle' then 'idle' else 'used' end as capacity
+        case
+            when allocated.allocated_method_id like '%:idle' then 'idle' else 'used'
+        end as capacity
     from allocated
     where allocated.allocated_method_id like 'rule:%'
 

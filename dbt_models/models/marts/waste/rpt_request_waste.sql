@@ -29,7 +29,7 @@ costed as (
 select
     cast({{ dbt.date_trunc('month', 'request_date') }} as date) as month_start,
     {% for key in owner_keys(include_model=false) -%}
-    {{ key }},
+        {{ key }},
     {% endfor -%}
     provider_id,
     model_id,
@@ -39,7 +39,8 @@ select
     count(*) filter (where waste_list_cost is null) as unpriced_request_count,
     cast(sum(waste_list_cost) as {{ money_type() }}) as estimated_list_cost_usd,
     cast(sum(waste_contracted_cost) as {{ money_type() }}) as estimated_contracted_cost_usd,
-    'requests priced at list and contracted rates in force on their day; retry/duplicate = same caller and prompt fingerprint within '
-        || '{{ var("waste_repeat_window_seconds") }}' || ' s' as estimate_method
+    'requests priced at list and contracted rates in force on their day; '
+    || 'retry/duplicate = same caller and prompt fingerprint within '
+    || '{{ var("waste_repeat_window_seconds") }}' || ' s' as estimate_method
 from costed
 group by {{ range(1, owner_keys(include_model=false) | length + 5) | join(', ') }}

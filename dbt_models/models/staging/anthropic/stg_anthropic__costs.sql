@@ -12,7 +12,8 @@ source as (
 
 in_force as (
 
-    select * from source where superseded_by is null
+    select * from source
+    where superseded_by is null
 
 ),
 

@@ -10,15 +10,21 @@ catalog as (
 
 names as (
 
-    select lower(trim(driver)) as driver, lower(trim(driver)) as driver_name
+    select
+        lower(trim(driver)) as driver,
+        lower(trim(driver)) as driver_name
     from catalog
     union all
-    select lower(trim(catalog.driver)) as driver, lower(trim(alias.name)) as driver_name
+    select
+        lower(trim(catalog.driver)) as driver,
+        lower(trim(driver_aliases.alias_name)) as driver_name
     from catalog
     {{ string_to_rows("coalesce(catalog.aliases, '')", '|', 'alias', 'name') }}
 
 )
 
-select distinct driver, driver_name
+select distinct
+    driver,
+    driver_name
 from names
 where driver_name <> ''

@@ -15,7 +15,8 @@ source as (
 
 in_force as (
 
-    select * from source where superseded_by is null
+    select * from source
+    where superseded_by is null
 
 ),
 
@@ -99,7 +100,9 @@ metered as (
 
     select
         *,
-        {{ cloud_ai_meter_columns('provider_id', 'meter_key', 'x_usage_type', 'resource_id', 'token_unit_size') }}
+        {{ cloud_ai_meter_columns(
+            'provider_id', 'meter_key', 'x_usage_type', 'resource_id', 'token_unit_size'
+        ) }}
     from categorised
 
 )
@@ -111,5 +114,6 @@ select
     case when token_part is not null then model_raw end as model_raw,
     -- GCP counts tokens as 'count': a token unit only on a cloud AI line
     case when ai_charge_kind = 'tokens' or lower(consumed_unit) like '%token%'
-        then consumed_quantity * token_unit_size end as token_quantity
+            then consumed_quantity * token_unit_size
+    end as token_quantity
 from metered

@@ -12,7 +12,8 @@ source as (
 
 in_force as (
 
-    select * from source where superseded_by is null
+    select * from source
+    where superseded_by is null
 
 ),
 
@@ -27,7 +28,9 @@ renamed as (
         line_item,
         -- "gpt-4o-2024-08-06, input" / "gpt-4o, cached input" / "Scale Tier platform fee"
         case when line_item like '%, %' then trim(split_part(line_item, ', ', 1)) end as model_raw,
-        case when line_item like '%, %' then trim(split_part(line_item, ', ', 2)) end as line_item_kind,
+        case
+            when line_item like '%, %' then trim(split_part(line_item, ', ', 2))
+        end as line_item_kind,
         project_id,
         api_key_id,
         quantity,

@@ -13,7 +13,8 @@ source as (
 
 in_force as (
 
-    select * from source where superseded_by is null
+    select * from source
+    where superseded_by is null
 
 ),
 
@@ -31,8 +32,9 @@ renamed as (
         model as model_raw,
         coalesce(batch, false) as is_batch,
         service_tier,
-        coalesce(input_tokens, 0) - coalesce(input_cached_tokens, 0) - coalesce(input_cache_write_tokens, 0)
-            as uncached_input_tokens,
+        coalesce(input_tokens, 0)
+        - coalesce(input_cached_tokens, 0)
+        - coalesce(input_cache_write_tokens, 0) as uncached_input_tokens,
         coalesce(input_cached_tokens, 0) as cache_read_tokens,
         coalesce(input_cache_write_tokens, 0) as cache_write_tokens,
         coalesce(output_tokens, 0) as output_tokens,

@@ -8,7 +8,8 @@
     pre_hook="{{ incremental_plan('request_date',
         'select distinct cast(start_time as date) from ' ~ source('otel', 'otel_genai_spans'),
         incremental_fingerprint([ref('provider_names')]),
-        source_rel=source('otel', 'otel_genai_spans'), id_column='span_id', ts_column='start_time') }}",
+        source_rel=source('otel', 'otel_genai_spans'), id_column='span_id',
+        ts_column='start_time') }}",
     post_hook="{{ incremental_done('request_date') }}",
 ) }}
 with
@@ -74,7 +75,9 @@ renamed as (
         {{ json_str('span_attributes', '$."app.feature"') }} as feature,
         coalesce(status_code, 0) <> 2 as is_success,
         false as is_proxy_cache_hit,
-        coalesce({{ json_str('span_attributes', '$."aws.bedrock.invocation_type"') }}, '') = 'batch' as is_batch,
+        coalesce(
+            {{ json_str('span_attributes', '$."aws.bedrock.invocation_type"') }}, ''
+        ) = 'batch' as is_batch,
         -- OpenTelemetry counts cache reads and writes inside input tokens and reasoning inside
         -- output tokens
         input_tokens as input_tokens_reported,

@@ -5,8 +5,12 @@ with
 
 billed as (
 
-    select provider_id, billing_account_id, billing_period_start, billing_currency,
-           sum(billed_cost) as billed_cost
+    select
+        provider_id,
+        billing_account_id,
+        billing_period_start,
+        billing_currency,
+        sum(billed_cost) as billed_cost
     from {{ ref('int_billed_charges_unioned') }}
     group by 1, 2, 3, 4
 
@@ -14,9 +18,13 @@ billed as (
 
 allocated as (
 
-    select provider_id, billing_account_id, billing_period_start, billing_currency,
-           sum(case when not is_unallocated then billed_cost else 0 end) as allocated_cost,
-           sum(case when is_unallocated then billed_cost else 0 end) as unallocated_cost
+    select
+        provider_id,
+        billing_account_id,
+        billing_period_start,
+        billing_currency,
+        sum(case when not is_unallocated then billed_cost else 0 end) as allocated_cost,
+        sum(case when is_unallocated then billed_cost else 0 end) as unallocated_cost
     from {{ ref('fct_allocated_costs') }}
     group by 1, 2, 3, 4
 

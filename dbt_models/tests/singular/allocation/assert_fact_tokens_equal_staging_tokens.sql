@@ -9,7 +9,11 @@ staged as (
 
     -- billable requests straight from the staging models, parts as the bills split them
     select
-        provider_id, sub_account_id, request_date, model_id, is_batch,
+        provider_id,
+        sub_account_id,
+        request_date,
+        model_id,
+        is_batch,
         sum(uncached_input_tokens) as input_tokens,
         sum(cache_read_tokens) as cache_read_tokens,
         sum(cache_write_tokens) as cache_write_tokens,
@@ -22,19 +26,57 @@ staged as (
 
 staged_long as (
 
-    select provider_id, sub_account_id, request_date, model_id, is_batch, 'input' as token_part, input_tokens as tokens from staged
+    select
+        provider_id,
+        sub_account_id,
+        request_date,
+        model_id,
+        is_batch,
+        'input' as token_part,
+        input_tokens as tokens
+    from staged
     union all
-    select provider_id, sub_account_id, request_date, model_id, is_batch, 'cache_read', cache_read_tokens from staged
+    select
+        provider_id,
+        sub_account_id,
+        request_date,
+        model_id,
+        is_batch,
+        'cache_read' as token_part,
+        cache_read_tokens as tokens
+    from staged
     union all
-    select provider_id, sub_account_id, request_date, model_id, is_batch, 'cache_write', cache_write_tokens from staged
+    select
+        provider_id,
+        sub_account_id,
+        request_date,
+        model_id,
+        is_batch,
+        'cache_write' as token_part,
+        cache_write_tokens as tokens
+    from staged
     union all
-    select provider_id, sub_account_id, request_date, model_id, is_batch, 'output', output_tokens from staged
+    select
+        provider_id,
+        sub_account_id,
+        request_date,
+        model_id,
+        is_batch,
+        'output' as token_part,
+        output_tokens as tokens
+    from staged
 
 ),
 
 billed_parts as (
 
-    select distinct provider_id, sub_account_id, charge_date, model_id, is_batch, token_part
+    select distinct
+        provider_id,
+        sub_account_id,
+        charge_date,
+        model_id,
+        is_batch,
+        token_part
     from {{ ref('int_billed_charges_unioned') }}
     where model_id is not null and token_part is not null
 
@@ -43,8 +85,12 @@ billed_parts as (
 fact as (
 
     select
-        charges.provider_id, charges.sub_account_id, charges.charge_date, charges.model_id,
-        charges.is_batch, charges.token_part,
+        charges.provider_id,
+        charges.sub_account_id,
+        charges.charge_date,
+        charges.model_id,
+        charges.is_batch,
+        charges.token_part,
         sum(fact.allocated_tokens) as tokens
     from {{ ref('fct_allocated_costs') }} as fact
     inner join {{ ref('int_billed_charges_unioned') }} as charges

@@ -6,19 +6,32 @@ with
 
 staged as (
 
-    select 'litellm' as source_system, count(*) as requests,
-           sum(uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens + reasoning_tokens) as tokens
+    select
+        'litellm' as source_system,
+        count(*) as requests,
+        sum(
+            uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens
+            + reasoning_tokens
+        ) as tokens
     from {{ ref('stg_litellm__requests') }}
     union all
-    select 'otel', count(*),
-           sum(uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens + reasoning_tokens)
+    select
+        'otel' as source_system,
+        count(*) as requests,
+        sum(
+            uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens
+            + reasoning_tokens
+        ) as tokens
     from {{ ref('stg_otel__genai_spans') }}
 
 ),
 
 unioned as (
 
-    select source_system, count(*) as requests, sum(total_tokens) as tokens
+    select
+        source_system,
+        count(*) as requests,
+        sum(total_tokens) as tokens
     from {{ ref('int_requests_priced') }}
     group by source_system
 

@@ -7,10 +7,24 @@
 -- Scoped to the days the last incremental run rebuilt (every day after a full build): the parts
 -- are computed row by row, a day not rebuilt is unchanged since it passed, and a change to the
 -- model's SQL rebuilds (and so tests) every day (macros/incremental_days.sql).
-select source_system, request_id, input_tokens_reported, uncached_input_tokens,
-       cache_read_tokens, cache_write_tokens, output_tokens_reported, output_tokens, reasoning_tokens
+select
+    source_system,
+    request_id,
+    input_tokens_reported,
+    uncached_input_tokens,
+    cache_read_tokens,
+    cache_write_tokens,
+    output_tokens_reported,
+    output_tokens,
+    reasoning_tokens
 from {{ ref('int_requests_unioned') }}
-where {{ rebuilt_days_only('int_requests_unioned', 'request_date') }}
-    and (uncached_input_tokens + cache_read_tokens + cache_write_tokens <> input_tokens_reported
-    or output_tokens + reasoning_tokens <> output_tokens_reported
-    or least(uncached_input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens) < 0)
+where
+    {{ rebuilt_days_only('int_requests_unioned', 'request_date') }}
+    and (
+        uncached_input_tokens + cache_read_tokens + cache_write_tokens <> input_tokens_reported
+        or output_tokens + reasoning_tokens <> output_tokens_reported
+        or least(
+            uncached_input_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
+            reasoning_tokens
+        ) < 0
+    )

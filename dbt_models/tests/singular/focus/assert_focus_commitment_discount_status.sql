@@ -4,18 +4,23 @@
 -- While the fact has no commitment_discount_id column, no commitment discount applies to any
 -- row and the status must be null everywhere.
 {%- set fact = ref('fct_allocated_costs') %}
-{%- set columns = (adapter.get_columns_in_relation(fact) | map(attribute='name') | map('lower') | list) if execute else [] %}
+{%- set columns = (
+    adapter.get_columns_in_relation(fact) | map(attribute='name') | map('lower') | list
+) if execute else [] %}
 {%- set has_id = 'commitment_discount_id' in columns %}
 select
     allocated_cost_id,
     charge_id,
     provider_id,
     charge_category,
-    {% if has_id %}commitment_discount_id{% else %}cast(null as varchar) as commitment_discount_id{% endif %},
+    {% if has_id %}commitment_discount_id{% else %}
+        cast(null as varchar) as commitment_discount_id{% endif %},
     commitment_discount_status
 from {{ fact }}
-where (commitment_discount_status is not null
-        and commitment_discount_status not in ('Used', 'Unused'))
+where (
+    commitment_discount_status is not null
+    and commitment_discount_status not in ('Used', 'Unused')
+)
 {%- if has_id %}
     or (commitment_discount_id is null and commitment_discount_status is not null)
     or (commitment_discount_id is not null and charge_category = 'Usage'

@@ -17,15 +17,19 @@ select
             and (charge_category <> 'Usage' or commitment_discount_status = 'Unused')
             then 'ConsumedQuantity must be null'
         when consumed_quantity is null and charge_category = 'Usage'
-            and commitment_discount_status is distinct from 'Unused'
-            and charge_class is distinct from 'Correction'
+            and (commitment_discount_status is distinct from 'Unused')
+            and (charge_class is distinct from 'Correction')
             then 'ConsumedQuantity must not be null'
         else 'ConsumedUnit must be null exactly when ConsumedQuantity is'
     end as violation
 from {{ ref('fct_allocated_costs') }}
-where (consumed_quantity is not null
-        and (charge_category <> 'Usage' or commitment_discount_status = 'Unused'))
-    or (consumed_quantity is null and charge_category = 'Usage'
-        and commitment_discount_status is distinct from 'Unused'
-        and charge_class is distinct from 'Correction')
-    or ((consumed_quantity is null) <> (consumed_unit is null))
+where (
+    consumed_quantity is not null
+    and (charge_category <> 'Usage' or commitment_discount_status = 'Unused')
+)
+or (
+    consumed_quantity is null and charge_category = 'Usage'
+    and commitment_discount_status is distinct from 'Unused'
+    and charge_class is distinct from 'Correction'
+)
+or ((consumed_quantity is null) <> (consumed_unit is null))

@@ -12,12 +12,12 @@
     'publisher_name', 'billing_account_type', 'charge_frequency', 'service_subcategory'
 ] %}
 {% for column in not_null_columns %}
-select
-    allocated_cost_id,
-    charge_id,
-    provider_id,
-    '{{ column }}' as null_column
-from {{ ref('fct_allocated_costs') }}
-where {{ column }} is null
-{% if not loop.last %}union all{% endif %}
+    select
+        allocated_cost_id,
+        charge_id,
+        provider_id,
+        '{{ column }}' as null_column
+    from {{ ref('fct_allocated_costs') }}
+    where {{ column }} is null
+    {% if not loop.last %}union all{% endif %}
 {% endfor %}

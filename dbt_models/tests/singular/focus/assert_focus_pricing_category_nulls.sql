@@ -10,5 +10,7 @@ select
     pricing_category
 from {{ ref('fct_allocated_costs') }}
 where (charge_category = 'Tax' and pricing_category is not null)
-    or (charge_category in ('Usage', 'Purchase') and charge_class is distinct from 'Correction'
-        and pricing_category is null)
+    or (
+        charge_category in ('Usage', 'Purchase') and charge_class is distinct from 'Correction'
+        and pricing_category is null
+    )

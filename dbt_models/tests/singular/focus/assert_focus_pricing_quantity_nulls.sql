@@ -13,13 +13,16 @@ select
     case
         when charge_category = 'Tax' and pricing_quantity is not null
             then 'PricingQuantity must be null on Tax rows'
-        when charge_category in ('Usage', 'Purchase') and charge_class is distinct from 'Correction'
+        when charge_category in ('Usage', 'Purchase')
+            and (charge_class is distinct from 'Correction')
             and pricing_quantity is null
             then 'PricingQuantity must not be null on Usage/Purchase rows'
         else 'PricingUnit must be null exactly when PricingQuantity is'
     end as violation
 from {{ ref('fct_allocated_costs') }}
 where (charge_category = 'Tax' and pricing_quantity is not null)
-    or (charge_category in ('Usage', 'Purchase') and charge_class is distinct from 'Correction'
-        and pricing_quantity is null)
+    or (
+        charge_category in ('Usage', 'Purchase') and charge_class is distinct from 'Correction'
+        and pricing_quantity is null
+    )
     or ((pricing_quantity is null) <> (pricing_unit is null))

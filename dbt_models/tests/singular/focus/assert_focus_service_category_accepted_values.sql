@@ -9,5 +9,6 @@ select
 from {{ ref('fct_allocated_costs') }} as facts
 where facts.service_category is null
     or facts.service_category not in (
-        select service_category from {{ ref('focus_service_categories') }}
+        select categories.service_category
+        from {{ ref('focus_service_categories') }} as categories
     )

@@ -3,7 +3,9 @@
 -- and MUST NOT be null when it is "Usage" or "Purchase" and ChargeClass is not "Correction";
 -- SkuMeter MUST be null when SkuId is null.
 {%- set fact = ref('fct_allocated_costs') %}
-{%- set columns = (adapter.get_columns_in_relation(fact) | map(attribute='name') | map('lower') | list) if execute else [] %}
+{%- set columns = (
+    adapter.get_columns_in_relation(fact) | map(attribute='name') | map('lower') | list
+) if execute else [] %}
 {%- set sku_price_id = 'sku_price_id' if 'sku_price_id' in columns else 'sku_id' %}
 select
     allocated_cost_id,
@@ -21,6 +23,8 @@ select
     end as violation
 from {{ fact }}
 where (charge_category = 'Tax' and (sku_id is not null or {{ sku_price_id }} is not null))
-    or (charge_category in ('Usage', 'Purchase') and charge_class is distinct from 'Correction'
-        and (sku_id is null or {{ sku_price_id }} is null))
+    or (
+        charge_category in ('Usage', 'Purchase') and charge_class is distinct from 'Correction'
+        and (sku_id is null or {{ sku_price_id }} is null)
+    )
     or (sku_id is null and sku_meter is not null)

@@ -15,8 +15,10 @@ checked as (
         charge_class,
         list_unit_price,
         contracted_unit_price,
-        charge_category in ('Usage', 'Purchase') and charge_class is distinct from 'Correction'
-            as prices_required
+        (
+            charge_category in ('Usage', 'Purchase')
+            and (charge_class is distinct from 'Correction')
+        ) as prices_required
     from {{ ref('fct_allocated_costs') }}
 
 )
@@ -30,7 +32,11 @@ select
         else 'ContractedUnitPrice must not be null on Usage/Purchase rows'
     end as violation
 from checked
-where (charge_category = 'Tax' and (list_unit_price is not null or contracted_unit_price is not null))
+where
+    (
+        charge_category = 'Tax'
+        and (list_unit_price is not null or contracted_unit_price is not null)
+    )
     or list_unit_price < 0
     or contracted_unit_price < 0
     or (prices_required and (list_unit_price is null or contracted_unit_price is null))

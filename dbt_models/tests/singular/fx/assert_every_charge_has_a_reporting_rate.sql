@@ -11,7 +11,7 @@ select
     fx_rate_date,
     count(distinct charge_id) as charges_without_rate,
     'no FX rate ' || billing_currency || ' -> ' || reporting_currency || ' in force on '
-        || cast(fx_rate_date as varchar) || ': add one to seeds/fx_rates.csv or the landing fx/ folder'
+    || cast(fx_rate_date as varchar) || ': add one to seeds/fx_rates.csv or the landing fx/ folder'
         as reason
 from {{ ref('fct_allocated_costs') }}
 where fx_rate is null

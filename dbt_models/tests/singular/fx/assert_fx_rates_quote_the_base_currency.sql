@@ -7,10 +7,20 @@ with
 
 rates as (
 
-    select from_currency, to_currency, valid_from, rate, source as rate_source
+    select
+        from_currency,
+        to_currency,
+        valid_from,
+        rate,
+        source as rate_source
     from {{ ref('fx_rates') }}
     union all
-    select from_currency, to_currency, valid_from, rate, rate_source
+    select
+        from_currency,
+        to_currency,
+        valid_from,
+        rate,
+        rate_source
     from {{ ref('stg_fx__landed_rates') }}
 
 )

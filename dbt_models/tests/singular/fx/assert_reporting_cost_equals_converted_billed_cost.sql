@@ -36,7 +36,12 @@ from converted
 left join allocated
     on converted.charge_id = allocated.charge_id
 where allocated.charge_id is null
-    {% for column in ['billed_cost_reporting', 'effective_cost_reporting', 'list_cost_reporting', 'contracted_cost_reporting'] -%}
-    or converted.{{ column }} is distinct from allocated.{{ column }}
+    {% for column in [
+        'billed_cost_reporting',
+        'effective_cost_reporting',
+        'list_cost_reporting',
+        'contracted_cost_reporting',
+    ] -%}
+        or converted.{{ column }} is distinct from allocated.{{ column }}
     {% endfor -%}
     or (converted.fx_rate is not null and allocated.rows_without_reporting_cost > 0)

@@ -9,7 +9,10 @@ shares as (
     select
         rule_id,
         sum(share_pct) as share_sum,
-        string_agg(team_id || ' ' || cast(share_pct as varchar) || '%', ', ' order by team_id) as teams
+        string_agg(
+            team_id || ' ' || cast(share_pct as varchar) || '%', ', '
+            order by team_id
+        ) as teams
     from {{ ref('allocation_rule_shares') }}
     group by rule_id
 
@@ -17,7 +20,8 @@ shares as (
 
 fixed_rules as (
 
-    select rule_id from {{ ref('allocation_rules') }} where method = 'fixed_percentage'
+    select rule_id from {{ ref('allocation_rules') }}
+    where method = 'fixed_percentage'
 
 )
 
@@ -26,8 +30,8 @@ select
     coalesce(shares.share_sum, 0) as share_sum,
     coalesce(shares.teams, '(no shares)') as teams,
     'allocation rule ' || coalesce(fixed_rules.rule_id, shares.rule_id) || ': fixed shares sum to '
-        || cast(coalesce(shares.share_sum, 0) as varchar) || '%, not 100% (teams: '
-        || coalesce(shares.teams, 'none') || ')' as failure_reason
+    || cast(coalesce(shares.share_sum, 0) as varchar) || '%, not 100% (teams: '
+    || coalesce(shares.teams, 'none') || ')' as failure_reason
 from fixed_rules
 full outer join shares
     on fixed_rules.rule_id = shares.rule_id

@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dagster_project.governance.alerts import Alert
+from dagster_project.serve.governance.alerts import Alert
 
 WEBHOOK_URL_ENV = "AIFINOPS_ALERT_WEBHOOK_URL"
 TIMEOUT_ENV = "AIFINOPS_ALERT_WEBHOOK_TIMEOUT_SECONDS"

@@ -7,8 +7,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from dagster_project.dbt_build import DBT_OP_NAME, DbtBuildConfig, dbt_build_args
-from dagster_project.dbt_project import dbt_project
+from dagster_project.transform.dbt_build import DBT_OP_NAME, DbtBuildConfig, dbt_build_args
+from dagster_project.transform.dbt_project import dbt_project
 
 
 class Translator(DagsterDbtTranslator):

@@ -3,9 +3,9 @@
 BI tools never open the pipeline's working file (DuckDB allows one writer, and a reader would
 block or be blocked by the next run). After a run's checks pass, the marts and reference
 tables are copied into a new file beside the published one, which then replaces it with
-`os.replace` (atomic on POSIX). A reader that has the old file open keeps reading the old
-snapshot; the next connection sees the new one. A run killed before the swap leaves the
-previous file untouched.
+`os.replace` (atomic on POSIX; dagster_project.atomic). A reader that has the old file open
+keeps reading the old snapshot; the next connection sees the new one. A run killed before the
+swap leaves the previous file untouched.
 
 The published file is written in the storage format of DuckDB 1.0 (`STORAGE_VERSION`): the
 DuckDB drivers BI tools bundle (Metabase, ODBC, DBeaver, duckdb-engine pins) are often 1.x,
@@ -22,12 +22,11 @@ drivers cannot map, fails the publication naming the column (the marts cast coun
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster_project import db
+from dagster_project.atomic import replacing
 from dagster_project.db import sql_literal as _literal
 from dagster_project.extract.landing import quote_ident
 
@@ -99,56 +98,55 @@ def _copy_comments(con) -> None:
 def publish(warehouse_path: Path, publish_dir: Path) -> dict[str, object]:
     publish_dir.mkdir(parents=True, exist_ok=True)
     target = published_path(publish_dir)
-    staging = publish_dir / f".{PUBLISHED_NAME}.{uuid.uuid4().hex}.tmp"
     tables: dict[str, int] = {}
-    try:
-        with db.connect() as con:
-            con.execute(
-                f"attach {_literal(str(staging))} as published "
-                f"(storage_version {_literal(STORAGE_VERSION)})"
-            )
-            con.execute(f"attach {_literal(str(warehouse_path))} as source (read_only)")
-            rows = con.execute(
-                """select schema_name, table_name from duckdb_tables()
-                   where database_name = 'source' and list_contains(?, schema_name)
-                   order by 1, 2""",
-                [list(PUBLISHED_SCHEMAS)],
-            ).fetchall()
-            for schema, table in rows:
-                con.execute(f"create schema if not exists published.{quote_ident(schema)}")
-                source = ".".join(quote_ident(part) for part in ("source", schema, table))
-                con.execute(f"create table {_name(schema, table)} as select * from {source}")
-                tables[f"{schema}.{table}"] = con.execute(
-                    f"select count(*) from {_name(schema, table)}"
-                ).fetchone()[0]
-            _copy_comments(con)
-            published_at = datetime.now(UTC).isoformat()
-            con.execute(
-                f"create table {_name('marts', '_publication')} as "
-                "select cast(? as varchar) as published_at, cast(? as varchar) as tables",
-                [published_at, json.dumps(tables)],
-            )
-            con.execute(
-                f"comment on table {_name('marts', '_publication')} "
-                f"is {_literal(PUBLICATION_TABLE_COMMENT)}"
-            )
-            for column, comment in PUBLICATION_COLUMN_COMMENTS.items():
+    with replacing(target) as (staging,):
+        try:
+            with db.connect() as con:
                 con.execute(
-                    f"comment on column {_name('marts', '_publication', column)} "
-                    f"is {_literal(comment)}"
+                    f"attach {_literal(str(staging))} as published "
+                    f"(storage_version {_literal(STORAGE_VERSION)})"
                 )
-            bad = forbidden_type_columns(con)
-            if bad:
-                raise PublishError(
-                    "BI tools cannot read these column types; cast them in the mart (counts to "
-                    "BIGINT) before publishing: " + ", ".join(bad)
+                con.execute(f"attach {_literal(str(warehouse_path))} as source (read_only)")
+                rows = con.execute(
+                    """select schema_name, table_name from duckdb_tables()
+                       where database_name = 'source' and list_contains(?, schema_name)
+                       order by 1, 2""",
+                    [list(PUBLISHED_SCHEMAS)],
+                ).fetchall()
+                for schema, table in rows:
+                    con.execute(f"create schema if not exists published.{quote_ident(schema)}")
+                    source = ".".join(quote_ident(part) for part in ("source", schema, table))
+                    con.execute(f"create table {_name(schema, table)} as select * from {source}")
+                    tables[f"{schema}.{table}"] = con.execute(
+                        f"select count(*) from {_name(schema, table)}"
+                    ).fetchone()[0]
+                _copy_comments(con)
+                published_at = datetime.now(UTC).isoformat()
+                con.execute(
+                    f"create table {_name('marts', '_publication')} as "
+                    "select cast(? as varchar) as published_at, cast(? as varchar) as tables",
+                    [published_at, json.dumps(tables)],
                 )
-            con.execute("detach source")
-            con.execute("checkpoint published")
-            con.execute("detach published")
-        os.replace(staging, target)
-    finally:
-        staging.unlink(missing_ok=True)
-        staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
+                con.execute(
+                    f"comment on table {_name('marts', '_publication')} "
+                    f"is {_literal(PUBLICATION_TABLE_COMMENT)}"
+                )
+                for column, comment in PUBLICATION_COLUMN_COMMENTS.items():
+                    con.execute(
+                        f"comment on column {_name('marts', '_publication', column)} "
+                        f"is {_literal(comment)}"
+                    )
+                bad = forbidden_type_columns(con)
+                if bad:
+                    raise PublishError(
+                        "BI tools cannot read these column types; cast them in the mart (counts to "
+                        "BIGINT) before publishing: " + ", ".join(bad)
+                    )
+                con.execute("detach source")
+                con.execute("checkpoint published")
+                con.execute("detach published")
+        finally:
+            # the staging file's write-ahead log, if a failure left one
+            staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
     return {"path": str(target), "published_at": published_at, "tables": len(tables),
             "rows": sum(tables.values()), "storage_version": STORAGE_VERSION}  # fmt: skip

@@ -33,7 +33,7 @@ Spreadsheet-formula neutralisation (CSV only; the Parquet file keeps the data ve
     numbers, not formulas), JSON columns (a JSON object starts with ``{``) and the dates.
 
 Both files are written under temporary names in ``out_dir``, checked (row count and BilledCost
-sum must equal the fact's exactly), then moved into place with ``os.replace`` (Parquet, then
+sum must equal the fact's exactly), then moved into place (``dagster_project.atomic``: Parquet, then
 CSV): a reader of either file sees the old one or the new one, never a half-written file. If
 anything fails, the temporary files are removed and the previous export stays as it was.
 """
@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -50,9 +49,10 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.atomic import replacing
 from dagster_project.db import sql_literal
 from dagster_project.extract.landing import quote_ident
-from dagster_project.focus.columns import FOCUS_COLUMNS
+from dagster_project.serve.focus.columns import FOCUS_COLUMNS
 
 FACT_TABLE = "marts.fct_allocated_costs"
 PARQUET_NAME = "focus_cost_and_usage.parquet"
@@ -246,10 +246,6 @@ def _select(columns: Sequence[_Column], table: str, fmt: str) -> str:
     return "select\n    " + ",\n    ".join(exprs) + f"\nfrom {table}{order_sql}"
 
 
-def _temp_path(final: Path) -> Path:
-    return final.with_name(f".{final.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-
-
 def _sum_type(columns: Sequence[_Column]) -> str:
     billed = next(c for c in columns if c.name == "BilledCost")
     return billed.data_type if _is_number(billed.data_type) else "DECIMAL(38, 10)"
@@ -311,9 +307,8 @@ def export_focus(
 
     parquet_path = out / PARQUET_NAME
     csv_path = out / CSV_NAME
-    parquet_tmp = _temp_path(parquet_path)
-    csv_tmp = _temp_path(csv_path)
-    try:
+    # written under temporary names, moved into place (Parquet, then CSV) only if both check
+    with replacing(parquet_path, csv_path) as (parquet_tmp, csv_tmp):
         con.execute(
             f"copy ({_select(columns, table, 'parquet')}) to {sql_literal(str(parquet_tmp))} "
             "(format parquet, compression zstd)"
@@ -336,11 +331,6 @@ def export_focus(
                 f"parquet={pq_rows} csv={csv_rows}; BilledCost fact={fact_sum} "
                 f"parquet={pq_sum} csv={csv_sum}"
             )
-        os.replace(parquet_tmp, parquet_path)
-        os.replace(csv_tmp, csv_path)
-    finally:
-        for tmp in (parquet_tmp, csv_tmp):
-            tmp.unlink(missing_ok=True)
 
     return {
         "row_count": int(fact_rows),

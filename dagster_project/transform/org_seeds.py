@@ -152,8 +152,9 @@ def prepare_seeds(
 
 
 def main() -> None:
-    """`python -m dagster_project.org_seeds`: assemble the seeds of AIFINOPS_SEEDS_DIR and print
-    what `dbt` run by hand from dbt_models/ needs (the pipeline does this itself)."""
+    """`python -m dagster_project.transform.org_seeds`: assemble the seeds of
+    AIFINOPS_SEEDS_DIR and print what `dbt` run by hand from dbt_models/ needs (the pipeline does
+    this itself)."""
     prepare_seeds()
     print(f"export {DBT_SEED_PATH_VARIABLE}={os.environ[DBT_SEED_PATH_VARIABLE]}")
 

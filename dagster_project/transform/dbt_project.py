@@ -13,7 +13,7 @@ from dbt.version import __version__ as dbt_core_version
 from packaging import version
 
 from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR, export_dbt_env
-from dagster_project.org_seeds import prepare_seeds
+from dagster_project.transform.org_seeds import prepare_seeds
 
 # Use the dbt installed beside this Python even when its virtualenv is not activated (make
 # targets and CI call .venv/bin/... directly).

@@ -3,10 +3,9 @@
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.assets.transform import dbt_models
-from dagster_project.config import Settings
-from dagster_project.focus.export import export_focus
 from dagster_project.resources import WarehouseResource
+from dagster_project.serve.focus.export import export_focus
+from dagster_project.transform.assets import dbt_models
 
 # The dbt translator prefixes model keys with their schema (["marts", "fct_allocated_costs"]);
 # ask dagster-dbt for the key rather than spelling it, so the lineage edge cannot dangle.
@@ -26,7 +25,7 @@ FCT_ALLOCATED_COSTS = get_asset_key_for_model([dbt_models], "fct_allocated_costs
 def focus_export(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    out_dir = Settings.from_env().export_dir
+    out_dir = warehouse.export_folder
     with warehouse.connect(read_only=True) as con:
         meta = export_focus(con, out_dir)
     context.log.info(

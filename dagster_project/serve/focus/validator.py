@@ -3,7 +3,7 @@
 The validator needs Python >= 3.12 while this project runs on 3.11, so it lives in its own
 venv (made by ``scripts/setup_focus_validator.sh``) and is driven as a subprocess. Stdlib only.
 
-Usage: ``python -m dagster_project.focus.validator FILE.csv|FILE.parquet``
+Usage: ``python -m dagster_project.serve.focus.validator FILE.csv|FILE.parquet``
 (exit 0 = valid, 1 = rules failed, 2 = validator crashed/unparseable, 3 = validator unavailable).
 """
 
@@ -18,6 +18,8 @@ import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+
+from dagster_project.config import REPO_ROOT
 
 FOCUS_VALIDATOR_VERSION = "2.2.1"
 
@@ -34,7 +36,6 @@ APPLICABILITY_CRITERIA = (
     "SUB_ACCOUNT_SUPPORTED",
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Console summary, e.g. "Total: 578 | Pass: 192 | Fail: 1 | Skipped: 385".
 _SUMMARY_RE = re.compile(
@@ -289,7 +290,7 @@ def run_focus_validator(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dagster_project.focus.validator",
+        prog="python -m dagster_project.serve.focus.validator",
         description="Validate a FOCUS CSV/Parquet file with focus-validator "
         f"{FOCUS_VALIDATOR_VERSION} (ignoring known upstream defects).",
     )

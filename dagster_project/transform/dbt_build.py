@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 
-DBT_OP_NAME = "dbt_models"  # the dbt step's op (assets/transform.py)
+DBT_OP_NAME = "dbt_models"  # the dbt step's op (transform/assets.py)
 
 
 class DbtBuildConfig(dg.Config):

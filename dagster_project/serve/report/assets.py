@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from dagster_project.assets.serving import published_warehouse
-from dagster_project.config import Settings
-from dagster_project.report import build_report, report_path
-from dagster_project.serving.publish import published_path
+from dagster_project.resources import WarehouseResource
+from dagster_project.serve.assets import published_warehouse
+from dagster_project.serve.publish import published_path
+from dagster_project.serve.report import build_report, report_path
 
 
 @dg.asset(
@@ -18,8 +18,10 @@ from dagster_project.serving.publish import published_path
     "chargeback statement per team, at AIFINOPS_PUBLISH_DIR/ai_finops_report.html, "
     "replaced atomically.",
 )
-def html_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    publish_dir = Settings.from_env().publish_dir
+def html_report(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    publish_dir = warehouse.publish_folder
     result = build_report(published_path(publish_dir), report_path(publish_dir))
     context.log.info(f"report: {result['path']} ({result['pages']} pages)")
     return dg.MaterializeResult(

@@ -1,15 +1,12 @@
 """Serving assets: what BI tools and FinOps tools read."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.assets.governance import RPT_ALERTS_KEY
-from dagster_project.assets.transform import dbt_models
-from dagster_project.config import Settings
 from dagster_project.resources import WarehouseResource
-from dagster_project.serving.publish import publish
+from dagster_project.serve.governance.assets import RPT_ALERTS_KEY
+from dagster_project.serve.publish import publish
+from dagster_project.transform.assets import dbt_models
 
 # Every mart must be built (and its dbt tests passed: a failing test fails the dbt step, and
 # nothing downstream runs) before the published file is replaced.
@@ -44,5 +41,5 @@ MARTS = [
     "read (AIFINOPS_PUBLISH_DIR/ai_finops.duckdb), swapped in atomically.",
 )
 def published_warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    result = publish(Path(warehouse.warehouse_path), Settings.from_env().publish_dir)
+    result = publish(warehouse.warehouse_file, warehouse.publish_folder)
     return dg.MaterializeResult(metadata=result)

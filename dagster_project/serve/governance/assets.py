@@ -1,6 +1,6 @@
 """Governance assets: the alerts table and the asset checks that raise its alerts.
 
-`marts.rpt_alerts` is assembled in Python (dagster_project/governance/alerts.py) from the
+`marts.rpt_alerts` is assembled in Python (dagster_project/serve/governance/alerts.py) from the
 budget-threshold and cost-anomaly marts. Its checks fail with WARN severity when there are
 alerts, naming each one, so an overspent budget is visible in Dagster and in `aifinops-run`
 without blocking publication of the marts.
@@ -11,8 +11,8 @@ from collections import Counter
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.assets.transform import dbt_models
-from dagster_project.governance.alerts import (
+from dagster_project.resources import WarehouseResource
+from dagster_project.serve.governance.alerts import (
     ANOMALY_TABLE,
     BUDGET_TABLE,
     COLUMN_DOCS,
@@ -20,7 +20,7 @@ from dagster_project.governance.alerts import (
     read_alerts,
     write_alerts,
 )
-from dagster_project.resources import WarehouseResource
+from dagster_project.transform.assets import dbt_models
 
 MAX_LISTED = 25  # alerts named in a check's description; the count is in its metadata
 

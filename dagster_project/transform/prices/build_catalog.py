@@ -55,6 +55,8 @@ from genai_prices.types import (
     TieredPrices,
 )
 
+from dagster_project.config import SEEDS_DIR
+
 # genai-prices provider id -> warehouse provider_id. Add a line here to bring in another provider.
 PROVIDER_ID_MAP: dict[str, str] = {
     "openai": "openai",
@@ -65,7 +67,7 @@ PROVIDER_ID_MAP: dict[str, str] = {
 }
 
 DEFAULT_EFFECTIVE_FROM = date(2020, 1, 1)
-DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "seeds" / "price_catalog.csv"
+DEFAULT_OUTPUT = SEEDS_DIR / "price_catalog.csv"
 BATCH_CONTEXT: dict[str, str] = {"processing": "batch"}
 
 # Catalog column -> genai-prices price keys, first present key wins. The fallbacks encode the
@@ -291,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if on_disk != content:
             print(
                 f"{output} is out of date with the installed genai-prices; "
-                "regenerate it with: python -m dagster_project.prices.build_catalog",
+                "regenerate it with: python -m dagster_project.transform.prices.build_catalog",
                 file=sys.stderr,
             )
             return 1

@@ -40,7 +40,7 @@ from genai_prices import data
 from genai_prices.data_snapshot import DataSnapshot, find_provider_by_id
 from genai_prices.types import ModelInfo, Provider
 
-from dagster_project.prices.build_catalog import PROVIDER_ID_MAP
+from dagster_project.transform.prices.build_catalog import PROVIDER_ID_MAP
 
 # Columns of int_model_matches, in order.
 MATCH_COLUMNS: tuple[str, ...] = (

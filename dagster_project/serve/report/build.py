@@ -9,9 +9,7 @@ is shown with the marts."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,9 +19,10 @@ from typing import Any
 
 import jinja2
 
-from dagster_project.report import charts
-from dagster_project.report.data import TEAM_BREAKDOWNS, ReportData, Team, load
-from dagster_project.report.formatting import count, money, money_value, percent, unit_money
+from dagster_project.atomic import write_atomic
+from dagster_project.serve.report import charts
+from dagster_project.serve.report.data import TEAM_BREAKDOWNS, ReportData, Team, load
+from dagster_project.serve.report.formatting import count, money, money_value, percent, unit_money
 
 REPORT_NAME = "ai_finops_report.html"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -494,13 +493,7 @@ def render(data: ReportData, generated_at: datetime | None = None) -> tuple[str,
 
 def build_report(published: Path, output: Path) -> dict[str, object]:
     """Reads the published DuckDB file (read-only) and writes the report to `output` through a
-    temporary file and os.replace, so a reader never sees half a report."""
+    temporary file (dagster_project.atomic), so a reader never sees half a report."""
     html, info = render(load(published))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = output.parent / f".{output.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        staging.write_text(html, encoding="utf-8")
-        os.replace(staging, output)
-    finally:
-        staging.unlink(missing_ok=True)
+    write_atomic(output, html)
     return {"path": str(output), "size": output.stat().st_size, **info}

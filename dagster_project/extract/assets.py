@@ -1,8 +1,6 @@
 """One asset per source family: landing files -> DuckDB schema `raw`. Bodies stay thin: the
 work is in `dagster_project.extract`, which tests call directly."""
 
-from pathlib import Path
-
 import dagster as dg
 
 from dagster_project.extract.sources import BILL_SOURCES, SOURCES, Source, extract
@@ -18,7 +16,7 @@ def _make_extract_asset(source: Source) -> dg.AssetsDefinition:
     )
     def _extract(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.connect() as con:
-            summary = extract(con, source, Path(warehouse.landing_dir))
+            summary = extract(con, source, warehouse.landing_folder)
             total = con.execute(f"select count(*) from {source.table}").fetchone()[0]
         for message in summary.messages[:50]:
             context.log.info(message)
