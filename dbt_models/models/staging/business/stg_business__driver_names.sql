@@ -19,7 +19,7 @@ names as (
         lower(trim(catalog.driver)) as driver,
         lower(trim(driver_aliases.alias_name)) as driver_name
     from catalog
-    {{ string_to_rows("coalesce(catalog.aliases, '')", '|', 'alias', 'name') }}
+    {{ string_to_rows("coalesce(catalog.aliases, '')", '|', 'driver_aliases', 'alias_name') }}
 
 )
 
