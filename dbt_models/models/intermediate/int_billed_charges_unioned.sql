@@ -149,9 +149,11 @@ select
     billing_account_name,
     sub_account_id,
     coalesce(sub_account_name, seeded_sub_account_name, sub_account_id) as sub_account_name,
-    coalesce(invoice_id, provider_id || '-' || billing_account_id || '-'
-        || {{ format_timestamp('billing_period_start_resolved', '%Y-%m') }})
-        as invoice_id,
+    coalesce(
+        invoice_id,
+        provider_id || '-' || billing_account_id || '-'
+        || {{ format_timestamp('billing_period_start_resolved', '%Y-%m') }}
+    ) as invoice_id,
     billing_period_start_resolved as billing_period_start,
     billing_period_end_resolved as billing_period_end,
     charge_period_start,

@@ -76,19 +76,19 @@ unbilled_usage as (
 request_tokens as (
 
     {% for part, column in token_parts %}
-    select
-        request_date as date_day,
-        {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},
-        {% endfor -%}
-        '{{ part }}' as token_part,
-        cast(null as {{ dbt.type_string() }}) as billing_currency,
-        'tokens' as metric,
-        cast(sum({{ column }}) as {{ money_type() }}) as amount
-    from requests
-    where pricing_status <> 'not_billable'
-    group by all
-    having sum({{ column }}) <> 0
-    {% if not loop.last %}union all{% endif %}
+        select
+            request_date as date_day,
+            {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},
+            {% endfor -%}
+            '{{ part }}' as token_part,
+            cast(null as {{ dbt.type_string() }}) as billing_currency,
+            'tokens' as metric,
+            cast(sum({{ column }}) as {{ money_type() }}) as amount
+        from requests
+        where pricing_status <> 'not_billable'
+        group by all
+        having sum({{ column }}) <> 0
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

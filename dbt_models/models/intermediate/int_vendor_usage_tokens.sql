@@ -32,13 +32,20 @@ anthropic_usage as (
 unpivoted as (
 
     {%- for part, vendor_type, column in openai_parts %}
-    select
-        usage_date, 'openai' as provider_id, sub_account_id, model_raw, is_batch, service_tier,
-        cast(null as {{ dbt.type_string() }}) as context_window, '{{ part }}' as token_part,
-        '{{ vendor_type }}' as vendor_token_type, {{ column }} as tokens,
-        {% if loop.first %}request_count{% else %}0{% endif %} as request_count
-    from openai_usage
-    union all
+        select
+            usage_date,
+            'openai' as provider_id,
+            sub_account_id,
+            model_raw,
+            is_batch,
+            service_tier,
+            cast(null as {{ dbt.type_string() }}) as context_window,
+            '{{ part }}' as token_part,
+            '{{ vendor_type }}' as vendor_token_type,
+            {{ column }} as tokens,
+            {% if loop.first %}request_count{% else %}0 as request_count{% endif %}
+        from openai_usage
+        union all
     {%- endfor %}
     {%- for part, vendor_type, column in anthropic_parts %}
         select

@@ -55,7 +55,9 @@ month_to_date as (
         ),
         -- spelled out, not `whole_month order by ...`: Spark has no window inheritance
         month_so_far as (
-            partition by {% for column in series %}daily_spend.{{ column }}, {% endfor -%}
+            partition by
+                {% for column in series %}daily_spend.{{ column }},
+                {% endfor -%}
                 {{ dbt.date_trunc('month', 'daily_spend.date_day') }}
             order by daily_spend.date_day
             rows between unbounded preceding and current row

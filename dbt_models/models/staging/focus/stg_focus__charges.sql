@@ -5,6 +5,7 @@
 -- identical rows are two charges. BillingPeriodStart / End are kept as the export gives them.
 -- FOCUS column names are written unquoted: both engines match them case-insensitively (Spark
 -- reads "Name" as a string unless in ANSI mode, which dbt-spark turns off).
+-- noqa: disable=CP02
 with
 
 source as (
