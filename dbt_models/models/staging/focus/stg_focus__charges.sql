@@ -73,7 +73,7 @@ typed as (
         {{ json_or_null('Tags') }} as tags,
         x_UsageType as x_usage_type,
         x_ServiceCode as x_service_code,
-        x_Operation as x_operation,
+        x_Operation as x_operation,  -- noqa: AL09
         export_name,
         bill_key,
         delivery_id,
