@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo backfill full-refresh test lint format focus-validator postgres chromium old-duckdb docs benchmark benchmark-scale dagster reprice clean
+.PHONY: java spark-compare install demo backfill full-refresh test lint format focus-validator postgres chromium old-duckdb docs benchmark benchmark-scale dagster reprice clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@echo "installing the pinned stack into $(VENV) (a minute or two)"
@@ -54,7 +54,17 @@ lint: install
 postgres:
 	@bash scripts/setup_postgres.sh || [ $$? -eq 3 ]
 
-test: install lint focus-validator postgres chromium old-duckdb
+# Debian's JRE for the Spark comparison (pyspark's local session); exit 3 means "cannot install
+# it here" (not root, no apt-get): the Spark tests then skip (they fail instead under CI=true).
+java:
+	@bash scripts/setup_java.sh || [ $$? -eq 3 ]
+
+# The same dbt project on Spark (README, "Running on Spark"): a small demo on DuckDB, raw as
+# Parquet, seed + run + test on a local Spark session, every relation compared with DuckDB's.
+spark-compare: install java
+	$(BIN)/python -m dagster_project.transform.spark_compare
+
+test: install lint focus-validator postgres chromium old-duckdb java
 	$(BIN)/python -m pytest
 
 # sqlfluff fix gets an absolute path (with a relative one, sqlfluff 3.4's dbt templater writes the

@@ -4,27 +4,29 @@
     token_quantity, usage_api_tokens, source_*). -#}
 {% macro billed_charge_column_types() -%}
     {%- set money = money_type() -%}
+    {%- set text = dbt.type_string() -%}
+    {%- set instant = timestamp_tz_type() -%}
     {%- set quantity = 'decimal(38, 10)' -%}
     {{ return([
-        ('charge_id', 'varchar'), ('provider_id', 'varchar'), ('service_provider_name', 'varchar'),
-        ('invoice_issuer_name', 'varchar'), ('billing_account_id', 'varchar'),
-        ('billing_account_name', 'varchar'), ('sub_account_id', 'varchar'),
-        ('sub_account_name', 'varchar'), ('charge_period_start', 'timestamptz'),
-        ('charge_period_end', 'timestamptz'), ('billing_period_start', 'timestamptz'),
-        ('billing_period_end', 'timestamptz'), ('charge_category', 'varchar'),
-        ('charge_frequency', 'varchar'), ('charge_description', 'varchar'),
-        ('service_name', 'varchar'), ('service_category', 'varchar'),
-        ('service_subcategory', 'varchar'), ('model_raw', 'varchar'), ('token_part', 'varchar'),
+        ('charge_id', text), ('provider_id', text), ('service_provider_name', text),
+        ('invoice_issuer_name', text), ('billing_account_id', text),
+        ('billing_account_name', text), ('sub_account_id', text),
+        ('sub_account_name', text), ('charge_period_start', instant),
+        ('charge_period_end', instant), ('billing_period_start', instant),
+        ('billing_period_end', instant), ('charge_category', text),
+        ('charge_frequency', text), ('charge_description', text),
+        ('service_name', text), ('service_category', text),
+        ('service_subcategory', text), ('model_raw', text), ('token_part', text),
         ('is_batch', 'boolean'), ('token_quantity', quantity), ('usage_api_tokens', quantity),
-        ('consumed_quantity', quantity), ('consumed_unit', 'varchar'),
-        ('resource_id', 'varchar'), ('resource_name', 'varchar'), ('resource_type', 'varchar'),
-        ('region_id', 'varchar'), ('region_name', 'varchar'), ('billing_currency', 'varchar'),
+        ('consumed_quantity', quantity), ('consumed_unit', text),
+        ('resource_id', text), ('resource_name', text), ('resource_type', text),
+        ('region_id', text), ('region_name', text), ('billing_currency', text),
         ('billed_cost', money), ('effective_cost', money), ('contracted_cost', money),
         ('list_cost', money), ('list_unit_price', quantity), ('contracted_unit_price', quantity),
-        ('pricing_quantity', quantity), ('pricing_unit', 'varchar'), ('invoice_id', 'varchar'),
-        ('pricing_category', 'varchar'), ('sku_id', 'varchar'), ('sku_price_id', 'varchar'),
-        ('sku_meter', 'varchar'), ('tags', 'varchar'), ('source_system', 'varchar'),
-        ('source_file', 'varchar'), ('source_row', 'bigint'),
+        ('pricing_quantity', quantity), ('pricing_unit', text), ('invoice_id', text),
+        ('pricing_category', text), ('sku_id', text), ('sku_price_id', text),
+        ('sku_meter', text), ('tags', text), ('source_system', text),
+        ('source_file', text), ('source_row', 'bigint'),
     ]) }}
 {%- endmacro %}
 

@@ -56,7 +56,7 @@
 {#- Tokens per unit of a token line's ConsumedUnit (Azure mixes 1K and 1M blocks; GCP counts
     tokens as 'count'); null: not a token unit. -#}
 {% macro token_unit_size(consumed_unit) -%}
-    case regexp_replace(lower(trim({{ consumed_unit }})), '\s+', ' ', 'g')
+    case {{ regexp_replace_all('lower(trim(' ~ consumed_unit ~ '))', '\\s+', ' ') }}
         when 'tokens' then 1
         when 'token' then 1
         when 'count' then 1
@@ -70,11 +70,11 @@
 {#- meter: the line's meter / SKU text, lower case, runs of spaces, dashes and underscores as
     one '-', a trailing ' - Predictions', block size and 'Tokens' removed. -#}
 {% macro cloud_ai_meter_key(meter) -%}
-    regexp_replace(
-        regexp_replace(
-            regexp_replace(lower(trim({{ meter }})), '[\s_\-]+', '-', 'g'),
+    {{ regexp_replace_first(
+        regexp_replace_first(
+            regexp_replace_all('lower(trim(' ~ meter ~ '))', '[\\s_\\-]+', '-'),
             '-predictions$', ''),
-        '(-1[km])?-tokens?$', '')
+        '(-1[km])?-tokens?$', '') }}
 {%- endmacro %}
 
 {% macro cloud_ai_meter_columns(provider_id, meter_key, usage_type, resource_id, unit_size) -%}
@@ -83,13 +83,13 @@
     case
         when {{ unit_size }} is null then null
         when {{ provider_id }} = 'aws_bedrock'
-            then regexp_extract({{ resource_id }}, '(foundation-model|inference-profile)/(.+)$', 2)
+            then {{ regexp_extract(resource_id, '(foundation-model|inference-profile)/(.+)$', 2) }}
         when {{ provider_id }} = 'azure_openai'
-            then nullif(regexp_replace(
-                regexp_extract({{ meter_key }}, '^(.+?)-{{ azure_kind }}(-|$)', 1),
-                '-(0[1-9]|1[0-2])[0-3][0-9]$', ''), '')
+            then nullif({{ regexp_replace_first(
+                regexp_extract(meter_key, '^(.+?)-' ~ azure_kind ~ '(-|$)', 1),
+                '-(0[1-9]|1[0-2])[0-3][0-9]$', '') }}, '')
         when {{ provider_id }} = 'gcp_vertex_ai'
-            then nullif(regexp_extract({{ meter_key }}, '^(.+?)-{{ vertex_kind }}(-|$)', 1), '')
+            then nullif({{ regexp_extract(meter_key, '^(.+?)-' ~ vertex_kind ~ '(-|$)', 1) }}, '')
     end as model_raw,
     case
         when {{ unit_size }} is null then null
@@ -102,25 +102,29 @@
             end
         when {{ provider_id }} in ('azure_openai', 'gcp_vertex_ai') then
             case
-                when regexp_matches({{ meter_key }}, '(^|-)(provisioned|ptu|gsu)(-|$)') then null
-                when regexp_matches({{ meter_key }}, '(^|-)cache-storage(-|$)') then null
-                when regexp_matches({{ meter_key }}, '(^|-)(cache-write|cache-creation)(-|$)') then 'cache_write'
-                when regexp_matches({{ meter_key }}, '(^|-)(cached|cchd|cache)(-|$)') then 'cache_read'
-                when regexp_matches({{ meter_key }}, '(^|-)(outp|output|out|opt)(-|$)') then 'output'
-                when regexp_matches({{ meter_key }}, '(^|-)(inp|inpt|input)(-|$)') then 'input'
+                when {{ regexp_matches(meter_key, '(^|-)(provisioned|ptu|gsu)(-|$)') }} then null
+                when {{ regexp_matches(meter_key, '(^|-)cache-storage(-|$)') }} then null
+                when {{ regexp_matches(meter_key, '(^|-)(cache-write|cache-creation)(-|$)') }}
+                    then 'cache_write'
+                when {{ regexp_matches(meter_key, '(^|-)(cached|cchd|cache)(-|$)') }}
+                    then 'cache_read'
+                when {{ regexp_matches(meter_key, '(^|-)(outp|output|out|opt)(-|$)') }}
+                    then 'output'
+                when {{ regexp_matches(meter_key, '(^|-)(inp|inpt|input)(-|$)') }} then 'input'
                 -- embedding meters name no direction: what they bill is input
-                when regexp_matches({{ meter_key }}, '(^|-)embeddings?(-|$)') then 'input'
+                when {{ regexp_matches(meter_key, '(^|-)embeddings?(-|$)') }} then 'input'
             end
     end as token_part,
     case
         when {{ provider_id }} = 'aws_bedrock' then coalesce({{ usage_type }} like '%-batch-%', false)
         when {{ provider_id }} in ('azure_openai', 'gcp_vertex_ai')
-            then coalesce(regexp_matches({{ meter_key }}, '(^|-)batch(-|$)'), false)
+            then coalesce({{ regexp_matches(meter_key, '(^|-)batch(-|$)') }}, false)
         else false
     end as is_batch,
     case
         when {{ provider_id }} in ('azure_openai', 'gcp_vertex_ai')
-            and regexp_matches({{ meter_key }}, '(^|-)(provisioned|ptu|gsu)(-|$)') then 'provisioned'
+            and {{ regexp_matches(meter_key, '(^|-)(provisioned|ptu|gsu)(-|$)') }}
+            then 'provisioned'
         when {{ provider_id }} in ('aws_bedrock', 'azure_openai', 'gcp_vertex_ai')
             and {{ unit_size }} is not null then 'tokens'
     end as ai_charge_kind

@@ -125,7 +125,7 @@ direct_allocations as (
         {% for key in owner_columns %}{{ key }},
         {% endfor -%}
         'direct_usage_' || basis as allocated_method_id,
-        cast(null as varchar) as rule_id,
+        cast(null as {{ dbt.type_string() }}) as rule_id,
         basis,
         case basis
             when 'list_cost' then part_list_cost
@@ -142,6 +142,7 @@ direct_allocations as (
 
 rule_matches as (
 
+    {% call first_row_per('charge_id', 'rule_priority, rule_id', drop=['rule_priority']) -%}
     select
         charges.charge_id,
         charges.billing_account_id,
@@ -160,7 +161,9 @@ rule_matches as (
         rules.method = 'proportional_usage'
         and lower(coalesce(charges.consumed_unit, '')) in ('hours', 'hour', 'hrs')
             as is_billed_in_hours,
-        {{ dbt.datediff('charges.charge_period_start', 'charges.charge_period_end', 'hour') }} as period_hours
+        {{ dbt.datediff('charges.charge_period_start', 'charges.charge_period_end', 'hour') }}
+            as period_hours,
+        rules.priority as rule_priority
     from charges
     inner join rules
         on charges.provider_id = rules.charge_provider_id
@@ -172,10 +175,7 @@ rule_matches as (
         )
         and (rules.match_charge_category is null or charges.charge_category = rules.match_charge_category)
     where charges.model_id is null
-    qualify row_number() over (
-            partition by charges.charge_id
-            order by rules.priority, rules.rule_id
-        ) = 1
+    {%- endcall %}
 
 ),
 
@@ -205,15 +205,22 @@ rule_pool as (
 
 ),
 
+rule_pool_days as (
+
+    select *, max(is_same_day) over (partition by charge_id) as charge_has_same_day_usage
+    from rule_pool
+
+),
+
 rule_pool_in_scope as (
 
     -- a 'day' rule uses that day's usage, or the billing period's when the day had none
     -- (an idle GPU host still serves the month's users)
-    select *
-    from rule_pool
-    qualify period_scope = 'billing_period'
+    select {{ star_except(['charge_has_same_day_usage']) }}
+    from rule_pool_days
+    where period_scope = 'billing_period'
         or is_same_day
-        or not max(is_same_day) over (partition by charge_id)
+        or not charge_has_same_day_usage
 
 ),
 
@@ -304,9 +311,10 @@ idle_allocations as (
         0 as allocated_tokens,
         0 as allocated_reasoning_tokens,
         0 as allocated_requests,
-        'rule ' || rule_pool.rule_id || ' idle hours: ' || cast(busy_hours.period_hours - busy_hours.used_hours as varchar)
-        || ' of ' || cast(busy_hours.period_hours as varchar)
-        || ' billed hours without usage, to the billing period''s users by ' || rule_pool.basis as match_scope
+        'rule ' || rule_pool.rule_id || ' idle hours: '
+            || cast(busy_hours.period_hours - busy_hours.used_hours as {{ dbt.type_string() }})
+            || ' of ' || cast(busy_hours.period_hours as {{ dbt.type_string() }})
+            || ' billed hours without usage, to the billing period''s users by ' || rule_pool.basis as match_scope
     from (
         select
             charge_id,
@@ -398,7 +406,8 @@ fixed_share_remainders as (
         0 as allocated_reasoning_tokens,
         0 as allocated_requests,
         'rule ' || rule_matches.rule_id || ' fixed shares sum to '
-        || cast(share_sums.share_sum as varchar) || '%, not 100%' as match_scope
+            || cast(share_sums.share_sum as {{ dbt.type_string() }})
+            || '%, not 100%' as match_scope
     from rule_matches
     inner join share_sums
         on rule_matches.rule_id = share_sums.rule_id

@@ -12,7 +12,7 @@ focus_charges as (
 
 {%- set values = {
     'charge_id': "'focus:' || charge_row_id",
-    'tags': 'cast(tags as varchar)',
+    'tags': 'cast(tags as ' ~ dbt.type_string() ~ ')',
     'source_system': "'focus:' || export_name",
 } %}
 {%- for column, data_type in billed_charge_column_types()

@@ -149,8 +149,11 @@ select
     billing_account_name,
     sub_account_id,
     coalesce(sub_account_name, seeded_sub_account_name, sub_account_id) as sub_account_name,
-    coalesce(invoice_id, provider_id || '-' || billing_account_id || '-' || strftime(billing_period_start_resolved, '%Y-%m'))
-        as invoice_id,
+    coalesce(
+        invoice_id,
+        provider_id || '-' || billing_account_id || '-'
+        || {{ format_timestamp('billing_period_start_resolved', '%Y-%m') }}
+    ) as invoice_id,
     billing_period_start_resolved as billing_period_start,
     billing_period_end_resolved as billing_period_end,
     charge_period_start,
@@ -252,7 +255,7 @@ select
         when model_id is null then provider_id || ':' || lower(replace(charge_description, ' ', '-'))
         else provider_id || ':' || model_id || ':' || coalesce(token_part, 'other')
             || case when is_batch then ':batch' else '' end
-            || ':' || coalesce(cast(catalog_effective_from as varchar), 'unpriced')
+            || ':' || coalesce(cast(catalog_effective_from as {{ dbt.type_string() }}), 'unpriced')
     end as sku_price_id,
     case
         when not is_vendor_api_line then sku_meter

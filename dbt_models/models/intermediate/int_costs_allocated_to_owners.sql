@@ -72,7 +72,9 @@ floored as (
     select
         *,
         {% for column in cost_columns -%}
-            abs({{ column }}_units) * weight_units // total_weight_units as {{ column }}_floor_units{% if not loop.last %},{% endif %}
+            {% set floor_units = integer_divide(
+                'abs(' ~ column ~ '_units) * weight_units', 'total_weight_units') -%}
+            {{ floor_units }} as {{ column }}_floor_units{% if not loop.last %},{% endif %}
         {% endfor %}
     from weighted
 

@@ -63,12 +63,9 @@ quoted_per_base as (
 
 chosen as (
 
-    select *
-    from quoted_per_base
-    qualify row_number() over (
-            partition by currency, valid_from
-            order by precedence, rate_source
-        ) = 1
+    {% call first_row_per('currency, valid_from', 'precedence, rate_source') -%}
+    select * from quoted_per_base
+    {%- endcall %}
 
 ),
 

@@ -125,7 +125,7 @@ medians as (
         any_value(amount) as observed,
         count(*) as history_days,
         min(past_date) as baseline_from,
-        cast(median(past_amount) as {{ money_type() }}) as expected
+        {{ median_money('past_amount') }} as expected
     from history
     group by owner_key, owner_value, metric, billing_currency, date_day
     having count(*) >= {{ anomaly_setting('anomaly_min_history') }}
@@ -140,7 +140,7 @@ spreads as (
         medians.metric,
         medians.billing_currency,
         medians.date_day,
-        cast(median(abs(history.past_amount - medians.expected)) as {{ money_type() }}) as mad
+        {{ median_money('abs(history.past_amount - medians.expected)') }} as mad
     from medians
     inner join history
         on medians.owner_key = history.owner_key

@@ -9,6 +9,11 @@ prices as (
 
 )
 
+{% call first_row_per(
+    'provider_id, model_id',
+    'case when effective_from <= current_date then 0 else 1 end,
+        case when effective_from <= current_date then effective_from end desc,
+        effective_from') -%}
 select
     provider_id,
     model_id,
@@ -22,10 +27,4 @@ select
         as batch_output_usd_per_mtok,
     cache_read_usd_per_mtok is not null as has_cache_price
 from prices
-qualify row_number() over (
-        partition by provider_id, model_id
-        order by
-            case when effective_from <= current_date then 0 else 1 end,
-            case when effective_from <= current_date then effective_from end desc,
-            effective_from
-    ) = 1
+{%- endcall %}

@@ -16,7 +16,7 @@
 -- rebuilt; every day when the price catalog, the contract overrides or the batch factor change
 -- (prices are date-effective: a catalog change can re-price any day).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_days_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',
@@ -108,13 +108,17 @@ priced as (
 contracted as (
 
     -- negotiated terms: the most specific override row in force (a named model beats '*')
+    {% call first_row_per('request_uid', 'override_rank, override_effective_from desc',
+                          drop=['override_rank', 'override_effective_from']) -%}
     select
         priced.*,
         overrides.discount_pct as contract_discount_pct,
         overrides.input_usd_per_mtok as contract_input_rate,
         overrides.cache_read_usd_per_mtok as contract_cache_read_rate,
         overrides.cache_write_usd_per_mtok as contract_cache_write_rate,
-        overrides.output_usd_per_mtok as contract_output_rate
+        overrides.output_usd_per_mtok as contract_output_rate,
+        case when overrides.model_id = '*' then 1 else 0 end as override_rank,
+        overrides.effective_from as override_effective_from
     from priced
     left join overrides
         on priced.provider_id = overrides.provider_id
@@ -122,10 +126,7 @@ contracted as (
         and overrides.model_id in (priced.model_id, '*')
         and priced.request_date >= overrides.effective_from
         and (overrides.effective_to is null or priced.request_date < overrides.effective_to)
-    qualify row_number() over (
-            partition by priced.request_uid
-            order by case when overrides.model_id = '*' then 1 else 0 end, overrides.effective_from desc
-        ) = 1
+    {%- endcall %}
 
 ),
 
@@ -161,10 +162,8 @@ usage_costed as (
 )
 
 select
-    * exclude (
-        uncached_input_list_cost, cache_read_list_cost, cache_write_list_cost,
-        output_list_cost, reasoning_list_cost
-    ),
+    {{ star_except(['uncached_input_list_cost', 'cache_read_list_cost', 'cache_write_list_cost',
+                    'output_list_cost', 'reasoning_list_cost']) }},
     {%- for part, rate in parts %}
         {%- set cost = part | replace('_tokens', '') ~ '_list_cost' %}
         case pricing_status when 'not_billable' then 0 when 'unpriced' then null else {{ cost }} end as {{ cost }},

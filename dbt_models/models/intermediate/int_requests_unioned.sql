@@ -11,7 +11,7 @@
 -- Incremental by request day (macros/incremental_days.sql): the days its staging parents
 -- rebuilt; every day when the org seeds, aliases or model matches change.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_days_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',

@@ -81,7 +81,7 @@ request_tokens as (
             {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},
             {% endfor -%}
             '{{ part }}' as token_part,
-            cast(null as varchar) as billing_currency,
+            cast(null as {{ dbt.type_string() }}) as billing_currency,
             'tokens' as metric,
             cast(sum({{ column }}) as {{ money_type() }}) as amount
         from requests

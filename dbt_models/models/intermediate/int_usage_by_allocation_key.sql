@@ -2,7 +2,7 @@
 -- the billable usage that allocation weights come from.
 -- Incremental by day: the days int_requests_priced rebuilt (macros/incremental_days.sql).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_days_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',

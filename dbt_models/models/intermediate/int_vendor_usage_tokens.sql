@@ -39,7 +39,7 @@ unpivoted as (
             model_raw,
             is_batch,
             service_tier,
-            cast(null as varchar) as context_window,
+            cast(null as {{ dbt.type_string() }}) as context_window,
             '{{ part }}' as token_part,
             '{{ vendor_type }}' as vendor_token_type,
             {{ column }} as tokens,

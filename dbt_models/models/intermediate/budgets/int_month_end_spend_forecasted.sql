@@ -53,8 +53,12 @@ month_to_date as (
                 {% endfor -%}
                 {{ dbt.date_trunc('month', 'daily_spend.date_day') }}
         ),
+        -- spelled out, not `whole_month order by ...`: Spark has no window inheritance
         month_so_far as (
-            whole_month
+            partition by
+                {% for column in series %}daily_spend.{{ column }},
+                {% endfor -%}
+                {{ dbt.date_trunc('month', 'daily_spend.date_day') }}
             order by daily_spend.date_day
             rows between unbounded preceding and current row
         )

@@ -1,6 +1,8 @@
 -- Bill rows a later delivery replaced (superseded_by is set at extraction, contract C1): kept
 -- for lineage only, never counted. One row per superseded raw row, from every bill source, in
 -- the columns the revision report needs. The in-force rows are in each source's staging model.
+-- FOCUS column names unquoted, as in stg_focus__charges (Spark reads "Name" as text).
+-- noqa: disable=CP02
 with
 
 openai as (
@@ -47,9 +49,9 @@ focus as (
         delivery_id,
         delivered_at,
         superseded_by,
-        cast("ChargePeriodStart" as timestamptz) as charge_period_start,
-        cast("BilledCost" as decimal(38, 12)) as amount,
-        upper("BillingCurrency") as currency,
+        cast(ChargePeriodStart as {{ timestamp_tz_type() }}) as charge_period_start,
+        cast(BilledCost as decimal(38, 12)) as amount,
+        upper(BillingCurrency) as currency,
         source_file,
         source_row
     from {{ source('focus', 'focus_billing') }}

@@ -14,5 +14,5 @@ select
     lower(trim(catalog.period_aggregation)) as period_aggregation,
     lower(trim(dimension.name)) as dimension
 from catalog
-cross join unnest(string_split(catalog.dimensions, '|')) as dimension (name)
+{{ string_to_rows('catalog.dimensions', '|', 'dimension', 'name') }}
 where trim(dimension.name) <> ''

@@ -19,8 +19,7 @@ names as (
         lower(trim(catalog.driver)) as driver,
         lower(trim(driver_aliases.alias_name)) as driver_name
     from catalog
-    cross join
-        unnest(string_split(coalesce(catalog.aliases, ''), '|')) as driver_aliases (alias_name)
+    {{ string_to_rows("coalesce(catalog.aliases, '')", '|', 'driver_aliases', 'alias_name') }}
 
 )
 

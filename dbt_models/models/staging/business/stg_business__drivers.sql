@@ -36,14 +36,13 @@ keyed as (
 
 latest as (
 
-    select *
-    from keyed
-    qualify row_number() over (
-            partition by
-                driver_date, delivered_driver, coalesce(product, ''), coalesce(team, '')
-                {%- for column, keys in extra_dimensions %}, coalesce({{ column }}, ''){% endfor %}
-            order by loaded_at desc, source_file desc, source_row desc
-        ) = 1
+    {%- set partition_by -%}
+        driver_date, delivered_driver, coalesce(product, ''), coalesce(team, '')
+            {%- for column, keys in extra_dimensions %}, coalesce({{ column }}, ''){% endfor %}
+    {%- endset %}
+    {% call first_row_per(partition_by, 'loaded_at desc, source_file desc, source_row desc') -%}
+    select * from keyed
+    {%- endcall %}
 
 ),
 

@@ -8,7 +8,7 @@
 -- noqa: disable=LT05
 {%- set raw_logs = source('litellm', 'litellm_spend_logs') %}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_days_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',
@@ -28,12 +28,9 @@ source as (
 
 deduplicated as (
 
-    select *
-    from source
-    qualify row_number() over (
-            partition by request_id
-            order by loaded_at, source_file, source_row
-        ) = 1
+    {% call first_row_per('request_id', 'loaded_at, source_file, source_row') -%}
+    select * from source
+    {%- endcall %}
 
 ),
 
@@ -73,12 +70,10 @@ tags as (
         max(case when split_part(tag, ':', 1) = 'use_case' then split_part(tag, ':', 2) end) as tag_use_case,
         max(case when split_part(tag, ':', 1) = 'feature' then split_part(tag, ':', 2) end) as tag_feature
     from (
-        select
-            request_id,
-            unnest(cast(request_tags as varchar [])) as tag
+        select request_id, {{ unnest_json_string_array('request_tags') }} as tag
         from deduplicated_new
-        where json_type(request_tags) = 'ARRAY'
-    )
+        where {{ json_is_array('request_tags') }}
+    ) as request_tags
     group by request_id
 
 ),
@@ -96,8 +91,8 @@ renamed as (
         deduplicated.api_key as api_key_hash,
         deduplicated.team_id as litellm_team_id,
         {{ json_str('deduplicated.metadata', '$.user_api_key_team_alias') }} as team_alias,
-        cast(null as varchar) as service_name,
-        cast(null as varchar) as sub_account_id,
+        cast(null as {{ dbt.type_string() }}) as service_name,
+        cast(null as {{ dbt.type_string() }}) as sub_account_id,
         tags.tag_environment as environment,
         tags.tag_product as product,
         tags.tag_use_case as use_case,

@@ -2,7 +2,7 @@
 -- Incremental by request day, like stg_litellm__requests (macros/incremental_days.sql).
 {%- set raw_spans = source('otel', 'otel_genai_spans') %}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_days_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',
@@ -23,12 +23,9 @@ source as (
 
 deduplicated as (
 
-    select *
-    from source
-    qualify row_number() over (
-            partition by trace_id, span_id
-            order by loaded_at, source_file, source_row
-        ) = 1
+    {% call first_row_per('trace_id, span_id', 'loaded_at, source_file, source_row') -%}
+    select * from source
+    {%- endcall %}
 
 ),
 
@@ -67,14 +64,14 @@ renamed as (
         {{ provider_id_from_name('provider_name') }} as provider_id,
         coalesce(response_model, request_model) as model_raw,
         operation_name as call_type,
-        cast(null as varchar) as api_key_hash,
-        cast(null as varchar) as litellm_team_id,
-        cast(null as varchar) as team_alias,
+        cast(null as {{ dbt.type_string() }}) as api_key_hash,
+        cast(null as {{ dbt.type_string() }}) as litellm_team_id,
+        cast(null as {{ dbt.type_string() }}) as team_alias,
         service_name,
         cloud_account_id as sub_account_id,
         deployment_environment as environment,
-        cast(null as varchar) as product,
-        cast(null as varchar) as use_case,
+        cast(null as {{ dbt.type_string() }}) as product,
+        cast(null as {{ dbt.type_string() }}) as use_case,
         {{ json_str('span_attributes', '$."app.feature"') }} as feature,
         coalesce(status_code, 0) <> 2 as is_success,
         false as is_proxy_cache_hit,
