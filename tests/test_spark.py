@@ -8,9 +8,6 @@ and compares every relation with the DuckDB build. Needs Java (scripts/setup_jav
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import duckdb
 import pytest
 
 from dagster_project.transform.spark_compare import compare_relation, format_table
+from tests.spark_java import java_or_skip
 
 REFERENCE_ROWS = """
     select * from (values
@@ -75,24 +73,11 @@ def test_a_changed_text_a_missing_row_and_a_null_each_differ(tmp_path: Path) -> 
     assert not ratio.ok and "share differs" in ratio.status
 
 
-def _java_or_skip() -> None:
-    if os.environ.get("JAVA_HOME") or shutil.which("java"):
-        return
-    setup = Path(__file__).resolve().parents[1] / "scripts" / "setup_java.sh"
-    code = subprocess.run(["bash", str(setup)], capture_output=True, text=True).returncode
-    if code == 0 and shutil.which("java"):
-        return
-    reason = "no Java for pyspark (scripts/setup_java.sh could not install one here)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must run the Spark comparison", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def spark_comparison(built_warehouse, tmp_path_factory):
     """Seed, run and test the project on a local Spark session over the raw layer exported as
     Parquet, and compare every staging, intermediate and mart relation with DuckDB's."""
-    _java_or_skip()
+    java_or_skip()
     from dagster_project.transform.spark_compare import run_comparison
 
     result = run_comparison(tmp_path_factory.mktemp("spark"), built_warehouse.warehouse_path)
@@ -100,28 +85,8 @@ def spark_comparison(built_warehouse, tmp_path_factory):
     return result
 
 
-def _layer(result, schema: str) -> list:
-    return [c for c in result.comparisons if c.relation.startswith(schema + ".")]
-
-
 @pytest.mark.spark
 @pytest.mark.integration
-def test_spark_staging_and_intermediate_equal_duckdb(spark_comparison) -> None:
-    """Every staging relation equal; every intermediate relation equal, or not built only
-    because a mart it reads was not (the marts' port is its own part)."""
-    staging = _layer(spark_comparison, "staging")
-    assert staging and all(c.ok for c in staging), format_table(staging)
-    intermediate = _layer(spark_comparison, "intermediate")
-    built = [c for c in intermediate if "missing on spark (dbt: skipped)" not in c.status]
-    assert len(built) >= 10, format_table(intermediate)
-    assert all(c.ok for c in built), format_table([c for c in built if not c.ok])
-
-
-@pytest.mark.spark
-@pytest.mark.integration
-@pytest.mark.xfail(
-    reason="the marts on Spark are the SPARKMARTS part: the merger drops this mark", strict=False
-)
 def test_spark_build_equals_duckdb_build(spark_comparison) -> None:
     """The whole project: every relation equal, every dbt test passing on Spark."""
     differing = [c for c in spark_comparison.comparisons if not c.ok]

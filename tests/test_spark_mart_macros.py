@@ -10,14 +10,14 @@ Needs Java (scripts/setup_java.sh); without it these tests skip, except under CI
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.spark_java import java_or_skip
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO / "dbt_models"
@@ -33,14 +33,6 @@ FRAGMENTS = {
     "percentile": "{{ percentile_cont('tokens', 0.9) }}",
     "is_object": "{{ json_is_object('json_text') }}",
 }
-
-
-def _java_or_skip() -> None:
-    if shutil.which("java") or os.environ.get("JAVA_HOME"):
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("no Java for pyspark (scripts/setup_java.sh)", pytrace=False)
-    pytest.skip("no Java for pyspark (scripts/setup_java.sh)")
 
 
 def _declared_types() -> list[str]:
@@ -77,7 +69,7 @@ def _render(target: str, tmp: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory):
-    _java_or_skip()
+    java_or_skip()
     tmp = tmp_path_factory.mktemp("spark_macros")
     with pytest.MonkeyPatch.context() as env:  # the dev profile's DuckDB file (never opened)
         env.setenv("AIFINOPS_DUCKDB_PATH", str(tmp / "unused.duckdb"))
