@@ -48,14 +48,18 @@
     )) }}
 {%- endmacro %}
 
-{#- Units of the reporting currency per 1 unit of `from_currency`: 1 when it is the reporting
-    currency, else from the two rates joined by join_fx_rate_in_force; null when either is
-    missing. -#}
-{% macro fx_rate_to_reporting(from_currency, from_alias, to_alias) -%}
+{#- Units of `to_currency` per 1 unit of `from_currency`: 1 when they are the same currency,
+    else from the two rates joined by join_fx_rate_in_force; null when either is missing. -#}
+{% macro fx_rate_between(from_currency, to_currency, from_alias, to_alias) -%}
     case
-        when {{ from_currency }} = '{{ reporting_currency() }}' then cast(1 as {{ money_type() }})
+        when {{ from_currency }} = {{ to_currency }} then cast(1 as {{ money_type() }})
         else {{ fx_rate_ratio(to_alias ~ '.units_per_base', from_alias ~ '.units_per_base') }}
     end
+{%- endmacro %}
+
+{#- Units of the reporting currency per 1 unit of `from_currency` (fx_rate_between). -#}
+{% macro fx_rate_to_reporting(from_currency, from_alias, to_alias) -%}
+    {{ fx_rate_between(from_currency, "'" ~ reporting_currency() ~ "'", from_alias, to_alias) }}
 {%- endmacro %}
 
 {#- money x rate, rounded to the fact's money scale (half away from zero). -#}

@@ -9,12 +9,22 @@
 -- unbilled_request_count counts billable requests on a day after the last day their billing
 -- account has been billed for (its bill has not arrived): unit costs of such a day are null,
 -- and unbilled_contracted_cost is what those requests will cost at contracted prices (what
--- budgets count until the bill arrives). recurring_billed_cost is the part of billed_cost from
+-- budgets count until the bill arrives). Requests are priced in the price catalog's currency:
+-- their costs are converted into the row's billing currency, so a EUR account's unbilled usage
+-- adds EUR to its EUR bill. recurring_billed_cost is the part of billed_cost from
 -- charges that are not usage-based (monthly fees, credits): forecasts do not extrapolate it.
 -- Lines over 100 characters are left from issue 12's lint pass (README "SQL lint"):
 -- break them, then drop the next line.
 -- noqa: disable=LT05
 {%- set owner_columns = owner_keys() %}
+{%- set catalog_currency = "'" ~ price_catalog_currency() ~ "'" %}
+{#- (column, catalog-currency sum, rate): request costs into the billing and reporting currency -#}
+{%- set request_cost_conversions = [
+    ('request_list_cost', 'request_list_cost', 'billing_fx_rate'),
+    ('unbilled_contracted_cost', 'unbilled_contracted_cost', 'billing_fx_rate'),
+    ('request_list_cost_reporting', 'request_list_cost', 'reporting_fx_rate'),
+    ('unbilled_contracted_cost_reporting', 'unbilled_contracted_cost', 'reporting_fx_rate'),
+] %}
 {%- set token_parts = [('input', 'input'), ('cache_read', 'cache_read'), ('cache_write', 'cache_write'), ('output', 'output')] %}
 {%- set cost_measures = ['billed_cost', 'direct_billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
                          'cache_write_billed_cost', 'output_billed_cost', 'non_token_billed_cost', 'recurring_billed_cost'] %}
@@ -90,25 +100,6 @@ last_billed_days as (
 
 ),
 
-request_days as (
-
-    select distinct request_date as date_day from requests
-
-),
-
-catalog_rates as (
-
-    -- requests are priced from the price catalog: their list and contracted cost convert from
-    -- its currency at the rate in force on the request's day (the same fx_rate_basis)
-    select
-        request_days.date_day,
-        {{ fx_rate_to_reporting("'" ~ price_catalog_currency() ~ "'", 'from_rate', 'to_rate') }} as fx_rate
-    from request_days
-    {{ join_fx_rate_in_force('from_rate', "'" ~ price_catalog_currency() ~ "'", fx_rate_date('request_days.date_day')) }}
-    {{ join_fx_rate_in_force('to_rate', "'" ~ reporting_currency() ~ "'", fx_rate_date('request_days.date_day')) }}
-
-),
-
 request_totals as (
 
     select
@@ -140,14 +131,45 @@ request_totals as (
 
 ),
 
+request_currency_days as (
+
+    select distinct
+        date_day,
+        billing_currency
+    from request_totals
+
+),
+
+catalog_rates as (
+
+    -- requests are priced from the price catalog: their list and contracted cost convert from
+    -- its currency to the row's billing currency (a EUR account's requests count in EUR, as
+    -- its bill does) and to the reporting currency, at the rates in force on the request's day
+    -- (the same fx_rate_basis); null when a rate is missing, never 1 (the not_null tests on
+    -- request_list_cost and unbilled_contracted_cost then fail)
+    select
+        currency_days.date_day,
+        currency_days.billing_currency,
+        {{ fx_rate_between(catalog_currency, 'currency_days.billing_currency', 'from_rate', 'billing_rate') }}
+            as billing_fx_rate,
+        {{ fx_rate_to_reporting(catalog_currency, 'from_rate', 'to_rate') }} as reporting_fx_rate
+    from request_currency_days as currency_days
+    {{ join_fx_rate_in_force('from_rate', catalog_currency, fx_rate_date('currency_days.date_day')) }}
+    {{ join_fx_rate_in_force('billing_rate', 'currency_days.billing_currency', fx_rate_date('currency_days.date_day')) }}
+    {{ join_fx_rate_in_force('to_rate', "'" ~ reporting_currency() ~ "'", fx_rate_date('currency_days.date_day')) }}
+
+),
+
 request_totals_rated as (
 
     select
         request_totals.*,
-        catalog_rates.fx_rate as catalog_fx_rate
+        catalog_rates.billing_fx_rate,
+        catalog_rates.reporting_fx_rate
     from request_totals
     left join catalog_rates
         on request_totals.date_day = catalog_rates.date_day
+        and request_totals.billing_currency = catalog_rates.billing_currency
 
 ),
 
@@ -164,19 +186,19 @@ joined as (
             case when costs.date_day is null then cast(0 as {{ money_type() }}) else costs.{{ column }}_reporting end
                 as {{ column }}_reporting,
         {% endfor -%}
-        coalesce(costs.billed_tokens, 0) as billed_tokens,
         {% for column in count_measures if column != 'billed_tokens' -%}
             coalesce(request_totals.{{ column }}, 0) as {{ column }},
         {% endfor -%}
-        -- list cost of the priced requests: unpriced ones have none (unpriced_request_count)
-        coalesce(request_totals.request_list_cost, cast(0 as {{ money_type() }})) as request_list_cost,
-        coalesce(request_totals.unbilled_contracted_cost, cast(0 as {{ money_type() }})) as unbilled_contracted_cost,
-        case when request_totals.date_day is null then cast(0 as {{ money_type() }})
-            else {{ fx_convert('request_totals.request_list_cost', 'request_totals.catalog_fx_rate') }} end
-            as request_list_cost_reporting,
-        case when request_totals.date_day is null then cast(0 as {{ money_type() }})
-            else {{ fx_convert('coalesce(request_totals.unbilled_contracted_cost, 0)', 'request_totals.catalog_fx_rate') }} end
-            as unbilled_contracted_cost_reporting
+        -- list cost of the priced requests (unpriced ones have none: unpriced_request_count) and
+        -- contracted cost of the unbilled ones, from the catalog's currency into the billing
+        -- currency and the reporting currency; no request row: 0; a missing rate: null
+        {% for target, source, rate in request_cost_conversions -%}
+            case
+                when request_totals.date_day is null then cast(0 as {{ money_type() }})
+                else {{ fx_convert('coalesce(request_totals.' ~ source ~ ', 0)', 'request_totals.' ~ rate) }}
+            end as {{ target }},
+        {% endfor -%}
+        coalesce(costs.billed_tokens, 0) as billed_tokens
     from costs
     full outer join request_totals_rated as request_totals
         on costs.date_day = request_totals.date_day
