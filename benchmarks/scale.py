@@ -13,9 +13,10 @@
 4. runs the yardstick (benchmarks/yardstick.py) over the same files in a process of its own,
    prints the ratio pipeline / yardstick and checks that both give the same billed total per
    team on the token lines (to 10^-6);
-5. measures the incremental cases: a re-run with no new file, one more day (day D+1 written
-   into the landing folder, its month's FOCUS export re-stated), one late log file for a past
-   day;
+5. measures the incremental cases: a re-run with no new file (aifinops-run sees nothing changed
+   and skips), the same with --force (dbt's incremental models with no new day), one more day
+   (day D+1 written into the landing folder, its month's FOCUS export re-stated), one late log
+   file for a past day;
 6. prints one markdown table with the machine and writes it to benchmarks/results/<UTC>.md.
 """
 
@@ -315,8 +316,8 @@ def _env(work: Path, memory_limit: str) -> dict[str, str]:
     return env
 
 
-def _run_pipeline(work: Path, env: dict[str, str], name: str) -> Measured:
-    command = [str(Path(sys.executable).parent / "aifinops-run")]
+def _run_pipeline(work: Path, env: dict[str, str], name: str, *flags: str) -> Measured:
+    command = [str(Path(sys.executable).parent / "aifinops-run"), *flags]
     print(f"  {name}: {' '.join(command)}", flush=True)
     run = measure(command, env, work / f"{name}.log")
     status = "" if run.returncode == 0 else f" (exit {run.returncode}: see {work / name}.log)"
@@ -376,9 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     agree, worst = compare(totals, by_hand["billed_by_team"])
 
     # 5. incremental cases
-    rerun = plus_day = late = None
+    rerun = forced = plus_day = late = None
     if not args.skip_incremental:
-        rerun = _run_pipeline(work, env, "no_change_rerun")
+        rerun = _run_pipeline(work, env, "no_change_rerun")  # skipped: nothing changed
+        forced = _run_pipeline(work, env, "no_change_forced", "--force")  # dbt's own no-op
         scale_data.generate(landing, args.requests, args.days, first_day=args.days, day_count=1)
         plus_day = _run_pipeline(work, env, "plus_one_day")
         late_day = args.days // 2
@@ -390,19 +392,20 @@ def main(argv: list[str] | None = None) -> int:
 
     # 6. the report
     ratio = full.seconds / ystick.seconds if ystick.seconds else float("nan")
-    failed = [m for m in (full, rerun, plus_day, late) if m is not None and m.returncode]
+    failed = [m for m in (full, rerun, forced, plus_day, late) if m is not None and m.returncode]
     report = [
         f"# Scale benchmark {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {machine()}. Pipeline DuckDB memory_limit {args.memory_limit}.",
         "",
         "| scale | requests | landing | full run | peak memory | yardstick | ratio | +1 day "
-        "| no-change re-run | late file |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| no-change re-run | same, --force | late file |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         f"| {scale} | {gen.requests:,} | {_size(size)} | {full.seconds:.1f} s "
         f"| {_gib(full.peak_rss)} | {ystick.seconds:.1f} s ({_gib(ystick.peak_rss)}) "
         f"| {ratio:.1f}x | {_pct(plus_day.seconds, full.seconds) if plus_day else '-'} "
         f"| {_pct(rerun.seconds, full.seconds) if rerun else '-'} "
+        f"| {_pct(forced.seconds, full.seconds) if forced else '-'} "
         f"| {_pct(late.seconds, full.seconds) if late else '-'} |",
         "",
         f"Generation: {gen.seconds:.1f} s ({gen.rate():,.0f} requests/s). Requests in "

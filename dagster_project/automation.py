@@ -18,16 +18,14 @@ one writer, and the change is picked up on a later tick. All three start stopped
 AIFINOPS_AUTOMATION=on (turn them on in the UI otherwise).
 """
 
-import hashlib
 import json
 import os
-from pathlib import Path
 
 import dagster as dg
 
 from dagster_project import db
-from dagster_project.extract.landing import is_data
 from dagster_project.resources import WarehouseResource
+from dagster_project.run_inputs import landing_fingerprint
 from dagster_project.serve.governance.alerts import read_alerts
 from dagster_project.serve.governance.webhook import WEBHOOK_URL_ENV, send_new, webhook_url
 from dagster_project.serve.publish import published_path
@@ -65,27 +63,6 @@ def _runs_in_progress(instance: dg.DagsterInstance) -> int:
         filters=dg.RunsFilter(job_name=PIPELINE_JOB_NAME, statuses=IN_PROGRESS), limit=1
     )
     return len(records)
-
-
-def landing_fingerprint(landing_dir: Path) -> tuple[str | None, int]:
-    """(sha256 of the sorted data-file listing, number of files); (None, 0) if no files."""
-    entries = []
-    for root, dirs, files in os.walk(landing_dir):
-        dirs[:] = sorted(d for d in dirs if is_data(Path(root, d), landing_dir))
-        for name in files:
-            path = Path(root, name)
-            if not is_data(path, landing_dir):
-                continue
-            try:
-                stat = path.stat()
-            except OSError:  # vanished while listing: the next tick sees the new state
-                continue
-            entries.append(f"{path.relative_to(landing_dir).as_posix()}\t{stat.st_size}"
-                           f"\t{stat.st_mtime_ns}")  # fmt: skip
-    if not entries:
-        return None, 0
-    digest = hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
-    return digest, len(entries)
 
 
 @dg.schedule(

@@ -4,7 +4,11 @@ aifinops-run --demo     generate the demo landing data first if the folder is em
 aifinops-run --full-refresh              rebuild every incremental dbt model in full
 aifinops-run --backfill-from 2026-05-01  rebuild every day from that one on
 
-Without either, dbt rebuilds only new and changed days (and a lookback of late days).
+aifinops-run --force                     run even when nothing changed since the last run
+
+Without either, dbt rebuilds only new and changed days (and a lookback of late days). When
+nothing a run reads changed since the last successful run (landing files, code, seeds, settings,
+the UTC day; its outputs untouched: dagster_project/run_inputs.py), nothing runs.
 
 It prints one line per stage (progress and wall time), the summary and where the outputs are.
 Everything Dagster, dbt and the checks log goes to a file, data/logs/run-<UTC time>.log
@@ -33,6 +37,7 @@ import duckdb
 from dagster_project import db
 from dagster_project.config import REPO_ROOT, data_dir
 from dagster_project.resources import WarehouseResource
+from dagster_project.run_inputs import RunInputs
 
 # What `make dagster` (`dagster dev -m dagster_project.definitions`) loads: the runs started
 # here carry this code location as their origin, so the UI lists them under the job.
@@ -402,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backfill-from", metavar="YYYY-MM-DD", type=_day, help="rebuild every day from this on"
     )
+    parser.add_argument(
+        "--force", action="store_true", help="run even when nothing changed since the last run"
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
     log_path = log_dir() / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.log"
@@ -441,13 +449,14 @@ def _shown(description: str, is_error: bool) -> str:
 
 
 def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -> int:
-    from dagster_project.config import ConfigError
+    from dagster_project.config import ConfigError, Settings
 
     try:
-        paths = WarehouseResource.from_env()
+        settings = Settings.from_env()
     except ConfigError as exc:
         print(f"error: {exc}", file=err)
         return 2
+    paths = WarehouseResource.from_settings(settings)
     # dbt's lines go to the log file: no terminal colour codes in it
     os.environ.setdefault("DBT_USE_COLORS", "false")
     out.write(f"landing folder: {paths.landing_dir}\n")
@@ -462,6 +471,20 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
         from dagster_project.demo.cli import main as demo_main
 
         demo_main(["--out", paths.landing_dir])
+    inputs = RunInputs(
+        paths.warehouse_file, paths.publish_folder, paths.export_folder, paths.landing_folder,
+        settings.seeds_dir,
+    )  # fmt: skip
+    fingerprint = inputs.fingerprint()
+    since = None if _must_run(args) else inputs.unchanged_since(fingerprint)
+    if since:
+        out.write(
+            f"nothing changed since the run that finished {since}: the same landing files, "
+            "code, seeds and settings, and its outputs untouched. Nothing ran; the warehouse "
+            "and the published file are current (--force runs anyway).\n"
+        )
+        return _print_summary(paths, out)
+    inputs.forget()
     try:  # the company's seed folder (AIFINOPS_SEEDS_DIR) is checked before anything runs
         parsed = time.perf_counter()
         from dagster_project.transform.dbt_project import prepare_dbt_manifest
@@ -521,12 +544,28 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
         failed = ", ".join(e.step_key for e in failures) or "unknown"
         out.write(f"run failed in step(s): {failed}; see the log {log_path}\n")
         return 1
+    _print_summary(paths, out)
+    out.write("\n".join(_where(events, paths, log_path)) + "\n")
+    if errors:
+        return 1
+    inputs.record(fingerprint)
+    return 0
+
+
+def _must_run(args: argparse.Namespace) -> bool:
+    """A run that may not be skipped even when its inputs did not change: asked to rebuild, or
+    a source reads a system outside the landing folder (its new rows are not seen beforehand)."""
+    from dagster_project.extract.sources import pulling_sources
+
+    return bool(args.force or args.full_refresh or args.backfill_from or pulling_sources())
+
+
+def _print_summary(paths: WarehouseResource, out: IO[str]) -> int:
     with db.connect(paths.warehouse_path, read_only=True) as con:
         from dagster_project.serve.summary import build_summary
 
         out.write(build_summary(con) + "\n")
-    out.write("\n".join(_where(events, paths, log_path)) + "\n")
-    return 1 if errors else 0
+    return 0
 
 
 if __name__ == "__main__":

@@ -79,9 +79,9 @@ def pipeline_env(data_dir: Path, *, one_warehouse_path: bool = False) -> dict[st
     return env
 
 
-def run_pipeline(data_dir: Path, seeds_dir: Path | None = None) -> int:
-    """Run `aifinops-run` in-process with the environment pointing at `data_dir`, and at a
-    company's own org seeds when `seeds_dir` is given (else the repository's)."""
+def run_pipeline(data_dir: Path, seeds_dir: Path | None = None, args: tuple[str, ...] = ()) -> int:
+    """Run `aifinops-run` (with `args`) in-process with the environment pointing at `data_dir`,
+    and at a company's own org seeds when `seeds_dir` is given (else the repository's)."""
     from dagster_project.run import main
 
     env = pipeline_env(data_dir, one_warehouse_path=True)
@@ -89,7 +89,7 @@ def run_pipeline(data_dir: Path, seeds_dir: Path | None = None) -> int:
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:
-        return main([])
+        return main(list(args))
     finally:
         for key, value in saved.items():
             if value is None:

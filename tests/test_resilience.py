@@ -102,7 +102,8 @@ def rerun(pipeline_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Rerun
         text=True,
     )
     try:
-        assert run_pipeline(pipeline_dir) == 0  # refreshes and re-publishes meanwhile
+        # nothing changed: --force, so it rebuilds and re-publishes meanwhile
+        assert run_pipeline(pipeline_dir, args=("--force",)) == 0
         stop.touch()
         output, _ = reader.communicate(timeout=120)
     finally:

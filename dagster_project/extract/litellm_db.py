@@ -122,12 +122,16 @@ def lookback_from_env() -> timedelta:
     return timedelta(minutes=minutes)
 
 
+def is_configured() -> bool:
+    """Whether AIFINOPS_LITELLM_DATABASE_URL names a database to pull from."""
+    return bool(os.environ.get(URL_VAR, "").strip())
+
+
 def pull_if_configured(landing_dir: Path) -> PullResult | None:
     """Pull when AIFINOPS_LITELLM_DATABASE_URL is set; None when the source is off."""
-    url = os.environ.get(URL_VAR, "").strip()
-    if not url:
+    if not is_configured():
         return None
-    return pull(url, landing_dir, lookback_from_env())
+    return pull(os.environ[URL_VAR].strip(), landing_dir, lookback_from_env())
 
 
 def pull(

@@ -38,6 +38,7 @@ class Source:
     # run before the folder is read: writes new landing files from a configured system (LiteLLM:
     # its PostgreSQL database); returns a summary line, or None when not configured
     pull: Callable[[Path], str | None] | None = None
+    pull_configured: Callable[[], bool] | None = None  # whether `pull` reads a system now
 
 
 def _pull_litellm_db(landing_dir: Path) -> str | None:
@@ -60,7 +61,7 @@ SOURCES: tuple[Source, ...] = (
            "LiteLLM proxy spend logs: one row per request through the gateway (JSONL files, "
            "the UI's CSV export, and pulls from LiteLLM's PostgreSQL database when "
            "AIFINOPS_LITELLM_DATABASE_URL is set).",
-           pull=_pull_litellm_db),
+           pull=_pull_litellm_db, pull_configured=litellm_db.is_configured),
     Source(otel.SOURCE, "otel", otel.FILE_PATTERNS, otel.TABLE, otel.parse, otel.DDL,
            "OpenTelemetry GenAI spans (OTLP JSON): one row per model call span."),
     Source(vendor_costs.OPENAI_SOURCE, "openai/costs", vendor_costs.FILE_PATTERNS,
@@ -99,6 +100,11 @@ SOURCES_BY_NAME = {s.name: s for s in SOURCES}
 
 
 BILL_SOURCES = tuple(s for s in SOURCES if s.deliveries is not None)
+
+
+def pulling_sources() -> list[str]:
+    """The sources that will read a system outside the landing folder in this run."""
+    return [s.name for s in SOURCES if s.pull_configured is not None and s.pull_configured()]
 
 
 def extract(con: duckdb.DuckDBPyConnection, source: Source, landing_dir: Path) -> LoadSummary:
