@@ -336,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit", default="6GB",
                         help="AIFINOPS_DUCKDB_MEMORY_LIMIT for the pipeline")  # fmt: skip
     parser.add_argument("--skip-incremental", action="store_true")
+    parser.add_argument(
+        "--zstd", action="store_true", help="logs zstd-compressed (.zst): 10M and 100M fit the disk"
+    )
     args = parser.parse_args(argv)
     work = args.work or REPO_ROOT / "data" / "benchmark" / f"{args.requests}x{args.days}"
     work = work.resolve()
@@ -350,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"scale benchmark: {args.requests:,} requests over {args.days} days in {work}")
 
     # 1. generate
-    gen = scale_data.generate(landing, args.requests, args.days, progress=True)
+    gen = scale_data.generate(landing, args.requests, args.days, progress=True, zstd=args.zstd)
     size = scale_data.landing_size(landing)
     print(
         f"generated {gen.requests:,} requests, {gen.bill_lines:,} bill lines, {_size(size)} in "
@@ -381,13 +384,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_incremental:
         rerun = _run_pipeline(work, env, "no_change_rerun")  # skipped: nothing changed
         forced = _run_pipeline(work, env, "no_change_forced", "--force")  # dbt's own no-op
-        scale_data.generate(landing, args.requests, args.days, first_day=args.days, day_count=1)
+        scale_data.generate(
+            landing, args.requests, args.days, first_day=args.days, day_count=1, zstd=args.zstd
+        )
         plus_day = _run_pipeline(work, env, "plus_one_day")
         late_day = args.days // 2
-        scale_data.write_late_file(
-            landing, late_day, max(1, scale_data.requests_on(late_day, args.requests, args.days)
-                                   // 10)
-        )  # fmt: skip
+        late_requests = max(1, scale_data.requests_on(late_day, args.requests, args.days) // 10)
+        scale_data.write_late_file(landing, late_day, late_requests, zstd=args.zstd)
         late = _run_pipeline(work, env, "late_file")
 
     # 6. the report

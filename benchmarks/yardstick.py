@@ -31,6 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import zstandard
 
 from dagster_project.config import SEEDS_DIR
 
@@ -85,14 +86,14 @@ def _sql(landing: Path, seeds_dir: Path) -> list[str]:
             prompt_tokens as input_tokens, completion_tokens as output_tokens,
             coalesce(metadata.usage_object.cache_read_input_tokens, 0) as cache_read,
             coalesce(metadata.usage_object.cache_creation_input_tokens, 0) as cache_write
-        from read_json({files("litellm/*.jsonl")}, columns = {LITELLM_COLUMNS},
+        from read_json({files("litellm/*.jsonl*")}, columns = {LITELLM_COLUMNS},
                        format = 'newline_delimited')""",
         f"""create table spans as
         with documents as (
             -- read_text + from_json: read_json on a few large documents is many times slower
             select unnest(from_json(content, {_q(json.dumps(OTEL_COLUMNS))}).resourceSpans)
                 as rs
-            from read_text({files("otel/*.json")})
+            from otel_documents
         ),
         scopes as (
             select rs.resource.attributes as resource_attributes, unnest(rs.scopeSpans) as scope
@@ -283,6 +284,19 @@ def _sql(landing: Path, seeds_dir: Path) -> list[str]:
     ]
 
 
+def _load_otel_documents(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Table otel_documents: one row per OTLP JSON file, its text (read_text; a .zst file,
+    which read_text does not decompress, decompressed here: one document per 50,000 spans)."""
+    con.execute("create table otel_documents (content varchar)")
+    if any(folder.glob("*.json")):
+        plain = _q(str(folder / "*.json"))
+        con.execute(f"insert into otel_documents select content from read_text({plain})")
+    for path in sorted(folder.glob("*.json.zst")):
+        with path.open("rb") as raw:
+            text = zstandard.ZstdDecompressor().stream_reader(raw).read().decode()
+        con.execute("insert into otel_documents values (?)", [text])
+
+
 def run(
     landing: Path,
     seeds_dir: Path = SEEDS_DIR,
@@ -299,6 +313,7 @@ def run(
         con.execute(f"set memory_limit = {_q(memory_limit)}")
     if temp_dir:
         con.execute(f"set temp_directory = {_q(str(temp_dir))}")
+    _load_otel_documents(con, landing / "otel")
     for statement in _sql(landing, seeds_dir):
         step = time.perf_counter()
         con.execute(statement)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks import yardstick
 from benchmarks.scale_data import generate, write_late_file
 from dagster_project import db
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
@@ -51,3 +52,19 @@ def test_next_day_and_late_file_add_only_their_rows(tmp_path: Path):
             " + (select count(*) from raw.otel_genai_spans)"
         ).fetchone()
     assert requests == 1000 + 500 + 50
+
+
+def test_zstd_logs_load_the_same_rows_and_the_yardstick_reads_them(tmp_path: Path):
+    """`--zstd` (the 10M and 100M runs): the same requests, compressed; the pipeline's parsers
+    and the yardstick read them to the same rows and the same billed total per team."""
+    plain, packed = tmp_path / "plain", tmp_path / "zstd"
+    generate(plain, 1000, 2)
+    generate(packed, 1000, 2, zstd=True)
+    write_late_file(packed, 0, 50, zstd=True)
+    write_late_file(plain, 0, 50)
+    logs = [*(packed / "litellm").iterdir(), *(packed / "otel").iterdir()]
+    assert logs and all(path.name.endswith(".zst") for path in logs)
+    assert _load(plain, tmp_path / "plain.duckdb") == _load(packed, tmp_path / "zstd.duckdb")
+    by_hand = yardstick.run(plain), yardstick.run(packed)
+    assert by_hand[0]["requests"] == by_hand[1]["requests"] == 1050
+    assert by_hand[0]["billed_by_team"] == by_hand[1]["billed_by_team"]
