@@ -27,6 +27,7 @@ INCREMENTAL_MODELS = [
     "intermediate.int_requests_unioned",
     "intermediate.int_requests_priced",
     "intermediate.int_usage_by_allocation_key",
+    "intermediate.int_requests_repeated",
 ]
 # the request grain and everything computed from it (or from the price catalog)
 SELECTION = [
@@ -39,28 +40,38 @@ START = date(2026, 8, 1)
 
 
 def _add_litellm_file(
-    con, path: str, day: date, count: int, prefix: str, tokens: int = 100, offset: int = 0
+    con,
+    path: str,
+    day: date,
+    count: int,
+    prefix: str,
+    tokens: int = 100,
+    offset: int = 0,
+    first_second: int = 0,
 ) -> None:
-    """One LiteLLM spend-log file: `count` requests on `day`, ids prefix-<offset + i>."""
+    """One LiteLLM spend-log file: `count` requests on `day` from `first_second` on, 37 s apart,
+    ids prefix-<offset + i>. Request i's caller, model and prompt (cache key) depend on i alone,
+    so requests of other files with the same i within the repeat window are its repeats."""
     con.execute(
         """insert into raw.litellm_spend_logs (request_id, call_type, api_key, spend,
                prompt_tokens, completion_tokens, start_time, model, custom_llm_provider,
-               metadata, request_tags, team_id, status, row_hash, source_file, source_row,
-               content_hash, loaded_at, load_id)
+               metadata, request_tags, team_id, status, cache_key, row_hash, source_file,
+               source_row, content_hash, loaded_at, load_id)
            select $prefix || '-' || (i + $offset), 'acompletion',
                   case when i % 3 = 0 then 'sk-unknown'
                        else (select min(api_key_hash) from reference.org_api_keys) end,
                   0.001, $tokens + i, 20 + i % 7,
-                  $day::timestamptz + to_seconds(i * 37),
+                  $day::timestamptz + to_seconds($first_second + i * 37),
                   case when i % 4 = 0 then 'gpt-4o' else 'gpt-4o-mini' end, 'openai',
                   json_object('usage_object', json_object('prompt_tokens_details',
                       json_object('cached_tokens', i % 5))),
                   to_json(['env:production', 'product:p' || (i % 2)]),
                   null, case when i % 11 = 0 then 'failure' else 'success' end,
+                  'prompt-' || (i % 4),
                   md5($path || i), $path, i, md5($path), current_timestamp, md5($path)
            from range($count) as t(i)""",
         {"prefix": prefix, "offset": offset, "tokens": tokens, "day": day, "path": path,
-         "count": count},
+         "count": count, "first_second": first_second},
     )  # fmt: skip
 
 
@@ -311,3 +322,35 @@ def test_a_backfill_rebuilds_every_day_from_the_given_one(warehouse: Warehouse):
     for model in ("stg_litellm__requests", "int_requests_priced", "fct_llm_requests"):
         assert warehouse.rebuilt_days(model) == expected, model
     warehouse.incremental_equals_full()
+
+
+def test_a_late_request_before_midnight_makes_the_next_days_first_request_a_duplicate(
+    warehouse: Warehouse,
+):
+    """int_requests_repeated reads the day before each rebuilt day: a late file for day 0
+    whose request at 23:59 has the same caller, model and prompt as request a1-1 at 00:00:37 on
+    day 1 makes that one a duplicate. Both days are older than the lookback, so only rebuilding
+    the day after a changed day gets it right."""
+    day = START + timedelta(1)
+    warehouse.write(
+        lambda con: _add_litellm_file(
+            con, "/landing/litellm/midnight.jsonl", START, 2, "m", first_second=86400 - 97
+        )
+    )
+    warehouse.incremental_equals_full()
+    assert {START, day} <= set(warehouse.rebuilt_days("int_requests_repeated"))
+    assert day < max(warehouse.rebuilt_days("int_requests_repeated")) - timedelta(3)
+    assert warehouse.copy.query(
+        "select waste_kind from intermediate.int_requests_repeated where request_id = 'a1-1'"
+    ) == [("duplicate",)]
+
+
+def test_a_repeat_window_longer_than_a_day_is_refused(warehouse: Warehouse):
+    """The day before each rebuilt day is all the context int_requests_repeated reads: a window
+    longer than a day would silently miss repeats, so it stops the build, naming the var."""
+    result = warehouse.copy.dbt(
+        "compile", "--select", "int_requests_repeated",
+        "--vars", json.dumps({"waste_repeat_window_seconds": 90000}),
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "waste_repeat_window_seconds must be at most 86400" in result.stdout

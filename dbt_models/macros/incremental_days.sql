@@ -93,7 +93,7 @@
 {#- pre_hook of an incremental model: plan the days to rebuild and delete them.
     Either source_rel/id_column/ts_column (staging) or parents (downstream) are given;
     all_days_sql lists every day the inputs hold (for a rebuild of every day). -#}
-{% macro default__incremental_plan(day_column, all_days_sql, fingerprint, source_rel=none, id_column=none, ts_column=none, parents=[]) -%}
+{% macro default__incremental_plan(day_column, all_days_sql, fingerprint, source_rel=none, id_column=none, ts_column=none, parents=[], days_after=0) -%}
     {%- if is_incremental() %}
     insert into {{ incremental_log() }}
     with
@@ -135,6 +135,11 @@
         select day from {{ incremental_log() }} where model = '{{ this.name }}' and status = 'pending'
         union
         select day from changed where not (select yes from rebuild_all)
+        {%- for offset in range(1, days_after + 1) %}
+        union
+        -- a day's rows depend on the days before it (days_after): the days after a change too
+        select cast(day + {{ offset }} as date) from changed where not (select yes from rebuild_all)
+        {%- endfor %}
         union
         select day from lookback where not (select yes from rebuild_all)
         union
@@ -166,11 +171,17 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The model's filter on its input: only the days being rebuilt (every day on a full build). -#}
-{% macro default__incremental_days_filter(day_expression) -%}
+{#- The model's filter on its input: only the days being rebuilt (every day on a full build),
+    and with days_before the days before each of them as well (the context a day's rows need). -#}
+{% macro default__incremental_days_filter(day_expression, days_before=0) -%}
     {%- if is_incremental() -%}
     {{ day_expression }} in (
         select day from {{ incremental_log() }} where model = '{{ this.name }}' and status = 'pending'
+        {%- for offset in range(1, days_before + 1) %}
+        union all
+        select cast(day - {{ offset }} as date) from {{ incremental_log() }}
+        where model = '{{ this.name }}' and status = 'pending'
+        {%- endfor %}
     )
     {%- else -%}
     true

@@ -23,17 +23,17 @@
 {%- endmacro %}
 {% macro spark__incremental_log_setup() -%}{%- endmacro %}
 
-{% macro incremental_plan(day_column, all_days_sql, fingerprint, source_rel=none, id_column=none, ts_column=none, parents=[]) -%}
+{% macro incremental_plan(day_column, all_days_sql, fingerprint, source_rel=none, id_column=none, ts_column=none, parents=[], days_after=0) -%}
     {{ return(adapter.dispatch('incremental_plan', 'ai_finops')(
-        day_column, all_days_sql, fingerprint, source_rel, id_column, ts_column, parents)) }}
+        day_column, all_days_sql, fingerprint, source_rel, id_column, ts_column, parents, days_after)) }}
 {%- endmacro %}
-{% macro spark__incremental_plan(day_column, all_days_sql, fingerprint, source_rel=none, id_column=none, ts_column=none, parents=[]) -%}
+{% macro spark__incremental_plan(day_column, all_days_sql, fingerprint, source_rel=none, id_column=none, ts_column=none, parents=[], days_after=0) -%}
 {%- endmacro %}
 
-{% macro incremental_days_filter(day_expression) -%}
-    {{ return(adapter.dispatch('incremental_days_filter', 'ai_finops')(day_expression)) }}
+{% macro incremental_days_filter(day_expression, days_before=0) -%}
+    {{ return(adapter.dispatch('incremental_days_filter', 'ai_finops')(day_expression, days_before)) }}
 {%- endmacro %}
-{% macro spark__incremental_days_filter(day_expression) -%}true{%- endmacro %}
+{% macro spark__incremental_days_filter(day_expression, days_before=0) -%}true{%- endmacro %}
 
 {% macro incremental_done(day_column) -%}
     {{ return(adapter.dispatch('incremental_done', 'ai_finops')(day_column)) }}

@@ -4,11 +4,29 @@
 -- the end-user pseudonym; the prompt is LiteLLM's cache key or, without one, the keyed hash of
 -- the messages computed at extraction. Sources that log neither (OpenTelemetry spans) are
 -- never called retries or duplicates: their repeats stay unseen rather than guessed.
+-- Incremental by request day (macros/incremental_days.sql): the days int_requests_priced
+-- rebuilt and the day after each (a repeat's earlier attempt can sit on the day before, so a
+-- change on one day can change the next); each rebuilt day reads the day before it as context.
+-- That is the whole context only while the window is at most a day: a longer one is refused.
+{%- if var('waste_repeat_window_seconds') | int > 86400 %}
+    {{ exceptions.raise_compiler_error("waste_repeat_window_seconds must be at most 86400 (one day): int_requests_repeated reads one day before each rebuilt day, got " ~ var('waste_repeat_window_seconds')) }}
+{%- endif %}
+{{ config(
+    materialized=incremental_days_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ incremental_plan('request_date',
+        'select request_date from ' ~ ref('int_requests_priced'),
+        incremental_fingerprint(values=[var('waste_repeat_window_seconds')]),
+        parents=['int_requests_priced'], days_after=1) }}",
+    post_hook="{{ incremental_done('request_date') }}",
+) }}
 with
 
 requests as (
 
     select * from {{ ref('int_requests_priced') }}
+    where {{ incremental_days_filter('request_date', days_before=1) }}
 
 ),
 
@@ -20,6 +38,7 @@ litellm_requests as (
         cache_key,
         prompt_fingerprint
     from {{ ref('stg_litellm__requests') }}
+    where {{ incremental_days_filter('request_date', days_before=1) }}
 
 ),
 
@@ -63,3 +82,5 @@ select
         else 'duplicate'
     end as waste_kind
 from previous_attempt
+-- the day before was read for context only
+where {{ incremental_days_filter('request_date') }}
