@@ -328,3 +328,79 @@ def test_a_failing_suite_fails_its_asset_check_with_a_description(
     assert "expect_column_values_to_not_be_null(model)" in evaluation.description
     assert "source_row=3" in evaluation.description
     assert evaluation.metadata["expectations_failed"].value == 1
+
+
+# --- Large tables: row-wise expectations chunk by chunk ------------------------------------
+
+
+def test_row_wise_expectations_run_chunk_by_chunk_with_the_same_verdict(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query whose expectations are row-wise (and the row count) is validated one chunk of
+    rows at a time, so memory holds one chunk of a 100M-row table: offending rows in several
+    chunks add up, the row count is of the whole result, and the verdict is the one a single
+    frame gives."""
+    con.execute(PLAUSIBLE_REQUESTS.replace("range(400)", "range(20000)"))
+    # a token count and a null cost in the first, middle and last chunks of 2,048 rows
+    con.execute(
+        "update marts.fct_llm_requests set total_tokens = 9000000, list_cost = null "
+        "where cast(substr(request_uid, 2) as integer) in (5, 10000, 19999)"
+    )
+    suite = qx.parse_suite(
+        {
+            "name": "marts.fct_llm_requests",
+            "meta": {"queries": {"rows": {
+                "sql": "select request_uid, total_tokens, list_cost from marts.fct_llm_requests",
+                "id_columns": ["request_uid"],
+            }}},
+            "expectations": [
+                {"type": "expect_column_values_to_be_between",
+                 "kwargs": {"column": "total_tokens", "min_value": 0, "max_value": 2200000},
+                 "meta": {"query": "rows"}},
+                {"type": "expect_column_values_to_not_be_null",
+                 "kwargs": {"column": "list_cost"}, "meta": {"query": "rows"}},
+                {"type": "expect_table_row_count_to_be_between",
+                 "kwargs": {"min_value": 20001}, "meta": {"query": "rows"}},
+            ],
+        }
+    )  # fmt: skip
+
+    frames: list[int] = []  # the rows of each frame GX validated
+    validate = qx._validate
+
+    def counting(*args, **kwargs):
+        frames.append(len(args[5]))
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(qx, "_validate", counting)
+    chunked = qx.run_suite(suite, con, chunk_vectors=1)  # 2,048 rows a chunk: 10 chunks
+    assert frames == [2048] * 9 + [1568, 20000]  # the chunks, then the count alone
+    frames.clear()
+    whole = qx.run_suite(suite, con, chunk_vectors=1_000_000)
+    assert frames == [20000, 20000]
+
+    assert chunked.rows_by_query == whole.rows_by_query == {"rows": 20000}
+    assert chunked.evaluated == whole.evaluated == 3
+    for result in (chunked, whole):
+        by_type = {f.type: f for f in result.failures}
+        assert set(by_type) == {
+            "expect_column_values_to_be_between",
+            "expect_column_values_to_not_be_null",
+            "expect_table_row_count_to_be_between",
+        }
+        tokens = by_type["expect_column_values_to_be_between"]
+        assert tokens.unexpected_count == 3
+        assert sorted(r["request_uid"] for r in tokens.offending_rows) == ["r10000", "r19999", "r5"]
+        assert by_type["expect_column_values_to_not_be_null"].unexpected_count == 3
+        assert by_type["expect_table_row_count_to_be_between"].observed_value == 20000
+
+
+def test_an_empty_result_is_one_empty_chunk(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(PLAUSIBLE_REQUESTS.replace("range(400)", "range(0)"))
+
+    result = qx.run_suite(_suite("marts.fct_llm_requests"), con, chunk_vectors=1)
+
+    assert result.rows_by_query["rows"] == 0
+    assert {(f.type, f.severity) for f in result.failures} == {
+        ("expect_table_row_count_to_be_between", "warning")
+    }

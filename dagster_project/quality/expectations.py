@@ -27,8 +27,11 @@ Suite files
 - `name` is the file name without `.json` and the table guarded; `SUITE_ASSET_KEYS` below maps
   it to the Dagster asset the check attaches to.
 - `meta.queries` declares the SQL the suite validates (a string, or a list of lines joined with
-  newlines). Each query runs on a read-only connection and its result becomes one pandas
-  DataFrame (GX cannot read DuckDB through SQLAlchemy).
+  newlines). Each query runs on a read-only connection and its result becomes pandas
+  DataFrames (GX cannot read DuckDB through SQLAlchemy): one chunk of about a million rows at a
+  time when all of the query's expectations are row-wise (`ROW_WISE`) or the row count, so a
+  table of 100M rows never sits in memory whole; else one frame (profile queries: a row per
+  group).
   Whatever GX cannot express directly (cost per 1M tokens per model, share of failed requests,
   hours since the last load) is a column of a "profile" query, one row per group, so a failure
   names the group. `id_columns` (optional) are reported beside each offending value: the
@@ -55,7 +58,10 @@ drivers, say) needs a larger value. Freshness failures have WARN severity. An em
 no freshness row; its volume expectation reports the emptiness instead.
 """
 
+import contextlib
 import copy
+import dataclasses
+import functools
 import json
 import math
 import os
@@ -284,18 +290,41 @@ def suite_parameters(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     return {"freshness_max_age_hours": freshness_max_age_hours(environ)}
 
 
-def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+@contextlib.contextmanager
+def _quiet_conversion():
     with warnings.catch_warnings():
         # duckdb 2.0's DataFrame conversion calls DataFrame.drop(inplace=...), which pandas 3.1
         # deprecates: harmless here, and noise in every check's log.
         warnings.filterwarnings("ignore", message="The inplace keyword")
+        yield
+
+
+def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    with _quiet_conversion():
         return con.execute(sql).df()
+
+
+# Expectations each row passes or fails on its own: a query holding only these (and the row
+# count) is validated chunk by chunk, so memory holds one chunk whatever the table's size.
+ROW_WISE = frozenset({
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_be_null",
+    "expect_column_values_to_not_be_null",
+})  # fmt: skip
+ROW_COUNT = "expect_table_row_count_to_be_between"
+# DuckDB vectors (2,048 rows) per pandas chunk: about a million rows
+CHUNK_VECTORS = 512
 
 
 def run_suite(
     suite: Suite,
     con: duckdb.DuckDBPyConnection,
     parameters: Mapping[str, Any] | None = None,
+    chunk_vectors: int = CHUNK_VECTORS,
 ) -> SuiteResult:
     """Run every query of the suite on `con` and validate its expectations on the result."""
     params = {**suite_parameters(), **(parameters or {})}
@@ -304,27 +333,32 @@ def run_suite(
     rows_by_query: dict[str, int] = {}
     evaluated = 0
     for query_name, query in suite.queries.items():
-        if not suite.expectations_for(query_name):
+        specs = suite.expectations_for(query_name)
+        if not specs:
             continue
+        validate = functools.partial(
+            _validate,
+            source.add_dataframe_asset(name=query_name).add_batch_definition_whole_dataframe(
+                "whole_frame"
+            ),
+            suite,
+            query_name,
+            query,
+            params,
+        )
         try:
-            frame = fetch_frame(con, query.sql)
+            if all(spec["type"] in ROW_WISE | {ROW_COUNT} for spec in specs):
+                rows, results = _validate_in_chunks(con, query.sql, chunk_vectors, validate)
+            else:
+                frame = fetch_frame(con, query.sql)
+                rows, results = len(frame), validate(frame)
         except duckdb.Error as error:
             # a missing table or column is reported like any failure, naming the query
             failures.append(_query_failure(query_name, error))
             continue
-        rows_by_query[query_name] = len(frame)
-        batch = (
-            source.add_dataframe_asset(name=query_name)
-            .add_batch_definition_whole_dataframe("whole_frame")
-            .get_batch(batch_parameters={"dataframe": frame})
-        )
-        validation = batch.validate(
-            gx_suite(suite, query_name),
-            result_format=_result_format(query),
-            expectation_parameters=params,
-        )
-        evaluated += len(validation.results)
-        failures += [_failure(query_name, r) for r in validation.results if not r.success]
+        rows_by_query[query_name] = rows
+        evaluated += len(specs)
+        failures += _merged([_failure(query_name, r) for r in results if not r.success])
     return SuiteResult(
         suite=suite.name,
         evaluated=evaluated,
@@ -334,8 +368,73 @@ def run_suite(
     )
 
 
-def gx_suite(suite: Suite, query: str | None = None) -> Any:
-    """The suite's expectations (those of one query, if given) as a GX ExpectationSuite.
+def _validate(
+    batches: Any,
+    suite: Suite,
+    query_name: str,
+    query: Query,
+    params: Mapping[str, Any],
+    frame: pd.DataFrame,
+    types: frozenset[str] | None = None,
+) -> list[Any]:
+    """GX's results of the query's expectations (of the given types) on one frame."""
+    batch = batches.get_batch(batch_parameters={"dataframe": frame})
+    return batch.validate(
+        gx_suite(suite, query_name, types),
+        result_format=_result_format(query),
+        expectation_parameters=params,
+    ).results
+
+
+def _validate_in_chunks(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    chunk_vectors: int,
+    validate: Callable[[pd.DataFrame, frozenset[str] | None], list[Any]],
+) -> tuple[int, list[Any]]:
+    """(rows, validation results): the row-wise expectations on each chunk of the query's
+    result (an empty result is one empty chunk), the row count once, on the total."""
+    cursor = con.execute(sql)
+    rows, results = 0, []
+    while True:
+        with _quiet_conversion():
+            frame = cursor.fetch_df_chunk(chunk_vectors)
+        if rows and frame.empty:
+            break
+        rows += len(frame)
+        results += validate(frame, ROW_WISE)
+        if frame.empty:
+            break
+    # the count alone: a frame of that many rows and no column holds no data
+    results += validate(pd.DataFrame(index=pd.RangeIndex(rows)), frozenset({ROW_COUNT}))
+    return rows, results
+
+
+def _merged(failures: list[FailedExpectation]) -> list[FailedExpectation]:
+    """One failure per expectation: a row-wise one failing in several chunks adds up its
+    offending rows (counted in full, listed up to MAX_REPORTED_VALUES)."""
+    merged: dict[str, FailedExpectation] = {}
+    for failure in failures:
+        key = json.dumps([failure.type, failure.kwargs], sort_keys=True, default=str)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = failure
+            continue
+        merged[key] = dataclasses.replace(
+            seen,
+            unexpected_count=(seen.unexpected_count or 0) + (failure.unexpected_count or 0),
+            offending_values=(seen.offending_values + failure.offending_values)[
+                :MAX_REPORTED_VALUES
+            ],
+            offending_rows=(seen.offending_rows + failure.offending_rows)[:MAX_REPORTED_VALUES],
+            error=seen.error or failure.error,
+        )
+    return list(merged.values())
+
+
+def gx_suite(suite: Suite, query: str | None = None, types: frozenset[str] | None = None) -> Any:
+    """The suite's expectations (those of one query, and of the given types, if given) as a GX
+    ExpectationSuite.
 
     GX's own constructor logs and drops an expectation it cannot build; a suite that silently
     shrinks would pass for the wrong reason, so each one is built here and failures raise.
@@ -348,6 +447,8 @@ def gx_suite(suite: Suite, query: str | None = None) -> Any:
     built = []
     for index, spec in enumerate(suite.expectations):
         if query is not None and spec["meta"]["query"] != query:
+            continue
+        if types is not None and spec["type"] not in types:
             continue
         try:
             # a copy: GX fills in parameters and batch ids, the loaded suite must stay as written
