@@ -87,3 +87,38 @@ provider_accounts as (
             ~ " account not in org_provider_accounts')",
     }) }}
 {%- endmacro %}
+
+{#- The billed charge columns every vendor cost line fills alike (a cost report line is a
+    usage charge of the vendor's AI service, in its own currency, with billed = effective =
+    contracted cost): `lines` is the cost lines' relation alias (stg_*__costs columns
+    cost_line_id, charge_period_start / _end, model_raw, token_part, is_batch, currency, amount,
+    source_file, source_row), `sub_account` its project / workspace column, `usage_tokens` the
+    alias of the usage API's tokens per line. A vendor model adds what is its own. -#}
+{% macro vendor_cost_line_columns(provider_id, provider_name, lines, sub_account,
+                                  usage_tokens) -%}
+    {%- set amount = 'cast(' ~ lines ~ '.amount as ' ~ money_type() ~ ')' %}
+    {%- set values = vendor_account_columns(provider_id, provider_name) %}
+    {%- do values.update({
+        'charge_id': "'" ~ provider_id ~ ":' || " ~ lines ~ ".cost_line_id",
+        'provider_id': "'" ~ provider_id ~ "'",
+        'service_provider_name': "'" ~ provider_name ~ "'",
+        'invoice_issuer_name': "'" ~ provider_name ~ "'",
+        'sub_account_id': lines ~ '.' ~ sub_account,
+        'charge_period_start': lines ~ '.charge_period_start',
+        'charge_period_end': lines ~ '.charge_period_end',
+        'charge_category': "'Usage'",
+        'service_category': "'AI and Machine Learning'",
+        'service_subcategory': "'Generative AI'",
+        'model_raw': lines ~ '.model_raw',
+        'token_part': lines ~ '.token_part',
+        'is_batch': lines ~ '.is_batch',
+        'usage_api_tokens': 'cast(' ~ usage_tokens ~ '.usage_api_tokens as decimal(38, 10))',
+        'billing_currency': lines ~ '.currency',
+        'billed_cost': amount,
+        'effective_cost': amount,
+        'contracted_cost': amount,
+        'source_file': lines ~ '.source_file',
+        'source_row': lines ~ '.source_row',
+    }) %}
+    {{ return(values) }}
+{%- endmacro %}

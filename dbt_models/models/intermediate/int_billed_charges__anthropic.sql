@@ -47,32 +47,13 @@ usage_api_line_tokens as (
 
 {{ vendor_account_ctes() }}
 
-{% set values = vendor_account_columns('anthropic', 'Anthropic') %}
+{% set values = vendor_cost_line_columns(
+    'anthropic', 'Anthropic', 'anthropic_costs', 'workspace_id', 'usage_api_line_tokens') %}
 {%- do values.update({
-        'charge_id': "'anthropic:' || anthropic_costs.cost_line_id",
-        'provider_id': "'anthropic'",
-        'service_provider_name': "'Anthropic'",
-        'invoice_issuer_name': "'Anthropic'",
-        'sub_account_id': 'anthropic_costs.workspace_id',
-        'charge_period_start': 'anthropic_costs.charge_period_start',
-        'charge_period_end': 'anthropic_costs.charge_period_end',
-        'charge_category': "'Usage'",
         'charge_frequency': "'Usage-Based'",
         'charge_description': 'anthropic_costs.description',
         'service_name': "'Claude API'",
-        'service_category': "'AI and Machine Learning'",
-        'service_subcategory': "'Generative AI'",
-        'model_raw': 'anthropic_costs.model_raw',
-        'token_part': 'anthropic_costs.token_part',
-        'is_batch': 'anthropic_costs.is_batch',
-        'usage_api_tokens': 'cast(usage_api_line_tokens.usage_api_tokens as decimal(38, 10))',
-        'billing_currency': 'anthropic_costs.currency',
-        'billed_cost': 'cast(anthropic_costs.amount as ' ~ money_type() ~ ')',
-        'effective_cost': 'cast(anthropic_costs.amount as ' ~ money_type() ~ ')',
-        'contracted_cost': 'cast(anthropic_costs.amount as ' ~ money_type() ~ ')',
         'source_system': "'anthropic_cost_report'",
-        'source_file': 'anthropic_costs.source_file',
-        'source_row': 'anthropic_costs.source_row',
 }) %}
 select
     {{- billed_charge_columns(values) }}

@@ -41,36 +41,17 @@ usage_api_line_tokens as (
 
 {# a platform fee is a recurring usage charge (not a prepayment: FOCUS would then want its
     EffectiveCost amortised to zero) -#}
-{% set values = vendor_account_columns('openai', 'OpenAI') %}
+{% set values = vendor_cost_line_columns(
+    'openai', 'OpenAI', 'openai_costs', 'project_id', 'usage_api_line_tokens') %}
 {%- do values.update({
-        'charge_id': "'openai:' || openai_costs.cost_line_id",
-        'provider_id': "'openai'",
-        'service_provider_name': "'OpenAI'",
-        'invoice_issuer_name': "'OpenAI'",
-        'sub_account_id': 'openai_costs.project_id',
-        'charge_period_start': 'openai_costs.charge_period_start',
-        'charge_period_end': 'openai_costs.charge_period_end',
-        'charge_category': "'Usage'",
         'charge_frequency': "case when openai_costs.model_raw is null"
             ~ " and openai_costs.line_item ilike '%fee%' then 'Recurring' else 'Usage-Based' end",
         'charge_description': 'openai_costs.line_item',
         'service_name': "'OpenAI API'",
-        'service_category': "'AI and Machine Learning'",
-        'service_subcategory': "'Generative AI'",
-        'model_raw': 'openai_costs.model_raw',
-        'token_part': 'openai_costs.token_part',
-        'is_batch': 'openai_costs.is_batch',
         'token_quantity': 'cast(openai_costs.quantity as decimal(38, 10))',
-        'usage_api_tokens': 'cast(usage_api_line_tokens.usage_api_tokens as decimal(38, 10))',
         'consumed_quantity': 'cast(openai_costs.quantity as decimal(38, 10))',
         'consumed_unit': "case when openai_costs.quantity is not null then 'Tokens' end",
-        'billing_currency': 'openai_costs.currency',
-        'billed_cost': 'cast(openai_costs.amount as ' ~ money_type() ~ ')',
-        'effective_cost': 'cast(openai_costs.amount as ' ~ money_type() ~ ')',
-        'contracted_cost': 'cast(openai_costs.amount as ' ~ money_type() ~ ')',
         'source_system': "'openai_costs_api'",
-        'source_file': 'openai_costs.source_file',
-        'source_row': 'openai_costs.source_row',
 }) %}
 select
     {{- billed_charge_columns(values) }}
