@@ -122,3 +122,29 @@ provider_accounts as (
     }) %}
     {{ return(values) }}
 {%- endmacro %}
+
+{#- The usage API's tokens of each cost line of `lines` (a relation alias with cost_line_id,
+    charge_period_start, model_raw and the project / workspace column `sub_account`): the rows
+    of `usage` (int_vendor_usage_tokens) with the line's usage key (the vendor usage APIs may
+    group by no project: a null one matches a null one) that also meet `matches` (the
+    vendor's token type and grouping fields); `where`: which lines want them. -#}
+{% macro usage_api_tokens_per_line(lines, provider_id, sub_account, matches, where=none,
+                                   usage='vendor_usage') -%}
+    select
+        {{ lines }}.cost_line_id,
+        sum({{ usage }}.usage_api_tokens) as usage_api_tokens
+    from {{ lines }}
+    inner join {{ usage }}
+        on {{ usage_key_matches(lines, usage,
+            left_exprs={'provider_id': "'" ~ provider_id ~ "'",
+                        'usage_date': 'cast(' ~ lines ~ '.charge_period_start as date)',
+                        'sub_account_id': lines ~ '.' ~ sub_account,
+                        'model_id': lines ~ '.model_raw'},
+            right_exprs={'model_id': usage ~ '.model_raw'},
+            null_safe_sub_account=true) }}
+        and {{ matches }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
+    group by 1
+{%- endmacro %}

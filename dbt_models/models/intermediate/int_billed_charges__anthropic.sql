@@ -1,6 +1,18 @@
 -- One row per line of the Anthropic cost report (stg_anthropic__costs), conformed to the
 -- billed charge columns of int_billed_charges_unioned. The report has amounts only: a line
 -- takes the tokens the usage report counted for its key (usage_api_tokens; never money).
+{#- a usage row of the line's token type, service tier and context window (when it has them) -#}
+{%- set line_matches -%}
+    anthropic_costs.token_type = vendor_usage.vendor_token_type
+        and (
+            anthropic_costs.service_tier is null
+            or anthropic_costs.service_tier = vendor_usage.service_tier
+        )
+        and (
+            anthropic_costs.context_window is null
+            or anthropic_costs.context_window = vendor_usage.context_window
+        )
+{%- endset %}
 with
 
 anthropic_costs as (
@@ -20,28 +32,7 @@ vendor_usage as (
 -- context_window) matches nothing, and the estimate stays.
 usage_api_line_tokens as (
 
-    select
-        anthropic_costs.cost_line_id,
-        sum(vendor_usage.usage_api_tokens) as usage_api_tokens
-    from anthropic_costs
-    inner join vendor_usage
-        on {{ usage_key_matches('anthropic_costs', 'vendor_usage',
-            left_exprs={'provider_id': "'anthropic'",
-                        'usage_date': 'cast(anthropic_costs.charge_period_start as date)',
-                        'sub_account_id': 'anthropic_costs.workspace_id',
-                        'model_id': 'anthropic_costs.model_raw'},
-            right_exprs={'model_id': 'vendor_usage.model_raw'},
-            null_safe_sub_account=true) }}
-        and anthropic_costs.token_type = vendor_usage.vendor_token_type
-        and (
-            anthropic_costs.service_tier is null
-            or anthropic_costs.service_tier = vendor_usage.service_tier
-        )
-        and (
-            anthropic_costs.context_window is null
-            or anthropic_costs.context_window = vendor_usage.context_window
-        )
-    group by 1
+    {{ usage_api_tokens_per_line('anthropic_costs', 'anthropic', 'workspace_id', line_matches) }}
 
 ),
 

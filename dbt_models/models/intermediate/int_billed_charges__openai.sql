@@ -19,21 +19,9 @@ vendor_usage as (
 -- and token type
 usage_api_line_tokens as (
 
-    select
-        openai_costs.cost_line_id,
-        sum(vendor_usage.usage_api_tokens) as usage_api_tokens
-    from openai_costs
-    inner join vendor_usage
-        on {{ usage_key_matches('openai_costs', 'vendor_usage',
-            left_exprs={'provider_id': "'openai'",
-                        'usage_date': 'cast(openai_costs.charge_period_start as date)',
-                        'sub_account_id': 'openai_costs.project_id',
-                        'model_id': 'openai_costs.model_raw'},
-            right_exprs={'model_id': 'vendor_usage.model_raw'},
-            null_safe_sub_account=true) }}
-        and vendor_usage.vendor_token_type = replace(openai_costs.line_item_kind, 'batch ', '')
-    where openai_costs.quantity is null
-    group by 1
+    {{ usage_api_tokens_per_line('openai_costs', 'openai', 'project_id',
+        "vendor_usage.vendor_token_type = replace(openai_costs.line_item_kind, 'batch ', '')",
+        where='openai_costs.quantity is null') }}
 
 ),
 

@@ -35,17 +35,7 @@ billed_usage as (
 
 ),
 
-account_currencies as (
-
-    {{ account_currencies('allocated_costs') }}
-
-),
-
-last_billed_days as (
-
-    {{ last_billed_days('allocated_costs') }}
-
-),
+{{ billed_account_ctes('allocated_costs') }},
 
 unbilled_usage as (
 

@@ -82,17 +82,7 @@ costs as (
 
 ),
 
-account_currencies as (
-
-    {{ account_currencies('allocated_costs') }}
-
-),
-
-last_billed_days as (
-
-    {{ last_billed_days('allocated_costs') }}
-
-),
+{{ billed_account_ctes('allocated_costs') }},
 
 request_days as (
 
