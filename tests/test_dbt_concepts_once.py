@@ -67,3 +67,41 @@ def test_every_bill_source_conform_model_is_in_the_union() -> None:
     for name in conform:  # each opens with its grain
         text = (DBT / "models" / "intermediate" / f"int_billed_charges__{name}.sql").read_text()
         assert text.startswith("-- One row per"), name
+
+
+def test_where_each_owner_key_is_read_from_is_in_the_owner_keys_macro() -> None:
+    # the request tag, span attribute or column an owner key is read from: only in
+    # owner_keys.sql request_owner_keys(), which the log staging models loop over
+    assert _offenders(r"'env' then", set(), (".sql",)) == []
+    assert _offenders(r"app\.feature", {"macros/owner_keys.sql"}, (".sql",)) == []
+    assert _offenders(r"deployment_environment as", {"macros/owner_keys.sql"}, (".sql",)) == []
+    assert _offenders(r"as tag_(environment|product|use_case|feature)\b", set(), (".sql",)) == []
+
+
+def test_provider_ids_of_focus_names_come_from_the_provider_names_seed() -> None:
+    # no provider name mapped by a CASE: the seed lists log and FOCUS names alike
+    clouds = r"'(amazon bedrock|azure openai|vertex ai|amazon web services|google cloud)'"
+    assert _offenders(clouds, set(), (".sql",)) == []
+    assert _offenders(r"then '(aws|azure|gcp)(_bedrock|_openai|_vertex_ai)?'", set()) == []
+
+
+def test_token_part_lists_are_not_written_again() -> None:
+    # a (part, token column) list or a union of one select per part, outside token_parts.sql
+    # (int_vendor_usage_tokens maps each vendor's own token type names to the parts)
+    assert (
+        _offenders(
+            r"\('(uncached_)?input',\s*'uncached_input_tokens'",
+            {"models/intermediate/int_vendor_usage_tokens.sql"},
+        )
+        == []
+    )
+    assert _offenders(r"'input' as token_part", set(), (".sql",)) == []
+    assert _offenders(r"'contract_(input|output)_rate'\)", set(), (".sql",)) == []
+
+
+def test_rows_in_force_and_the_focus_null_rules_are_written_once() -> None:
+    assert (
+        _offenders(r"where superseded_by is null", {"macros/bill_deliveries.sql"}, (".sql",)) == []
+    )
+    # the FOCUS conditional-null rules are one generic test applied in the fact's yml
+    assert _offenders(r"charge_category = 'Tax' and \w+ is not null", set(), (".sql",)) == []

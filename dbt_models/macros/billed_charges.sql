@@ -87,3 +87,64 @@ provider_accounts as (
             ~ " account not in org_provider_accounts')",
     }) }}
 {%- endmacro %}
+
+{#- The billed charge columns every vendor cost line fills alike (a cost report line is a
+    usage charge of the vendor's AI service, in its own currency, with billed = effective =
+    contracted cost): `lines` is the cost lines' relation alias (stg_*__costs columns
+    cost_line_id, charge_period_start / _end, model_raw, token_part, is_batch, currency, amount,
+    source_file, source_row), `sub_account` its project / workspace column, `usage_tokens` the
+    alias of the usage API's tokens per line. A vendor model adds what is its own. -#}
+{% macro vendor_cost_line_columns(provider_id, provider_name, lines, sub_account,
+                                  usage_tokens) -%}
+    {%- set amount = 'cast(' ~ lines ~ '.amount as ' ~ money_type() ~ ')' %}
+    {%- set values = vendor_account_columns(provider_id, provider_name) %}
+    {%- do values.update({
+        'charge_id': "'" ~ provider_id ~ ":' || " ~ lines ~ ".cost_line_id",
+        'provider_id': "'" ~ provider_id ~ "'",
+        'service_provider_name': "'" ~ provider_name ~ "'",
+        'invoice_issuer_name': "'" ~ provider_name ~ "'",
+        'sub_account_id': lines ~ '.' ~ sub_account,
+        'charge_period_start': lines ~ '.charge_period_start',
+        'charge_period_end': lines ~ '.charge_period_end',
+        'charge_category': "'Usage'",
+        'service_category': "'AI and Machine Learning'",
+        'service_subcategory': "'Generative AI'",
+        'model_raw': lines ~ '.model_raw',
+        'token_part': lines ~ '.token_part',
+        'is_batch': lines ~ '.is_batch',
+        'usage_api_tokens': 'cast(' ~ usage_tokens ~ '.usage_api_tokens as decimal(38, 10))',
+        'billing_currency': lines ~ '.currency',
+        'billed_cost': amount,
+        'effective_cost': amount,
+        'contracted_cost': amount,
+        'source_file': lines ~ '.source_file',
+        'source_row': lines ~ '.source_row',
+    }) %}
+    {{ return(values) }}
+{%- endmacro %}
+
+{#- The usage API's tokens of each cost line of `lines` (a relation alias with cost_line_id,
+    charge_period_start, model_raw and the project / workspace column `sub_account`): the rows
+    of `usage` (int_vendor_usage_tokens) with the line's usage key (the vendor usage APIs may
+    group by no project: a null one matches a null one) that also meet `matches` (the
+    vendor's token type and grouping fields); `where`: which lines want them. -#}
+{% macro usage_api_tokens_per_line(lines, provider_id, sub_account, matches, where=none,
+                                   usage='vendor_usage') -%}
+    select
+        {{ lines }}.cost_line_id,
+        sum({{ usage }}.usage_api_tokens) as usage_api_tokens
+    from {{ lines }}
+    inner join {{ usage }}
+        on {{ usage_key_matches(lines, usage,
+            left_exprs={'provider_id': "'" ~ provider_id ~ "'",
+                        'usage_date': 'cast(' ~ lines ~ '.charge_period_start as date)',
+                        'sub_account_id': lines ~ '.' ~ sub_account,
+                        'model_id': lines ~ '.model_raw'},
+            right_exprs={'model_id': usage ~ '.model_raw'},
+            null_safe_sub_account=true) }}
+        and {{ matches }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
+    group by 1
+{%- endmacro %}

@@ -28,29 +28,29 @@
     The model as billed is then resolved like any other name (model_aliases, int_model_matches).
 -#}
 
-{#- the names are the seed provider_names (product reference data); a name it does not list
-    is its own id, lower case and trimmed. `name` is a column of the caller's relation: the
-    seed's columns (logged_name, provider_id) must not be its name, or the subquery reads
-    its own. max(): Spark wants a correlated scalar subquery aggregated (names are unique). -#}
-{% macro provider_id_from_name(name) -%}
-    coalesce(
-        (select max(provider_names.provider_id)
-         from {{ ref('provider_names') }} as provider_names
-         where provider_names.logged_name = lower(trim({{ name }}))),
-        lower(trim({{ name }}))
-    )
+{#- the names are the seed provider_names (product reference data), listed per name_source
+    ('log', 'focus_service', 'focus_provider'). `name` is a column of the caller's relation:
+    the seed's columns (name_source, logged_name, provider_id) must not be its name, or the
+    subquery reads its own. max(): Spark wants a correlated scalar subquery aggregated (names
+    are unique per source). provider_id_listed: null for a name the seed does not list. -#}
+{% macro provider_id_listed(name, name_source) -%}
+    (select max(provider_names.provider_id)
+     from {{ ref('provider_names') }} as provider_names
+     where provider_names.name_source = '{{ name_source }}'
+         and provider_names.logged_name = lower(trim({{ name }})))
 {%- endmacro %}
 
+{#- a name the seed does not list is its own id, lower case and trimmed -#}
+{% macro provider_id_from_name(name, name_source='log') -%}
+    coalesce({{ provider_id_listed(name, name_source) }}, lower(trim({{ name }})))
+{%- endmacro %}
+
+{#- a cloud's AI service (ServiceName) has its own id, else the cloud's (ServiceProviderName) -#}
 {% macro focus_provider_id(service_name, service_provider_name) -%}
-    case
-        when {{ service_name }} = 'Amazon Bedrock' then 'aws_bedrock'
-        when {{ service_name }} in ('Azure OpenAI', 'Azure OpenAI Service', 'Foundry Models') then 'azure_openai'
-        when {{ service_name }} = 'Vertex AI' then 'gcp_vertex_ai'
-        when {{ service_provider_name }} in ('AWS', 'Amazon Web Services') then 'aws'
-        when {{ service_provider_name }} = 'Microsoft' then 'azure'
-        when {{ service_provider_name }} in ('Google Cloud', 'Google') then 'gcp'
-        else lower({{ service_provider_name }})
-    end
+    coalesce(
+        {{ provider_id_listed(service_name, 'focus_service') }},
+        {{ provider_id_from_name(service_provider_name, 'focus_provider') }}
+    )
 {%- endmacro %}
 
 {#- Tokens per unit of a token line's ConsumedUnit (Azure mixes 1K and 1M blocks; GCP counts

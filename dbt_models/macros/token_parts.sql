@@ -29,3 +29,12 @@
             else {{ otherwise }}
         end
 {%- endmacro %}
+
+{#- The disjoint parts of a log that counts cache reads and writes inside its input tokens and
+    reasoning inside its output tokens (LiteLLM, OpenTelemetry), from the columns
+    input_tokens_reported, output_tokens_reported, cache_read_tokens, cache_write_tokens and
+    reasoning_tokens: the parts then add up to input + output as the log reports them. -#}
+{% macro disjoint_log_token_parts() -%}
+    input_tokens_reported - cache_read_tokens - cache_write_tokens as uncached_input_tokens,
+        output_tokens_reported - reasoning_tokens as output_tokens
+{%- endmacro %}

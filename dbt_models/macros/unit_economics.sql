@@ -64,3 +64,19 @@
         and ({{ last_billed_days }}.last_billed_date is null
             or {{ requests }}.request_date > {{ last_billed_days }}.last_billed_date))
 {%- endmacro %}
+
+{#- The CTEs account_currencies and last_billed_days of the allocated cost relation
+    `allocated_costs`, which is_unbilled_request and a request's currency read. -#}
+{% macro billed_account_ctes(allocated_costs) -%}
+account_currencies as (
+
+    {{ account_currencies(allocated_costs) }}
+
+),
+
+last_billed_days as (
+
+    {{ last_billed_days(allocated_costs) }}
+
+)
+{%- endmacro %}

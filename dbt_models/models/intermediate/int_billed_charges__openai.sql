@@ -19,21 +19,9 @@ vendor_usage as (
 -- and token type
 usage_api_line_tokens as (
 
-    select
-        openai_costs.cost_line_id,
-        sum(vendor_usage.usage_api_tokens) as usage_api_tokens
-    from openai_costs
-    inner join vendor_usage
-        on {{ usage_key_matches('openai_costs', 'vendor_usage',
-            left_exprs={'provider_id': "'openai'",
-                        'usage_date': 'cast(openai_costs.charge_period_start as date)',
-                        'sub_account_id': 'openai_costs.project_id',
-                        'model_id': 'openai_costs.model_raw'},
-            right_exprs={'model_id': 'vendor_usage.model_raw'},
-            null_safe_sub_account=true) }}
-        and vendor_usage.vendor_token_type = replace(openai_costs.line_item_kind, 'batch ', '')
-    where openai_costs.quantity is null
-    group by 1
+    {{ usage_api_tokens_per_line('openai_costs', 'openai', 'project_id',
+        "vendor_usage.vendor_token_type = replace(openai_costs.line_item_kind, 'batch ', '')",
+        where='openai_costs.quantity is null') }}
 
 ),
 
@@ -41,36 +29,17 @@ usage_api_line_tokens as (
 
 {# a platform fee is a recurring usage charge (not a prepayment: FOCUS would then want its
     EffectiveCost amortised to zero) -#}
-{% set values = vendor_account_columns('openai', 'OpenAI') %}
+{% set values = vendor_cost_line_columns(
+    'openai', 'OpenAI', 'openai_costs', 'project_id', 'usage_api_line_tokens') %}
 {%- do values.update({
-        'charge_id': "'openai:' || openai_costs.cost_line_id",
-        'provider_id': "'openai'",
-        'service_provider_name': "'OpenAI'",
-        'invoice_issuer_name': "'OpenAI'",
-        'sub_account_id': 'openai_costs.project_id',
-        'charge_period_start': 'openai_costs.charge_period_start',
-        'charge_period_end': 'openai_costs.charge_period_end',
-        'charge_category': "'Usage'",
         'charge_frequency': "case when openai_costs.model_raw is null"
             ~ " and openai_costs.line_item ilike '%fee%' then 'Recurring' else 'Usage-Based' end",
         'charge_description': 'openai_costs.line_item',
         'service_name': "'OpenAI API'",
-        'service_category': "'AI and Machine Learning'",
-        'service_subcategory': "'Generative AI'",
-        'model_raw': 'openai_costs.model_raw',
-        'token_part': 'openai_costs.token_part',
-        'is_batch': 'openai_costs.is_batch',
         'token_quantity': 'cast(openai_costs.quantity as decimal(38, 10))',
-        'usage_api_tokens': 'cast(usage_api_line_tokens.usage_api_tokens as decimal(38, 10))',
         'consumed_quantity': 'cast(openai_costs.quantity as decimal(38, 10))',
         'consumed_unit': "case when openai_costs.quantity is not null then 'Tokens' end",
-        'billing_currency': 'openai_costs.currency',
-        'billed_cost': 'cast(openai_costs.amount as ' ~ money_type() ~ ')',
-        'effective_cost': 'cast(openai_costs.amount as ' ~ money_type() ~ ')',
-        'contracted_cost': 'cast(openai_costs.amount as ' ~ money_type() ~ ')',
         'source_system': "'openai_costs_api'",
-        'source_file': 'openai_costs.source_file',
-        'source_row': 'openai_costs.source_row',
 }) %}
 select
     {{- billed_charge_columns(values) }}

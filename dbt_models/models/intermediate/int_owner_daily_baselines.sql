@@ -9,6 +9,8 @@
 -- anomaly_min_share_of_total of the whole company's total of the metric that day (a sparse
 -- series of a few requests a day doubles by chance, and moves nobody's bill).
 {%- set owner_columns = owner_key_names() %}
+{#- a series: one owner key's value, one metric, one billing currency (null for tokens) -#}
+{%- set series_key = ['owner_key', 'owner_value', 'metric', 'billing_currency'] %}
 with
 
 daily as (
@@ -83,10 +85,7 @@ filled as (
     inner join calendar
         on series.first_date <= calendar.date_day
     left join owner_days
-        on series.owner_key = owner_days.owner_key
-        and series.owner_value = owner_days.owner_value
-        and series.metric = owner_days.metric
-        and owner_days.billing_currency is not distinct from series.billing_currency
+        on {{ columns_match('series', 'owner_days', series_key, null_safe=['billing_currency']) }}
         and calendar.date_day = owner_days.date_day
 
 ),
@@ -104,10 +103,7 @@ history as (
         past.amount as past_amount
     from filled as today
     inner join filled as past
-        on today.owner_key = past.owner_key
-        and today.owner_value = past.owner_value
-        and today.metric = past.metric
-        and past.billing_currency is not distinct from today.billing_currency
+        on {{ columns_match('today', 'past', series_key, null_safe=['billing_currency']) }}
         and today.day_type = past.day_type
         and today.date_day > past.date_day
         and past.date_day >= today.date_day - {{ anomaly_setting('anomaly_baseline_days') }}
@@ -143,11 +139,8 @@ spreads as (
         {{ median_money('abs(history.past_amount - medians.expected)') }} as mad
     from medians
     inner join history
-        on medians.owner_key = history.owner_key
-        and medians.owner_value = history.owner_value
-        and medians.metric = history.metric
-        and history.billing_currency is not distinct from medians.billing_currency
-        and medians.date_day = history.date_day
+        on {{ columns_match('medians', 'history', series_key + ['date_day'],
+            null_safe=['billing_currency']) }}
     group by all
 
 ),
@@ -165,11 +158,8 @@ scored as (
         ) as band
     from medians
     inner join spreads
-        on medians.owner_key = spreads.owner_key
-        and medians.owner_value = spreads.owner_value
-        and medians.metric = spreads.metric
-        and spreads.billing_currency is not distinct from medians.billing_currency
-        and medians.date_day = spreads.date_day
+        on {{ columns_match('medians', 'spreads', series_key + ['date_day'],
+            null_safe=['billing_currency']) }}
     inner join company_totals
         on medians.metric = company_totals.metric
         and company_totals.billing_currency is not distinct from medians.billing_currency

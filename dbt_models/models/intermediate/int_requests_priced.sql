@@ -141,15 +141,11 @@ usage_costed as (
                 + cache_write_list_cost + output_list_cost + reasoning_list_cost
         end as usage_list_cost,
         case when not lacks_price then cast(
-            {%- for part, list_cost, contract_rate in [
-                ('uncached_input_tokens', 'uncached_input_list_cost', 'contract_input_rate'),
-                ('cache_read_tokens', 'cache_read_list_cost', 'contract_cache_read_rate'),
-                ('cache_write_tokens', 'cache_write_list_cost', 'contract_cache_write_rate'),
-                ('output_tokens + reasoning_tokens', 'output_list_cost + reasoning_list_cost', 'contract_output_rate'),
-            ] %}
+            {#- per token part as bills charge it (macros/token_parts.sql) #}
+            {%- for part, tokens, list_costs in token_parts() %}
                         coalesce(
-                            {{ tokens_to_cost(part, contract_rate) }},
-                            ({{ list_cost }}) * (1 - coalesce(contract_discount_pct, 0) * 0.01)
+                            {{ tokens_to_cost(token_part_sum(tokens), 'contract_' ~ part ~ '_rate') }},
+                            ({{ token_part_sum(list_costs) }}) * (1 - coalesce(contract_discount_pct, 0) * 0.01)
                         ){% if not loop.last %} +{% endif %}
                     {%- endfor %}
                     as {{ money_type() }}

@@ -3,7 +3,7 @@
 {%- set columns = [
     'request_id', 'source_system', 'requested_at', 'request_date', 'provider_id', 'model_raw',
     'call_type', 'api_key_hash', 'litellm_team_id', 'team_alias', 'service_name',
-    'sub_account_id', 'environment', 'product', 'use_case', 'feature', 'is_success',
+    'sub_account_id'] + request_owner_keys() | map(attribute='key') | list + ['is_success',
     'is_proxy_cache_hit', 'is_batch', 'input_tokens_reported', 'output_tokens_reported',
     'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens',
     'reasoning_tokens', 'end_user_pseudonym', 'source_file', 'source_row'
@@ -95,19 +95,19 @@ owners_resolved as (
             services.team_id,
             'unassigned'
         ) as team_id,
+        -- the other owner keys as tagged (macros/owner_keys.sql request_owner_keys()): through
+        -- their names seed, else the service's default; what none gives is 'unassigned'
+        {% for owner in request_owner_keys() -%}
+            {{ request_owner_key_value(owner, 'models_normalised', 'services') }}
+                as {{ owner.key }}_key,
+        {% endfor -%}
         case
             when teams_by_gateway_id.team_id is not null then 'gateway_team_id'
             when teams_by_alias.team_id is not null then 'gateway_team_alias'
             when api_keys.team_id is not null then 'api_key'
             when services.team_id is not null then 'service_name'
             else 'none'
-        end as team_resolved_by,
-        coalesce(models_normalised.product, services.product, 'unassigned') as product_key,
-        coalesce(models_normalised.use_case, services.use_case, 'unassigned') as use_case_key,
-        coalesce(models_normalised.feature, 'unassigned') as feature_key,
-        -- the environment as tagged, by the seed environment_names; a name it does not list
-        -- (or none) is 'unassigned'
-        coalesce(environment_names.environment, 'unassigned') as environment_key
+        end as team_resolved_by
     from models_normalised
     left join teams as teams_by_gateway_id
         on models_normalised.litellm_team_id = teams_by_gateway_id.litellm_team_id
@@ -117,8 +117,10 @@ owners_resolved as (
         on models_normalised.api_key_hash = api_keys.api_key_hash
     left join services
         on models_normalised.service_name = services.service_name
-    left join {{ ref('environment_names') }} as environment_names
-        on lower(models_normalised.environment) = environment_names.environment_name
+    {% for owner in request_owner_keys() if owner.names_seed -%}
+        left join {{ ref(owner.names_seed) }} as {{ owner.key }}_names
+            on lower(models_normalised.{{ owner.key }}) = {{ owner.key }}_names.{{ owner.key }}_name
+    {% endfor %}
 
 ),
 
@@ -165,10 +167,9 @@ select
     accounts_resolved.call_type,
     accounts_resolved.team_id,
     coalesce(accounts_resolved.cost_center_id, 'unassigned') as cost_center_id,
-    accounts_resolved.product_key as product,
-    accounts_resolved.use_case_key as use_case,
-    accounts_resolved.feature_key as feature,
-    accounts_resolved.environment_key as environment,
+    {% for owner in request_owner_keys() -%}
+        accounts_resolved.{{ owner.key }}_key as {{ owner.key }},
+    {% endfor -%}
     accounts_resolved.team_resolved_by,
     accounts_resolved.is_success,
     accounts_resolved.is_proxy_cache_hit,

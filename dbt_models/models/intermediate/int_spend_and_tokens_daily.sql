@@ -5,12 +5,6 @@
 -- usage priced at contracted cost, so a spike is seen the day it happens, not when it is
 -- billed. Tokens are the billable requests' tokens per part (known before any bill).
 {%- set owner_columns = owner_keys() %}
-{%- set token_parts = [
-    ('uncached_input', 'uncached_input_tokens'),
-    ('cache_read', 'cache_read_tokens'),
-    ('cache_write', 'cache_write_tokens'),
-    ('output', 'output_tokens'),
-] %}
 with
 
 allocated_costs as (
@@ -41,17 +35,7 @@ billed_usage as (
 
 ),
 
-account_currencies as (
-
-    {{ account_currencies('allocated_costs') }}
-
-),
-
-last_billed_days as (
-
-    {{ last_billed_days('allocated_costs') }}
-
-),
+{{ billed_account_ctes('allocated_costs') }},
 
 unbilled_usage as (
 
@@ -75,7 +59,9 @@ unbilled_usage as (
 
 request_tokens as (
 
-    {% for part, column in token_parts %}
+    -- the token parts as bills charge them (macros/token_parts.sql): the cost rows' parts
+    {% for part, columns, list_costs in token_parts() %}
+        {%- set column = token_part_sum(columns) %}
         select
             request_date as date_day,
             {% for key in owner_columns %}coalesce({{ key }}, 'unassigned') as {{ key }},

@@ -111,10 +111,8 @@ filled as (
     from owner_series
     cross join calendar
     left join spend_by_owner
-        on owner_series.owner_key = spend_by_owner.owner_key
-        and owner_series.owner_value = spend_by_owner.owner_value
-        and owner_series.budget_kind = spend_by_owner.budget_kind
-        and owner_series.billing_currency = spend_by_owner.billing_currency
+        on {{ columns_match('owner_series', 'spend_by_owner', [
+            'owner_key', 'owner_value', 'budget_kind', 'billing_currency']) }}
         and calendar.date_day = spend_by_owner.date_day
 
 )

@@ -63,11 +63,8 @@ joined as (
         coalesce(latest_forecasts.forecast_month_end, 0) as forecast_month_end
     from budget_months
     left join latest_forecasts
-        on budget_months.owner_key = latest_forecasts.owner_key
-        and budget_months.owner_value = latest_forecasts.owner_value
-        and budget_months.budget_kind = latest_forecasts.budget_kind
-        and budget_months.billing_currency = latest_forecasts.billing_currency
-        and budget_months.month_start = latest_forecasts.month_start
+        on {{ columns_match('budget_months', 'latest_forecasts', [
+            'owner_key', 'owner_value', 'budget_kind', 'billing_currency', 'month_start']) }}
 
 )
 

@@ -44,11 +44,8 @@ budget_days as (
         forecasts.forecast_month_end
     from budget_status
     inner join forecasts
-        on budget_status.owner_key = forecasts.owner_key
-        and budget_status.owner_value = forecasts.owner_value
-        and budget_status.budget_kind = forecasts.budget_kind
-        and budget_status.billing_currency = forecasts.billing_currency
-        and budget_status.month_start = forecasts.month_start
+        on {{ columns_match('budget_status', 'forecasts', [
+            'owner_key', 'owner_value', 'budget_kind', 'billing_currency', 'month_start']) }}
 
 ),
 

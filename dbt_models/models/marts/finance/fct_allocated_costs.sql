@@ -197,12 +197,7 @@ allocated as (
     from joined
     left join teams
         on joined.team_id = teams.team_id
-    left join owner_names as team_names
-        on team_names.owner_kind = 'team'
-        and joined.team_id = team_names.owner_id
-    left join owner_names as cost_center_names
-        on cost_center_names.owner_kind = 'cost_center'
-        and joined.cost_center_id = cost_center_names.owner_id
+    {{- owner_name_joins('joined') }}
 
 )
 

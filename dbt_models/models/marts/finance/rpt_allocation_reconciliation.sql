@@ -53,11 +53,9 @@ usage_by_period as (
         {{ count_sum('usage.unpriced_request_count') }} as unpriced_requests
     from usage
     left join billed_usage_keys
-        on usage.provider_id = billed_usage_keys.provider_id
-        and usage.sub_account_id = billed_usage_keys.sub_account_id
-        and usage.request_date = billed_usage_keys.charge_date
-        and usage.model_id = billed_usage_keys.model_id
-        and usage.is_batch = billed_usage_keys.is_batch
+        on {{ usage_key_matches('usage', 'billed_usage_keys',
+            left_exprs={'usage_date': 'usage.request_date'},
+            right_exprs={'usage_date': 'billed_usage_keys.charge_date'}) }}
     group by 1, 2, 3
 
 ),
@@ -180,11 +178,9 @@ select
     allocated_by_period.allocated_tokens
 from charges_by_period
 inner join allocated_by_period
-    on charges_by_period.provider_id = allocated_by_period.provider_id
-    and charges_by_period.billing_account_id = allocated_by_period.billing_account_id
-    and charges_by_period.invoice_id = allocated_by_period.invoice_id
-    and charges_by_period.billing_period_start = allocated_by_period.billing_period_start
-    and charges_by_period.billing_currency = allocated_by_period.billing_currency
+    on {{ columns_match('charges_by_period', 'allocated_by_period', [
+        'provider_id', 'billing_account_id', 'invoice_id', 'billing_period_start',
+        'billing_currency']) }}
 left join usage_by_period
     on charges_by_period.provider_id = usage_by_period.provider_id
     and charges_by_period.billing_account_id = usage_by_period.billing_account_id

@@ -2,42 +2,29 @@
 -- replaced, with what it billed, what replaced it, and what is in force now. Bill key: a vendor
 -- API line's bucket and grouping fields, or a FOCUS export x account x billing period. Only the
 -- in-force rows (superseded_by is null) are ever counted in the marts.
+{#- (staging model, its source system, amount column, currency column) of every bill source -#}
+{%- set bill_sources = [
+    ('stg_openai__costs', "'openai_costs_api'", 'amount', 'currency'),
+    ('stg_anthropic__costs', "'anthropic_cost_report'", 'amount', 'currency'),
+    ('stg_focus__charges', "'focus:' || export_name", 'billed_cost', 'billing_currency'),
+] %}
 with
 
 in_force_rows as (
 
-    select
-        'openai_costs_api' as source_system,
-        bill_key,
-        delivery_id,
-        delivered_at,
-        cast(null as {{ dbt.type_string() }}) as superseded_by,
-        charge_period_start,
-        amount,
-        currency
-    from {{ ref('stg_openai__costs') }}
-    union all
-    select
-        'anthropic_cost_report' as source_system,
-        bill_key,
-        delivery_id,
-        delivered_at,
-        cast(null as {{ dbt.type_string() }}) as superseded_by,
-        charge_period_start,
-        amount,
-        currency
-    from {{ ref('stg_anthropic__costs') }}
-    union all
-    select
-        'focus:' || export_name as source_system,
-        bill_key,
-        delivery_id,
-        delivered_at,
-        cast(null as {{ dbt.type_string() }}) as superseded_by,
-        charge_period_start,
-        billed_cost as amount,
-        billing_currency as currency
-    from {{ ref('stg_focus__charges') }}
+    {% for model, source_system, amount, currency in bill_sources %}
+        select
+            {{ source_system }} as source_system,
+            bill_key,
+            delivery_id,
+            delivered_at,
+            cast(null as {{ dbt.type_string() }}) as superseded_by,
+            charge_period_start,
+            {{ amount }} as amount,
+            {{ currency }} as currency
+        from {{ ref(model) }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 

@@ -49,13 +49,8 @@ usage_api_tokens as (
 
 logged_tokens as (
 
-    {%- set parts = [
-        ('input', 'uncached_input_tokens'),
-        ('cache_read', 'cache_read_tokens'),
-        ('cache_write', 'cache_write_tokens'),
-        ('output', 'output_tokens + reasoning_tokens'),
-    ] %}
-    {%- for part, expression in parts %}
+    -- the token parts as bills charge them (macros/token_parts.sql)
+    {%- for part, columns, list_costs in token_parts() %}
         select
             usage_by_key.request_date as usage_date,
             usage_by_key.provider_id,
@@ -63,7 +58,7 @@ logged_tokens as (
             usage_by_key.model_id,
             '{{ part }}' as token_part,
             0 as usage_api_tokens,
-            sum({{ expression }}) as logged_tokens
+            sum({{ token_part_sum(columns) }}) as logged_tokens
         from usage_by_key
         inner join usage_api_coverage
             on usage_by_key.provider_id = usage_api_coverage.provider_id

@@ -25,25 +25,29 @@
     ('request_list_cost_reporting', 'request_list_cost', 'reporting_fx_rate'),
     ('unbilled_contracted_cost_reporting', 'unbilled_contracted_cost', 'reporting_fx_rate'),
 ] %}
-{%- set token_parts = [('input', 'input'), ('cache_read', 'cache_read'), ('cache_write', 'cache_write'), ('output', 'output')] %}
-{%- set cost_measures = ['billed_cost', 'direct_billed_cost', 'effective_cost', 'billed_list_cost', 'input_billed_cost', 'cache_read_billed_cost',
-                         'cache_write_billed_cost', 'output_billed_cost', 'non_token_billed_cost', 'recurring_billed_cost'] %}
-{#- (measure, fact column, condition: only rows that meet it count; none: every row) -#}
+{#- (measure, fact column, condition: only rows that meet it count; none: every row); the
+    billed cost of each token part (macros/token_parts.sql) has its own measure -#}
 {%- set cost_measure_definitions = [
     ('billed_cost', 'billed_cost', none),
     ('direct_billed_cost', 'billed_cost', is_direct_cost('allocated_method_id')),
     ('effective_cost', 'effective_cost', none),
     ('billed_list_cost', 'list_cost', none),
-    ('input_billed_cost', 'billed_cost', "token_part = 'input'"),
-    ('cache_read_billed_cost', 'billed_cost', "token_part = 'cache_read'"),
-    ('cache_write_billed_cost', 'billed_cost', "token_part = 'cache_write'"),
-    ('output_billed_cost', 'billed_cost', "token_part = 'output'"),
+] %}
+{%- for part, tokens, list_costs in token_parts() %}
+    {%- do cost_measure_definitions.append(
+        (part ~ '_billed_cost', 'billed_cost', "token_part = '" ~ part ~ "'")) %}
+{%- endfor %}
+{%- do cost_measure_definitions.extend([
     ('non_token_billed_cost', 'billed_cost', 'token_part is null'),
     ('recurring_billed_cost', 'billed_cost', "coalesce(charge_frequency, 'Usage-Based') <> 'Usage-Based'"),
-] %}
+]) %}
+{%- set cost_measures = cost_measure_definitions | map(attribute=0) | list %}
+{#- the request-grain token columns of every part, and their total -#}
+{%- set token_columns = [] %}
+{%- for part, tokens, list_costs in token_parts() %}{% do token_columns.extend(tokens) %}{% endfor %}
+{%- do token_columns.append('total_tokens') %}
 {%- set count_measures = ['billed_tokens', 'request_count', 'successful_request_count', 'billable_request_count',
-                          'unpriced_request_count', 'unbilled_request_count', 'uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens',
-                          'output_tokens', 'reasoning_tokens', 'total_tokens'] %}
+                          'unpriced_request_count', 'unbilled_request_count'] + token_columns %}
 with
 
 allocated_costs as (
@@ -88,17 +92,7 @@ costs as (
 
 ),
 
-account_currencies as (
-
-    {{ account_currencies('allocated_costs') }}
-
-),
-
-last_billed_days as (
-
-    {{ last_billed_days('allocated_costs') }}
-
-),
+{{ billed_account_ctes('allocated_costs') }},
 
 request_totals as (
 
@@ -118,7 +112,7 @@ request_totals as (
                 then requests.contracted_cost
         end) as unbilled_contracted_cost,
         -- tokens a provider bills: failed calls and proxy cache hits cost nothing and are left out
-        {% for column in ['uncached_input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens'] -%}
+        {% for column in token_columns -%}
             sum(case when requests.pricing_status <> 'not_billable' then requests.{{ column }} else 0 end) as {{ column }},
         {% endfor -%}
         sum(requests.list_cost) as request_list_cost
@@ -234,9 +228,4 @@ select
             as {{ column }}_reporting{% if not loop.last %},{% endif %}
     {% endfor %}
 from joined
-left join owner_names as team_names
-    on team_names.owner_kind = 'team'
-    and joined.team_id = team_names.owner_id
-left join owner_names as cost_center_names
-    on cost_center_names.owner_kind = 'cost_center'
-    and joined.cost_center_id = cost_center_names.owner_id
+{{- owner_name_joins('joined') }}

@@ -159,10 +159,8 @@ kpis as (
         {% endfor %}
     from slices
     inner join driver_periods
-        on slices.period_grain = driver_periods.period_grain
-        and slices.period_start = driver_periods.period_start
-        and slices.dimension = driver_periods.dimension
-        and slices.dimension_value = driver_periods.dimension_value
+        on {{ columns_match('slices', 'driver_periods', [
+            'period_grain', 'period_start', 'dimension', 'dimension_value']) }}
         and (driver_periods.driver_currency is null or slices.billing_currency = driver_periods.driver_currency)
     inner join catalog
         on driver_periods.driver = catalog.driver
@@ -201,9 +199,6 @@ select
     {% endfor %}
 from kpis
 left join kpis as prior_kpis
-    on kpis.period_grain = prior_kpis.period_grain
-    and kpis.prior_period_start = prior_kpis.period_start
-    and kpis.dimension = prior_kpis.dimension
-    and kpis.dimension_value = prior_kpis.dimension_value
-    and kpis.billing_currency = prior_kpis.billing_currency
-    and kpis.driver = prior_kpis.driver
+    on kpis.prior_period_start = prior_kpis.period_start
+    and {{ columns_match('kpis', 'prior_kpis', [
+        'period_grain', 'dimension', 'dimension_value', 'billing_currency', 'driver']) }}

@@ -130,8 +130,6 @@ select
     {% endfor %}
 from kpis
 left join kpis as prior_kpis
-    on kpis.period_grain = prior_kpis.period_grain
-    and kpis.prior_period_start = prior_kpis.period_start
-    and kpis.dimension = prior_kpis.dimension
-    and kpis.dimension_value = prior_kpis.dimension_value
-    and kpis.billing_currency = prior_kpis.billing_currency
+    on kpis.prior_period_start = prior_kpis.period_start
+    and {{ columns_match('kpis', 'prior_kpis', [
+        'period_grain', 'dimension', 'dimension_value', 'billing_currency']) }}

@@ -4,16 +4,9 @@
 -- deduplicated by content (lines differing only in context_window are two charges).
 with
 
-source as (
-
-    select * from {{ source('anthropic', 'anthropic_cost_report') }}
-
-),
-
 in_force as (
 
-    select * from source
-    where superseded_by is null
+    {{ rows_in_force(source('anthropic', 'anthropic_cost_report')) }}
 
 ),
 
@@ -39,11 +32,7 @@ renamed as (
         service_tier,
         context_window,
         workspace_id,
-        bill_key,
-        delivery_id,
-        delivered_at,
-        source_file,
-        source_row
+        {{ bill_lineage_columns() }}
     from in_force
 
 )

@@ -5,16 +5,9 @@
 -- delivery at extraction (superseded_by).
 with
 
-source as (
-
-    select * from {{ source('anthropic', 'anthropic_usage_report') }}
-
-),
-
 in_force as (
 
-    select * from source
-    where superseded_by is null
+    {{ rows_in_force(source('anthropic', 'anthropic_usage_report')) }}
 
 ),
 
@@ -38,11 +31,7 @@ renamed as (
         cache_creation_1h_input_tokens as cache_write_1h_tokens,
         output_tokens,
         web_search_requests,
-        bill_key,
-        delivery_id,
-        delivered_at,
-        source_file,
-        source_row
+        {{ bill_lineage_columns() }}
     from in_force
 
 )

@@ -8,16 +8,9 @@
 -- noqa: disable=CP02
 with
 
-source as (
-
-    select * from {{ source('focus', 'focus_billing') }}
-
-),
-
 in_force as (
 
-    select * from source
-    where superseded_by is null
+    {{ rows_in_force(source('focus', 'focus_billing')) }}
 
 ),
 
@@ -75,11 +68,7 @@ typed as (
         x_ServiceCode as x_service_code,
         x_Operation as x_operation,  -- noqa: AL09
         export_name,
-        bill_key,
-        delivery_id,
-        delivered_at,
-        source_file,
-        source_row
+        {{ bill_lineage_columns() }}
     from in_force
 
 ),

@@ -3,10 +3,9 @@
 -- a pair quoted like the fx_rates seed: 1 from_currency = rate to_currency.
 with
 
-source as (
+in_force as (
 
-    select * from {{ source('fx', 'fx_rates') }}
-    where superseded_by is null
+    {{ rows_in_force(source('fx', 'fx_rates')) }}
 
 )
 
@@ -18,4 +17,4 @@ select
     'landing:' || source_file as rate_source,
     source_file,
     source_row
-from source
+from in_force

@@ -19,56 +19,18 @@
 ) }}
 with
 
-source as (
-
-    select * from {{ raw_logs }}
-    where {{ incremental_days_filter('cast(start_time as date)') }}
-
-),
-
-deduplicated as (
-
-    {% call first_row_per('request_id', 'loaded_at, source_file, source_row') -%}
-    select * from source
-    {%- endcall %}
-
-),
-
-{%- if is_incremental() %}
-
--- a request whose first copy sits on a day not rebuilt is kept there (never twice); the
--- semi join hashes the rebuilt days' ids, not the whole table
-kept_elsewhere as (
-
-    select kept.request_id from {{ this }} as kept
-    semi join deduplicated on kept.request_id = deduplicated.request_id
-
-),
-
-deduplicated_new as (
-
-    select * from deduplicated
-    anti join kept_elsewhere on deduplicated.request_id = kept_elsewhere.request_id
-
-),
-{%- else %}
-
-    deduplicated_new as (
-
-        select * from deduplicated
-
-    ),
-{%- endif %}
+{{ request_log_rows(raw_logs, [('request_id', 'request_id')]) }},
 
 tags as (
 
-    -- request_tags is a JSON array of "key:value" strings; untagged requests have none
+    -- request_tags is a JSON array of "key:value" strings; untagged requests have none; which
+    -- tag carries which owner key is macros/owner_keys.sql request_owner_keys()
     select
-        request_id,
-        max(case when split_part(tag, ':', 1) = 'env' then split_part(tag, ':', 2) end) as tag_environment,
-        max(case when split_part(tag, ':', 1) = 'product' then split_part(tag, ':', 2) end) as tag_product,
-        max(case when split_part(tag, ':', 1) = 'use_case' then split_part(tag, ':', 2) end) as tag_use_case,
-        max(case when split_part(tag, ':', 1) = 'feature' then split_part(tag, ':', 2) end) as tag_feature
+        {% for owner in request_owner_keys() if owner.litellm_tag -%}
+            max(case when split_part(tag, ':', 1) = '{{ owner.litellm_tag }}' then split_part(tag, ':', 2) end)
+                as tag_{{ owner.key }},
+        {% endfor -%}
+        request_id
     from (
         select request_id, {{ unnest_json_string_array('request_tags') }} as tag
         from deduplicated_new
@@ -93,10 +55,9 @@ renamed as (
         {{ json_str('deduplicated.metadata', '$.user_api_key_team_alias') }} as team_alias,
         cast(null as {{ dbt.type_string() }}) as service_name,
         cast(null as {{ dbt.type_string() }}) as sub_account_id,
-        tags.tag_environment as environment,
-        tags.tag_product as product,
-        tags.tag_use_case as use_case,
-        tags.tag_feature as feature,
+        {% for owner in request_owner_keys() -%}
+            {{ litellm_owner_key_value(owner, 'tags') }} as {{ owner.key }},
+        {% endfor -%}
         deduplicated.status = 'success' as is_success,
         coalesce(deduplicated.cache_hit, false) as is_proxy_cache_hit,
         deduplicated.call_type = 'acreate_batch'
@@ -132,11 +93,9 @@ renamed as (
 
 token_parts as (
 
-    -- Disjoint token parts: they add up to input + output as the log reports them.
     select
         *,
-        input_tokens_reported - cache_read_tokens - cache_write_tokens as uncached_input_tokens,
-        output_tokens_reported - reasoning_tokens as output_tokens
+        {{ disjoint_log_token_parts() }}
     from renamed
 
 )

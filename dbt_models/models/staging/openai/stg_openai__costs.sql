@@ -4,16 +4,9 @@
 -- (superseded_by); rows are never deduplicated by content: two equal results are two charges.
 with
 
-source as (
-
-    select * from {{ source('openai', 'openai_costs') }}
-
-),
-
 in_force as (
 
-    select * from source
-    where superseded_by is null
+    {{ rows_in_force(source('openai', 'openai_costs')) }}
 
 ),
 
@@ -35,11 +28,7 @@ renamed as (
         api_key_id,
         quantity,
         quantity_unit,
-        bill_key,
-        delivery_id,
-        delivered_at,
-        source_file,
-        source_row
+        {{ bill_lineage_columns() }}
     from in_force
 
 ),

@@ -5,16 +5,9 @@
 -- the earlier delivery at extraction (superseded_by).
 with
 
-source as (
-
-    select * from {{ source('openai', 'openai_usage') }}
-
-),
-
 in_force as (
 
-    select * from source
-    where superseded_by is null
+    {{ rows_in_force(source('openai', 'openai_usage')) }}
 
 ),
 
@@ -42,11 +35,7 @@ renamed as (
         input_audio_tokens,
         output_audio_tokens,
         num_model_requests as request_count,
-        bill_key,
-        delivery_id,
-        delivered_at,
-        source_file,
-        source_row
+        {{ bill_lineage_columns() }}
     from in_force
 
 )

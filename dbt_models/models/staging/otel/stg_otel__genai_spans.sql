@@ -14,44 +14,7 @@
 ) }}
 with
 
-source as (
-
-    select * from {{ raw_spans }}
-    where {{ incremental_days_filter('cast(start_time as date)') }}
-
-),
-
-deduplicated as (
-
-    {% call first_row_per('trace_id, span_id', 'loaded_at, source_file, source_row') -%}
-    select * from source
-    {%- endcall %}
-
-),
-
-{%- if is_incremental() %}
-
--- a span whose first copy sits on a day not rebuilt is kept there (never twice); the semi join
--- hashes the rebuilt days' ids, not the whole table
-kept_elsewhere as (
-
-    select kept.trace_id, kept.request_id from {{ this }} as kept
-    semi join deduplicated
-        on kept.trace_id = deduplicated.trace_id and kept.request_id = deduplicated.span_id
-
-),
-{%- endif %}
-
-deduplicated_new as (
-
-    select * from deduplicated
-    {%- if is_incremental() %}
-    anti join kept_elsewhere
-        on deduplicated.trace_id = kept_elsewhere.trace_id
-        and deduplicated.span_id = kept_elsewhere.request_id
-    {%- endif %}
-
-),
+{{ request_log_rows(raw_spans, [('trace_id', 'trace_id'), ('span_id', 'request_id')]) }},
 
 renamed as (
 
@@ -69,10 +32,10 @@ renamed as (
         cast(null as {{ dbt.type_string() }}) as team_alias,
         service_name,
         cloud_account_id as sub_account_id,
-        deployment_environment as environment,
-        cast(null as {{ dbt.type_string() }}) as product,
-        cast(null as {{ dbt.type_string() }}) as use_case,
-        {{ json_str('span_attributes', '$."app.feature"') }} as feature,
+        -- the owner keys a span carries (macros/owner_keys.sql request_owner_keys())
+        {% for owner in request_owner_keys() -%}
+            {{ otel_owner_key_value(owner) }} as {{ owner.key }},
+        {% endfor -%}
         coalesce(status_code, 0) <> 2 as is_success,
         false as is_proxy_cache_hit,
         coalesce(
@@ -98,8 +61,7 @@ token_parts as (
 
     select
         *,
-        input_tokens_reported - cache_read_tokens - cache_write_tokens as uncached_input_tokens,
-        output_tokens_reported - reasoning_tokens as output_tokens
+        {{ disjoint_log_token_parts() }}
     from renamed
 
 )

@@ -5,66 +5,24 @@
 -- unbilled in rpt_allocation_reconciliation, not here.
 with
 
-staged as (
-
-    -- billable requests straight from the staging models, parts as the bills split them
-    select
-        provider_id,
-        sub_account_id,
-        request_date,
-        model_id,
-        is_batch,
-        sum(uncached_input_tokens) as input_tokens,
-        sum(cache_read_tokens) as cache_read_tokens,
-        sum(cache_write_tokens) as cache_write_tokens,
-        sum(output_tokens + reasoning_tokens) as output_tokens
-    from {{ ref('int_requests_unioned') }}
-    where is_success and not is_proxy_cache_hit
-    group by 1, 2, 3, 4, 5
-
-),
-
 staged_long as (
 
-    select
-        provider_id,
-        sub_account_id,
-        request_date,
-        model_id,
-        is_batch,
-        'input' as token_part,
-        input_tokens as tokens
-    from staged
-    union all
-    select
-        provider_id,
-        sub_account_id,
-        request_date,
-        model_id,
-        is_batch,
-        'cache_read' as token_part,
-        cache_read_tokens as tokens
-    from staged
-    union all
-    select
-        provider_id,
-        sub_account_id,
-        request_date,
-        model_id,
-        is_batch,
-        'cache_write' as token_part,
-        cache_write_tokens as tokens
-    from staged
-    union all
-    select
-        provider_id,
-        sub_account_id,
-        request_date,
-        model_id,
-        is_batch,
-        'output' as token_part,
-        output_tokens as tokens
-    from staged
+    -- billable requests straight from the staging models, parts as the bills split them
+    -- (macros/token_parts.sql)
+    {% for part, columns, list_costs in token_parts() %}
+        select
+            provider_id,
+            sub_account_id,
+            request_date,
+            model_id,
+            is_batch,
+            '{{ part }}' as token_part,
+            sum({{ token_part_sum(columns) }}) as tokens
+        from {{ ref('int_requests_unioned') }}
+        where is_success and not is_proxy_cache_hit
+        group by 1, 2, 3, 4, 5
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -106,17 +64,13 @@ select
     fact.tokens as fact_tokens
 from billed_parts
 left join staged_long
-    on billed_parts.provider_id = staged_long.provider_id
-    and billed_parts.sub_account_id = staged_long.sub_account_id
-    and billed_parts.charge_date = staged_long.request_date
-    and billed_parts.model_id = staged_long.model_id
-    and billed_parts.is_batch = staged_long.is_batch
+    on {{ usage_key_matches('billed_parts', 'staged_long',
+        left_exprs={'usage_date': 'billed_parts.charge_date'},
+        right_exprs={'usage_date': 'staged_long.request_date'}) }}
     and billed_parts.token_part = staged_long.token_part
 left join fact
-    on billed_parts.provider_id = fact.provider_id
-    and billed_parts.sub_account_id = fact.sub_account_id
-    and billed_parts.charge_date = fact.charge_date
-    and billed_parts.model_id = fact.model_id
-    and billed_parts.is_batch = fact.is_batch
+    on {{ usage_key_matches('billed_parts', 'fact',
+        left_exprs={'usage_date': 'billed_parts.charge_date'},
+        right_exprs={'usage_date': 'fact.charge_date'}) }}
     and billed_parts.token_part = fact.token_part
 where coalesce(staged_long.tokens, 0) <> coalesce(fact.tokens, 0)
