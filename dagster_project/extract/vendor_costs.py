@@ -210,6 +210,22 @@ def _bill_key(start: datetime, end: datetime, result: dict, measures: tuple[str,
     return json.dumps(key, default=str, sort_keys=True)
 
 
+# A result's bucket columns and bill key: OpenAI buckets are bounded in unix seconds, Anthropic
+# buckets in RFC 3339 timestamps.
+def _openai_bucket(bucket: dict, result: dict, measures: tuple[str, ...]) -> dict:
+    start = _unix(bucket.get("start_time"), "start_time")
+    end = _unix(bucket.get("end_time"), "end_time")
+    key = _bill_key(start, end, result, measures)
+    return {"bucket_start_time": start, "bucket_end_time": end, "bill_key": key}
+
+
+def _anthropic_bucket(bucket: dict, result: dict, measures: tuple[str, ...]) -> dict:
+    start = _rfc3339(bucket.get("starting_at"), "starting_at")
+    end = _rfc3339(bucket.get("ending_at"), "ending_at")
+    key = _bill_key(start, end, result, measures)
+    return {"bucket_starting_at": start, "bucket_ending_at": end, "bill_key": key}
+
+
 def _usage_measures(result: dict) -> tuple[str, ...]:
     """A usage result's measures are its counts (numbers, and objects of counts such as
     Anthropic's cache_creation / server_tool_use); its strings, booleans and nulls group it."""
@@ -252,12 +268,7 @@ def _openai_row(bucket: dict, result: dict) -> dict:
     if not currency:
         raise _Reject("amount.currency", "missing amount.currency")
     quantity = result.get("quantity")
-    start = _unix(bucket.get("start_time"), "start_time")
-    end = _unix(bucket.get("end_time"), "end_time")
-    return {
-        "bucket_start_time": start,
-        "bucket_end_time": end,
-        "bill_key": _bill_key(start, end, result, OPENAI_MEASURES),
+    return _openai_bucket(bucket, result, OPENAI_MEASURES) | {
         "amount_value": str(_decimal(amount.get("value"), "amount.value")),
         "amount_currency": str(currency),
         "line_item": result.get("line_item"),
@@ -277,12 +288,7 @@ def _anthropic_row(bucket: dict, result: dict) -> dict:
     currency = result.get("currency")
     if not currency:
         raise _Reject("currency", "missing currency")
-    start = _rfc3339(bucket.get("starting_at"), "starting_at")
-    end = _rfc3339(bucket.get("ending_at"), "ending_at")
-    return {
-        "bucket_starting_at": start,
-        "bucket_ending_at": end,
-        "bill_key": _bill_key(start, end, result, ANTHROPIC_MEASURES),
+    return _anthropic_bucket(bucket, result, ANTHROPIC_MEASURES) | {
         "amount_cents": str(_decimal(amount, "amount")),
         "currency": str(currency),
         "cost_type": result.get("cost_type"),
@@ -304,12 +310,7 @@ def _openai_usage_row(bucket: dict, result: dict) -> dict:
     batch = result.get("batch")
     if batch is not None and not isinstance(batch, bool):
         raise _Reject("batch", f"batch is not true, false or null: {batch!r}")
-    start = _unix(bucket.get("start_time"), "start_time")
-    end = _unix(bucket.get("end_time"), "end_time")
-    row = {
-        "bucket_start_time": start,
-        "bucket_end_time": end,
-        "bill_key": _bill_key(start, end, result, _usage_measures(result)),
+    row = _openai_bucket(bucket, result, _usage_measures(result)) | {
         "endpoint": parts[2],
         "batch": batch,
         **{f: result.get(f) for f in ("project_id", "user_id", "api_key_id", "model")},
@@ -332,12 +333,7 @@ def _anthropic_usage_row(bucket: dict, result: dict) -> dict:
     tools = result.get("server_tool_use") or {}
     if not isinstance(tools, dict):
         raise _Reject("server_tool_use", f"server_tool_use is not an object: {tools!r}")
-    start = _rfc3339(bucket.get("starting_at"), "starting_at")
-    end = _rfc3339(bucket.get("ending_at"), "ending_at")
-    return {
-        "bucket_starting_at": start,
-        "bucket_ending_at": end,
-        "bill_key": _bill_key(start, end, result, _usage_measures(result)),
+    return _anthropic_bucket(bucket, result, _usage_measures(result)) | {
         **{
             f: result.get(f)
             for f in ("workspace_id", "api_key_id", "model", "service_tier", "context_window")
