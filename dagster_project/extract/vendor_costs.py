@@ -142,6 +142,11 @@ MAX_TOKENS = 10**15
 # The measures of a cost line; every other field of a result is part of its bill key (C1).
 OPENAI_MEASURES = ("amount", "quantity")
 ANTHROPIC_MEASURES = ("amount",)
+# The fields of an Anthropic cost result that are loaded as they come.
+ANTHROPIC_COST_FIELDS = (
+    "cost_type", "description", "token_type", "model", "service_tier", "context_window",
+    "workspace_id",
+)  # fmt: skip
 # live_pull writes the pull time into each saved page under this top-level key.
 PULLED_AT_FIELD = "x_aifinops_pulled_at"
 
@@ -184,6 +189,12 @@ def _decimal(value: object, field: str) -> Decimal:
     if abs(number) >= MAX_AMOUNT:
         raise _Reject(field, f"{field} implausibly large: {value!r}")
     return number
+
+
+def _required(value: object, field: str) -> str:
+    if not value:
+        raise _Reject(field, f"missing {field}")
+    return str(value)
 
 
 def _unix(value: object, field: str) -> datetime:
@@ -264,16 +275,12 @@ def _openai_row(bucket: dict, result: dict) -> dict:
     amount = result.get("amount")
     if not isinstance(amount, dict):
         raise _Reject("amount", f"missing amount or not an object: {amount!r}")
-    currency = amount.get("currency")
-    if not currency:
-        raise _Reject("amount.currency", "missing amount.currency")
+    currency = _required(amount.get("currency"), "amount.currency")
     quantity = result.get("quantity")
     return _openai_bucket(bucket, result, OPENAI_MEASURES) | {
         "amount_value": str(_decimal(amount.get("value"), "amount.value")),
-        "amount_currency": str(currency),
-        "line_item": result.get("line_item"),
-        "project_id": result.get("project_id"),
-        "api_key_id": result.get("api_key_id"),
+        "amount_currency": currency,
+        **{f: result.get(f) for f in ("line_item", "project_id", "api_key_id")},
         "quantity": None if quantity is None else str(_decimal(quantity, "quantity")),
         "quantity_unit": result.get("quantity_unit"),
     }
@@ -285,19 +292,11 @@ def _anthropic_row(bucket: dict, result: dict) -> dict:
         # The API sends amounts as decimal strings in cents; a bare number means a changed
         # format we should look at, not guess about.
         raise _Reject("amount", f"amount is not a decimal string in cents: {amount!r}")
-    currency = result.get("currency")
-    if not currency:
-        raise _Reject("currency", "missing currency")
+    currency = _required(result.get("currency"), "currency")
     return _anthropic_bucket(bucket, result, ANTHROPIC_MEASURES) | {
         "amount_cents": str(_decimal(amount, "amount")),
-        "currency": str(currency),
-        "cost_type": result.get("cost_type"),
-        "description": result.get("description"),
-        "token_type": result.get("token_type"),
-        "model": result.get("model"),
-        "service_tier": result.get("service_tier"),
-        "context_window": result.get("context_window"),
-        "workspace_id": result.get("workspace_id"),
+        "currency": currency,
+        **{f: result.get(f) for f in ANTHROPIC_COST_FIELDS},
     }
 
 
