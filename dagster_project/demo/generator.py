@@ -27,6 +27,7 @@ import json
 import re
 import shutil
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -174,15 +175,21 @@ def simulate_requests(cfg: DemoConfig) -> pd.DataFrame:
             "duration_ms": np.maximum(50, rng.lognormal(np.log(1800), 0.6, n)).astype(np.int64),
         }
     )
+    frame = _timestamped_in_order(frame, cfg.start)
+    _assign_tags_and_accounts(frame, rng, cfg.dirt)
+    return frame
+
+
+def _timestamped_in_order(frame: pd.DataFrame, start: date) -> pd.DataFrame:
+    """The calls with their UTC timestamp `ts` (start + day + seconds + milliseconds), in time
+    order (ties by id, stable)."""
     frame["ts"] = (
-        pd.Timestamp(cfg.start, tz="UTC")
+        pd.Timestamp(start, tz="UTC")
         + pd.to_timedelta(frame["day"], unit="D")
         + pd.to_timedelta(frame["ts_seconds"], unit="s")
         + pd.to_timedelta(frame["ts_millis"], unit="ms")
     )
-    frame = frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True)
-    _assign_tags_and_accounts(frame, rng, cfg.dirt)
-    return frame
+    return frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True)
 
 
 def _assign_tags_and_accounts(frame: pd.DataFrame, rng: np.random.Generator, dirt: bool) -> None:
@@ -474,6 +481,34 @@ def _dumps(obj: object) -> str:
     return re.sub(f'"{_NUMBER_MARK}([-0-9.]+)"', r"\1", json.dumps(obj, indent=1))
 
 
+# A daily bucket's bounds as each vendor's API names them.
+def _openai_bounds(start: datetime, end: datetime) -> dict:
+    return {
+        "object": "bucket",
+        "start_time": int(start.timestamp()),
+        "end_time": int(end.timestamp()),
+    }
+
+
+def _anthropic_bounds(start: datetime, end: datetime) -> dict:
+    return {
+        "starting_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ending_at": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _daily_buckets(
+    cfg: DemoConfig, lines: dict[int, list[dict]], bounds: Callable[[datetime, datetime], dict]
+) -> list[dict]:
+    """One cost-API bucket per demo day with that day's result lines; `bounds(start, end)` names
+    the day's UTC bounds the way the vendor's API does."""
+    buckets = []
+    for d in range(cfg.days):
+        start = datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
+        buckets.append({**bounds(start, start + timedelta(days=1)), "results": lines.get(d, [])})
+    return buckets
+
+
 def _write_openai_costs(
     usage: pd.DataFrame,
     cfg: DemoConfig,
@@ -533,18 +568,7 @@ def _write_openai_costs(
             amount = Decimal("1500.00")
             lines[d].append(result(None, "Scale Tier platform fee", amount, None))
             ledger.add("openai", amount)
-    buckets = []
-    for d in range(cfg.days):
-        start = datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
-        buckets.append(
-            {
-                "object": "bucket",
-                "start_time": int(start.timestamp()),
-                "end_time": int((start + timedelta(days=1)).timestamp()),
-                "results": lines.get(d, []),
-            }
-        )
-    _pages(buckets, 7, out / "openai" / "costs")
+    _pages(_daily_buckets(cfg, lines, _openai_bounds), 7, out / "openai" / "costs")
 
 
 def _write_anthropic_costs(
@@ -599,17 +623,7 @@ def _write_anthropic_costs(
             }
         )
         ledger.add("anthropic", cents / 100)
-    buckets = []
-    for d in range(cfg.days):
-        start = datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
-        buckets.append(
-            {
-                "starting_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "ending_at": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "results": lines.get(d, []),
-            }
-        )
-    _pages(buckets, 10, out / "anthropic" / "cost_report")
+    _pages(_daily_buckets(cfg, lines, _anthropic_bounds), 10, out / "anthropic" / "cost_report")
 
 
 def _write_usage_apis(
@@ -689,29 +703,8 @@ def _write_usage_apis(
                     "context_window": "0-200k",
                 }
             )
-    days = [
-        datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
-        for d in range(cfg.days)
-    ]
-    _pages(
-        [
-            {"object": "bucket", "start_time": int(start.timestamp()),
-             "end_time": int((start + timedelta(days=1)).timestamp()), "results": openai[d]}
-            for d, start in enumerate(days)
-        ],
-        7,
-        out / "openai" / "usage" / "completions",
-    )  # fmt: skip
-    _pages(
-        [
-            {"starting_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "ending_at": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "results": anthropic[d]}
-            for d, start in enumerate(days)
-        ],
-        7,
-        out / "anthropic" / "usage_report",
-    )  # fmt: skip
+    _pages(_daily_buckets(cfg, openai, _openai_bounds), 7, out / "openai" / "usage" / "completions")
+    _pages(_daily_buckets(cfg, anthropic, _anthropic_bounds), 7, out / "anthropic" / "usage_report")
     anthropic_tokens = {
         part: int(usage.loc[(usage["provider_id"] == "anthropic") & (usage["day"] <= cfg.days - 2)
                             & (usage["part"].str.removeprefix("batch_") == part), "tokens"].sum())
@@ -1178,13 +1171,7 @@ def _simulate_cloud_ai(cfg: DemoConfig) -> pd.DataFrame:
             )
         )
     frame = pd.concat(frames, ignore_index=True)
-    frame["ts"] = (
-        pd.Timestamp(cfg.start, tz="UTC")
-        + pd.to_timedelta(frame["day"], unit="D")
-        + pd.to_timedelta(frame["ts_seconds"], unit="s")
-        + pd.to_timedelta(frame["ts_millis"], unit="ms")
-    )
-    frame = frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True)
+    frame = _timestamped_in_order(frame, cfg.start)
     # every call carries its key, team and tags; each cloud has one account taking them
     frame["tags_missing"] = False
     frame["team_id_missing"] = False
