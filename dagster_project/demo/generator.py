@@ -225,7 +225,19 @@ def _assign_tags_and_accounts(frame: pd.DataFrame, rng: np.random.Generator, dir
 # Writers: request logs
 # --------------------------------------------------------------------------------------------
 
-LITELLM_SQL = """
+# The LiteLLM spend-log columns computed from a call's token counts, timestamp `ts` and
+# `duration_ms` (the benchmark's data generator writes them the same way).
+LITELLM_TOKEN_AND_TIME_COLUMNS = """\
+    input_tokens + output_tokens as total_tokens,
+    input_tokens as prompt_tokens,
+    output_tokens as completion_tokens,
+    strftime(ts, '%Y-%m-%d %H:%M:%S.%g') as startTime,
+    strftime(ts + to_milliseconds(duration_ms), '%Y-%m-%d %H:%M:%S.%g') as endTime,
+    duration_ms as request_duration_ms,
+"""
+
+LITELLM_SQL = (
+    """
 select
     'chatcmpl-' || printf('%016x', id_a) || printf('%016x', id_b) as request_id,
     case when batch then 'acreate_batch'
@@ -234,12 +246,9 @@ select
     case when key_unmapped then '{unmapped_key}'
          else api_key end as api_key,
     round(spend_estimate, 8) as spend,
-    input_tokens + output_tokens as total_tokens,
-    input_tokens as prompt_tokens,
-    output_tokens as completion_tokens,
-    strftime(ts, '%Y-%m-%d %H:%M:%S.%g') as startTime,
-    strftime(ts + to_milliseconds(duration_ms), '%Y-%m-%d %H:%M:%S.%g') as endTime,
-    duration_ms as request_duration_ms,
+"""
+    + LITELLM_TOKEN_AND_TIME_COLUMNS
+    + """\
     model,
     printf('%012x', hash(model) % 281474976710655) as model_id,
     model as model_group,
@@ -281,6 +290,7 @@ from requests
 where day = {day}
 order by ts, id_a
 """
+)
 
 
 def _write_litellm(frame: pd.DataFrame, out: Path, start: date, folder: str = "litellm") -> None:
