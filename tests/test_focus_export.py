@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -424,6 +425,21 @@ def _parquet_schema(out: Path) -> dict[str, str]:
     return {name: data_type for name, data_type in rows}
 
 
+def _columns(row: dict[str, str], names: Iterable[str]) -> dict[str, str]:
+    """The row's values of the named columns."""
+    return {name: row[name] for name in names}
+
+
+# The Bedrock charge's dates and times in the CSV: UTC, whatever the session's time zone.
+EXPECTED_UTC_TEXT = {
+    "BillingPeriodStart": "2026-07-01T00:00:00Z",
+    "BillingPeriodEnd": "2026-08-01T00:00:00Z",
+    "ChargePeriodStart": "2026-07-21T00:00:00Z",
+    "ChargePeriodEnd": "2026-07-22T00:00:00Z",
+    "x_ChargeDate": "2026-07-21",
+}
+
+
 def _by_id(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
     return {row["x_AllocatedCostId"]: row for row in rows}
 
@@ -513,12 +529,7 @@ def test_types_and_dates(exported_current: tuple[dict[str, Any], Path]) -> None:
     assert schema["Tags"] == schema["AllocatedTags"] == "VARCHAR"
 
     _, rows = _csv_rows(out)
-    row = _by_id(rows)["a-bedrock-search"]
-    assert row["BillingPeriodStart"] == "2026-07-01T00:00:00Z"
-    assert row["BillingPeriodEnd"] == "2026-08-01T00:00:00Z"
-    assert row["ChargePeriodStart"] == "2026-07-21T00:00:00Z"
-    assert row["ChargePeriodEnd"] == "2026-07-22T00:00:00Z"
-    assert row["x_ChargeDate"] == "2026-07-21"
+    assert _columns(_by_id(rows)["a-bedrock-search"], EXPECTED_UTC_TEXT) == EXPECTED_UTC_TEXT
     with duckdb.connect() as con:
         first = con.execute(
             "select BillingPeriodStart from read_parquet(?) limit 1", [str(out / PARQUET_NAME)]
@@ -595,11 +606,13 @@ def test_neutralise_rule(value: str | None, expected: str | None) -> None:
 def test_decimal_text(exported_current: tuple[dict[str, Any], Path]) -> None:
     _, out = exported_current
     _, rows = _csv_rows(out)
-    row = _by_id(rows)["a-bedrock-search"]
-    assert row["BilledCost"] == "0.4560000000"
-    assert row["ListUnitPrice"] == "0.0008000000"
-    assert row["PricingQuantity"] == "600.0000000000"
-    assert row["x_AllocatedTokens"] == "600000"
+    expected = {
+        "BilledCost": "0.4560000000",
+        "ListUnitPrice": "0.0008000000",
+        "PricingQuantity": "600.0000000000",
+        "x_AllocatedTokens": "600000",
+    }
+    assert _columns(_by_id(rows)["a-bedrock-search"], expected) == expected
     for row in rows:
         for column in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
             assert "e" not in row[column].lower()
