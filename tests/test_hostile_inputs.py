@@ -365,16 +365,19 @@ LITELLM_TOKEN_CASES = [
 ]  # fmt: skip
 
 
+# Token parts exactly equal to the totals: the record loads.
+LITELLM_EDGE = usage(cache_read_input_tokens=60, cache_creation_input_tokens=40,
+                     completion_tokens_details={"reasoning_tokens": 50})  # fmt: skip
+
+
 @pytest.mark.parametrize(("metadata", "field", "reason"), with_ids(LITELLM_TOKEN_CASES))
 def test_litellm_request_with_impossible_token_parts_is_quarantined(
     metadata: dict, field: str, reason: str, tmp_path: Path
 ) -> None:
-    edge = usage(cache_read_input_tokens=60, cache_creation_input_tokens=40,
-                 completion_tokens_details={"reasoning_tokens": 50})  # fmt: skip
     records = [
         litellm_record("good-1"),
         litellm_record("bad", metadata=metadata),
-        litellm_record("edge", metadata=edge),  # parts exactly equal to the totals: fine
+        litellm_record("edge", metadata=LITELLM_EDGE),
     ]
     lines = "".join(json.dumps(r) + "\n" for r in records)
     (folder(tmp_path, LITELLM) / "spend.jsonl").write_text(lines, "utf-8")
@@ -401,14 +404,17 @@ OTEL_TOKEN_CASES = [
 ]  # fmt: skip
 
 
+# The same edge in a span: it loads.
+OTEL_EDGE = {"gen_ai.usage.cache_read.input_tokens": 50,
+             "gen_ai.usage.cache_creation.input_tokens": 50,
+             "gen_ai.usage.reasoning.output_tokens": 50}  # fmt: skip
+
+
 @pytest.mark.parametrize(("attributes", "field", "reason"), with_ids(OTEL_TOKEN_CASES))
 def test_otel_span_with_impossible_token_parts_is_quarantined(
     attributes: dict, field: str, reason: str, tmp_path: Path
 ) -> None:
-    edge = {"gen_ai.usage.cache_read.input_tokens": 50,
-            "gen_ai.usage.cache_creation.input_tokens": 50,
-            "gen_ai.usage.reasoning.output_tokens": 50}  # fmt: skip
-    spans = [otel_span("good-1"), otel_span("bad", **attributes), otel_span("edge", **edge)]
+    spans = [otel_span("good-1"), otel_span("bad", **attributes), otel_span("edge", **OTEL_EDGE)]
     (folder(tmp_path, OTEL) / "spans.json").write_text(json.dumps(otel_document(*spans)), "utf-8")
 
     con = run(tmp_path, OTEL)

@@ -325,6 +325,18 @@ def _openai_usage_row(bucket: dict, result: dict) -> dict:
     return row
 
 
+def _cache_creation(result: dict, cache_creation: dict, ttl: str) -> int:
+    """Tokens an Anthropic usage result wrote to the prompt cache for `ttl` ("5m" or "1h"): from
+    the documented nested object; a flat cache_creation_<ttl>_input_tokens (as some derived
+    schemas spell it) is read when the object is absent, never added to it."""
+    value = (
+        cache_creation.get(f"ephemeral_{ttl}_input_tokens", 0)
+        if cache_creation
+        else result.get(f"cache_creation_{ttl}_input_tokens", 0)
+    )
+    return _count(value, f"cache_creation.ephemeral_{ttl}_input_tokens", required=True)
+
+
 def _anthropic_usage_row(bucket: dict, result: dict) -> dict:
     cache_creation = result.get("cache_creation") or {}
     if not isinstance(cache_creation, dict):
@@ -343,22 +355,8 @@ def _anthropic_usage_row(bucket: dict, result: dict) -> dict:
         "cache_read_input_tokens": _count(
             result.get("cache_read_input_tokens", 0), "cache_read_input_tokens", required=True
         ),
-        # the documented nested object; a flat cache_creation_5m/1h_input_tokens (as some
-        # derived schemas spell it) is read when the object is absent, never added to it
-        "cache_creation_5m_input_tokens": _count(
-            cache_creation.get("ephemeral_5m_input_tokens", 0)
-            if cache_creation
-            else result.get("cache_creation_5m_input_tokens", 0),
-            "cache_creation.ephemeral_5m_input_tokens",
-            required=True,
-        ),
-        "cache_creation_1h_input_tokens": _count(
-            cache_creation.get("ephemeral_1h_input_tokens", 0)
-            if cache_creation
-            else result.get("cache_creation_1h_input_tokens", 0),
-            "cache_creation.ephemeral_1h_input_tokens",
-            required=True,
-        ),
+        "cache_creation_5m_input_tokens": _cache_creation(result, cache_creation, "5m"),
+        "cache_creation_1h_input_tokens": _cache_creation(result, cache_creation, "1h"),
         "output_tokens": _count(result.get("output_tokens"), "output_tokens", required=True),
         "web_search_requests": _count(
             tools.get("web_search_requests"), "server_tool_use.web_search_requests"
