@@ -27,11 +27,12 @@ import json
 import re
 import shutil
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -519,6 +520,24 @@ def _daily_buckets(
     return buckets
 
 
+def _last_billed_day(cfg: DemoConfig) -> int:
+    """The vendors' cost reports lag a day: the last demo day is not billed yet."""
+    return cfg.days - 2
+
+
+def _billed_days(cfg: DemoConfig) -> range:
+    return range(min(cfg.days, _last_billed_day(cfg) + 1))
+
+
+def _billed_usage(
+    usage: pd.DataFrame, cfg: DemoConfig, provider: str
+) -> Iterator[tuple[Any, date]]:
+    """The provider's billable usage rows on billed days, each with its date."""
+    for rec in usage[usage["provider_id"] == provider].itertuples(index=False):
+        if rec.day <= _last_billed_day(cfg):
+            yield rec, cfg.start + timedelta(days=int(rec.day))
+
+
 def _write_openai_costs(
     usage: pd.DataFrame,
     cfg: DemoConfig,
@@ -529,8 +548,6 @@ def _write_openai_costs(
 ) -> None:
     discount = Decimal(org.DISCOUNTS["openai"])
     lines: dict[int, list[dict]] = defaultdict(list)
-    openai = usage[usage["provider_id"] == "openai"]
-    last_billed_day = cfg.days - 2  # the Costs API lags a day: the last day is not billed yet
 
     def result(project: str | None, line_item: str, amount: Decimal, qty: int | None) -> dict:
         return {
@@ -543,10 +560,7 @@ def _write_openai_costs(
             "quantity_unit": "tokens" if qty is not None else None,
         }
 
-    for rec in openai.itertuples(index=False):
-        if rec.day > last_billed_day:
-            continue
-        day = cfg.start + timedelta(days=int(rec.day))
+    for rec, day in _billed_usage(usage, cfg, "openai"):
         tokens = int(rec.tokens)
         if cfg.dirt and rec.account_id == "proj_support" and rec.part == "input":
             # Calls that bypass the gateway: billed, never logged.
@@ -561,7 +575,7 @@ def _write_openai_costs(
             result(rec.account_id, f"{rec.model}, {OPENAI_LINE_ITEM[rec.part]}", amount, tokens)
         )
         ledger.add("openai", amount)
-    for d in range(min(cfg.days, last_billed_day + 1)):
+    for d in _billed_days(cfg):
         day = cfg.start + timedelta(days=d)
         if cfg.dirt:
             # A research project that calls the API directly: billed, no logs at all.
@@ -590,13 +604,8 @@ def _write_anthropic_costs(
     rng: np.random.Generator,
 ) -> None:
     discount = Decimal(org.DISCOUNTS["anthropic"])
-    anthropic = usage[usage["provider_id"] == "anthropic"]
-    last_billed_day = cfg.days - 2
     lines: dict[int, list[dict]] = defaultdict(list)
-    for rec in anthropic.itertuples(index=False):
-        if rec.day > last_billed_day:
-            continue
-        day = cfg.start + timedelta(days=int(rec.day))
+    for rec, day in _billed_usage(usage, cfg, "anthropic"):
         unit = prices.unit_price("anthropic", rec.model, rec.part, day)
         usd = int(rec.tokens) * unit * (1 - discount)
         cents = _q(usd * 100, "0.0001")
@@ -616,7 +625,7 @@ def _write_anthropic_costs(
         )
         ledger.add("anthropic", cents / 100)
     # Web search tool charges: billed per workspace, no token usage behind them.
-    for d in range(min(cfg.days, last_billed_day + 1)):
+    for d in _billed_days(cfg):
         searches = int(rng.integers(40, 160))
         cents = _q(Decimal(searches) * Decimal("1.0"), "0.0001")  # $10 per 1,000 searches
         lines[d].append(
@@ -715,8 +724,9 @@ def _write_usage_apis(
             )
     _pages(_daily_buckets(cfg, openai, _openai_bounds), 7, out / "openai" / "usage" / "completions")
     _pages(_daily_buckets(cfg, anthropic, _anthropic_bounds), 7, out / "anthropic" / "usage_report")
+    billed = usage["day"] <= _last_billed_day(cfg)
     anthropic_tokens = {
-        part: int(usage.loc[(usage["provider_id"] == "anthropic") & (usage["day"] <= cfg.days - 2)
+        part: int(usage.loc[(usage["provider_id"] == "anthropic") & billed
                             & (usage["part"].str.removeprefix("batch_") == part), "tokens"].sum())
         for part in ("input", "cache_read", "cache_write", "output")
     }  # fmt: skip
