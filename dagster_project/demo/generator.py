@@ -34,6 +34,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -740,6 +741,32 @@ GPU_HOURLY_LIST = Decimal("5.672")  # g5.12xlarge on-demand, us-east-1
 GPU_INSTANCES = ("i-0a7c3e91f25b4d601", "i-0b18d2f4c97e3a552")
 
 
+FOCUS_MONEY_COLUMNS = (
+    "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ListUnitPrice",
+    "ContractedUnitPrice", "ConsumedQuantity", "PricingQuantity",
+)  # fmt: skip
+
+
+def _write_focus_months(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, folder: Path, order_by: str
+) -> None:
+    """FOCUS rows (with a `month` column) as one Parquet file per billing month under
+    `<folder>/billing_period=<month>/`; money goes through text to decimal(38, 10), never
+    through float."""
+    for column in FOCUS_MONEY_COLUMNS:
+        frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+    con.register("focus_rows", frame)
+    casts = ", ".join(f"{c}::decimal(38, 10) as {c}" for c in FOCUS_MONEY_COLUMNS)
+    for month in sorted(frame["month"].unique()):
+        part = folder / f"billing_period={month}"
+        part.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""copy (select * exclude (month, {", ".join(FOCUS_MONEY_COLUMNS)}), {casts}
+                from focus_rows where month = '{month}' order by {order_by})
+               to '{part / "focus-00001.snappy.parquet"}' (format parquet, compression snappy)"""
+        )
+
+
 def _write_aws_focus(
     usage: pd.DataFrame,
     cfg: DemoConfig,
@@ -956,29 +983,7 @@ def _write_aws_focus(
     frame = pd.DataFrame(rows)
     frame["month"] = frame["BillingPeriodStart"].dt.strftime("%Y-%m")
     con = db.connect()
-    money_cols = [
-        "BilledCost",
-        "EffectiveCost",
-        "ListCost",
-        "ContractedCost",
-        "ListUnitPrice",
-        "ContractedUnitPrice",
-        "ConsumedQuantity",
-        "PricingQuantity",
-    ]
-    for column in money_cols:
-        frame[column] = frame[column].map(lambda v: None if v is None else str(v))
-    con.register("focus_rows", frame)
-    casts = ", ".join(f"{c}::decimal(38, 10) as {c}" for c in money_cols)
-    for month in sorted(frame["month"].unique()):
-        folder = out / "focus" / "aws" / f"billing_period={month}"
-        folder.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"""copy (select * exclude (month, {", ".join(money_cols)}), {casts}
-                from focus_rows where month = '{month}'
-                order by ChargePeriodStart, SubAccountId, SkuId)
-               to '{folder / "focus-00001.snappy.parquet"}' (format parquet, compression snappy)"""
-        )
+    _write_focus_months(con, frame, out / "focus" / "aws", "ChargePeriodStart, SubAccountId, SkuId")
     con.close()
 
 
@@ -1568,20 +1573,7 @@ def _write_aws_eu_account(
             })  # fmt: skip
     bill = pd.DataFrame(rows)
     bill["month"] = bill["BillingPeriodStart"].dt.strftime("%Y-%m")
-    money_cols = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ListUnitPrice",
-                  "ContractedUnitPrice", "ConsumedQuantity", "PricingQuantity"]  # fmt: skip
-    for column in money_cols:
-        bill[column] = bill[column].map(str)
-    con.register("eu_rows", bill)
-    casts = ", ".join(f"{c}::decimal(38, 10) as {c}" for c in money_cols)
-    for month in sorted(bill["month"].unique()):
-        folder = out / "focus" / "aws-eu" / f"billing_period={month}"
-        folder.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"""copy (select * exclude (month, {", ".join(money_cols)}), {casts}
-                from eu_rows where month = '{month}' order by ChargePeriodStart, SkuId)
-               to '{folder / "focus-00001.snappy.parquet"}' (format parquet, compression snappy)"""
-        )
+    _write_focus_months(con, bill, out / "focus" / "aws-eu", "ChargePeriodStart, SkuId")
     con.close()
 
     eur_total = sum((r["BilledCost"] for r in rows), Decimal(0))
