@@ -779,16 +779,8 @@ def _write_aws_focus(
     rows: list[dict] = []
     bedrock = usage[usage["provider_id"] == "aws_bedrock"]
 
-    def month_bounds(day: date) -> tuple[datetime, datetime]:
-        first = day.replace(day=1)
-        nxt = (first + timedelta(days=32)).replace(day=1)
-        return (
-            datetime.combine(first, datetime.min.time(), UTC),
-            datetime.combine(nxt, datetime.min.time(), UTC),
-        )
-
     def base(day: date, account: str) -> dict:
-        bp_start, bp_end = month_bounds(day)
+        bp_start, bp_end = _month_bounds(day)
         start = datetime.combine(day, datetime.min.time(), UTC)
         return {
             "BillingAccountId": org.AWS_PAYER_ACCOUNT,
