@@ -33,7 +33,7 @@ import duckdb
 import zstandard
 
 from dagster_project.config import SEEDS_DIR
-from dagster_project.demo.generator import OTEL_MACROS
+from dagster_project.demo.generator import LITELLM_TOKEN_AND_TIME_COLUMNS, OTEL_MACROS
 
 START = date(2026, 7, 1)
 # Models the benchmark's traffic uses, per provider; each must be in the price catalog with an
@@ -238,18 +238,16 @@ def _make_requests(
     )
 
 
-LITELLM_SQL = """
+LITELLM_SQL = (
+    """
 select
     'chatcmpl-' || request_key as request_id,
     'acompletion' as call_type,
     api_key,
     round((input_tokens * 2.5e-6 + output_tokens * 1e-5), 8) as spend,
-    input_tokens + output_tokens as total_tokens,
-    input_tokens as prompt_tokens,
-    output_tokens as completion_tokens,
-    strftime(ts, '%Y-%m-%d %H:%M:%S.%g') as startTime,
-    strftime(ts + to_milliseconds(duration_ms), '%Y-%m-%d %H:%M:%S.%g') as endTime,
-    duration_ms as request_duration_ms,
+"""
+    + LITELLM_TOKEN_AND_TIME_COLUMNS
+    + """\
     model_id as model,
     printf('%012x', hash(model_id) % 281474976710655) as model_id,
     model_id as model_group,
@@ -280,6 +278,7 @@ from req
 where channel = 'litellm'
 order by ts, i
 """
+)
 
 OTEL_SQL = f"""
 with spans as (

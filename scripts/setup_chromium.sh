@@ -11,6 +11,7 @@
 # Env vars:
 #   CHROMIUM_BIN  the browser to use (default: chromium on PATH)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bin="${CHROMIUM_BIN:-chromium}"
 
@@ -19,22 +20,5 @@ if command -v "$bin" >/dev/null 2>&1; then
   exit 0
 fi
 
-if [[ "$(id -u)" -ne 0 ]]; then
-  echo "chromium unavailable: not on PATH and not root (install it with: sudo apt-get install -y chromium)."
-  exit 3
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "chromium unavailable: not on PATH and no apt-get on this machine."
-  exit 3
-fi
-
-echo "Installing Debian's chromium (about a minute)..."
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq chromium >/dev/null
-
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "chromium install finished but chromium is not on PATH" >&2
-  exit 1
-fi
+apt_install chromium chromium chromium
 echo "chromium ready: $(chromium --version)"

@@ -11,17 +11,13 @@
 #   FOCUS_VALIDATOR_PYTHON  interpreter to use (checked first)
 #   FOCUS_VALIDATOR_VENV    venv path, relative to the repo root unless absolute
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FOCUS_VALIDATOR_VERSION="2.2.1"
 # The validator does not work with pyarrow 26+ (see docs/stack notes), so cap it.
 PYARROW_SPEC="pyarrow<26"
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${FOCUS_VALIDATOR_VENV:-.venv-focus}"
-case "$venv" in
-  /*) ;;
-  *) venv="$repo_root/$venv" ;;
-esac
+venv="$(from_repo_root "${FOCUS_VALIDATOR_VENV:-.venv-focus}")"
 
 # True if "$1" runs and is Python >= 3.12. Running it matters: a pyenv shim named
 # python3.12 can sit on PATH yet fail with "command not found" for the active version.
@@ -63,8 +59,7 @@ if [[ -x "$venv/bin/python" ]]; then
 fi
 
 if ! python_bin="$(find_python)"; then
-  echo "focus-validator unavailable: no Python >= 3.12 found (set FOCUS_VALIDATOR_PYTHON, put python3.12 on PATH, or install one with pyenv)."
-  exit 3
+  unavailable "focus-validator unavailable: no Python >= 3.12 found (set FOCUS_VALIDATOR_PYTHON, put python3.12 on PATH, or install one with pyenv)."
 fi
 
 echo "Using $python_bin ($("$python_bin" --version 2>&1)) for $venv"

@@ -12,6 +12,7 @@
 # Env vars:
 #   JAVA_HOME  a JDK / JRE to use instead of java on PATH
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [[ -n "${JAVA_HOME:-}" && -x "${JAVA_HOME}/bin/java" ]]; then
   echo "java ready: $("${JAVA_HOME}/bin/java" -version 2>&1 | head -n 1)"
@@ -22,24 +23,8 @@ if command -v java >/dev/null 2>&1; then
   exit 0
 fi
 
-if [[ "$(id -u)" -ne 0 ]]; then
-  echo "java unavailable: not on PATH and not root (install it with: sudo apt-get install -y default-jre-headless)."
-  exit 3
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "java unavailable: not on PATH and no apt-get on this machine."
-  exit 3
-fi
-
-echo "Installing Debian's default-jre-headless (OpenJDK, a minute or two)..."
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
 # Debian's JRE post-install scripts expect the man page folder (absent on slim images)
 mkdir -p /usr/share/man/man1
-apt-get install -y -qq default-jre-headless >/dev/null
+apt_install java default-jre-headless java
 
-if ! command -v java >/dev/null 2>&1; then
-  echo "default-jre-headless install finished but java is not on PATH" >&2
-  exit 1
-fi
 echo "java ready: $(java -version 2>&1 | head -n 1)"

@@ -11,14 +11,10 @@
 #   OLD_DUCKDB_VENVS     folder of the venvs, relative to the repo root unless absolute
 #   OLD_DUCKDB_PYTHON    interpreter to build them with (default: python3.11, then python3)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 versions="${OLD_DUCKDB_VERSIONS:-1.1.3 1.4.1}"
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-root="${OLD_DUCKDB_VENVS:-.venv-duckdb-old}"
-case "$root" in
-  /*) ;;
-  *) root="$repo_root/$root" ;;
-esac
+root="$(from_repo_root "${OLD_DUCKDB_VENVS:-.venv-duckdb-old}")"
 
 # duckdb 1.1.3 publishes wheels for CPython 3.8 to 3.13.
 is_usable() {
@@ -33,8 +29,7 @@ for candidate in "${OLD_DUCKDB_PYTHON:-}" python3.11 python3; do
   fi
 done
 if [[ -z "$python_bin" ]]; then
-  echo "old duckdb unavailable: no Python 3.9-3.13 found (set OLD_DUCKDB_PYTHON)."
-  exit 3
+  unavailable "old duckdb unavailable: no Python 3.9-3.13 found (set OLD_DUCKDB_PYTHON)."
 fi
 
 mkdir -p "$root"
@@ -49,8 +44,7 @@ for version in $versions; do
   "$python_bin" -m venv "$venv"
   if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "duckdb==$version"; then
     rm -rf "$venv"
-    echo "old duckdb unavailable: pip could not install duckdb==$version."
-    exit 3
+    unavailable "old duckdb unavailable: pip could not install duckdb==$version."
   fi
   echo "duckdb $version ready in $venv"
 done

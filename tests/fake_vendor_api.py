@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+import requests
+
 
 @dataclass
 class FakeApi:
@@ -101,3 +104,21 @@ def serving(api: FakeApi) -> Iterator[FakeApi]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def serving_without_real_keys(api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
+    """`serving` for a fixture to `yield from`, with the developer's own admin keys taken out of
+    the environment: a real key must never be used or leaked by these tests."""
+    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_ADMIN_KEY", raising=False)
+    with serving(api):
+        yield api
+
+
+@contextmanager
+def direct_session() -> Iterator[requests.Session]:
+    """A session without proxy or .netrc from the environment: all traffic goes straight to
+    127.0.0.1."""
+    with requests.Session() as session:
+        session.trust_env = False
+        yield session

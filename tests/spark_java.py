@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.unavailable import skip_or_fail_under_ci
 
 
 def java_or_skip() -> None:
@@ -18,7 +18,7 @@ def java_or_skip() -> None:
     code = subprocess.run(["bash", str(setup)], capture_output=True, text=True).returncode
     if code == 0 and shutil.which("java"):
         return
-    reason = "no Java for pyspark (scripts/setup_java.sh could not install one here)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must run the Spark comparison", pytrace=False)
-    pytest.skip(reason)
+    skip_or_fail_under_ci(
+        "no Java for pyspark (scripts/setup_java.sh could not install one here)",
+        "run the Spark comparison",
+    )

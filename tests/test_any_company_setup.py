@@ -69,6 +69,18 @@ def dbt_copy(tmp_path: Path) -> DbtCopy:
     return DbtCopy(tmp_path)
 
 
+def _openai_fixed_percentage_rule(
+    columns: list[str], rule_id: str, priority: str, match_description: str
+) -> list[str]:
+    """A row of the allocation_rules seed: OpenAI charges whose description matches are split
+    by the fixed shares of allocation_rule_shares, per billing period."""
+    rule = dict.fromkeys(columns, "")
+    rule.update(rule_id=rule_id, priority=priority, charge_provider_id="openai",
+                match_description=match_description, method="fixed_percentage",
+                period_scope="billing_period")  # fmt: skip
+    return list(rule.values())
+
+
 def _failures(project: DbtCopy, test_name: str) -> list[str]:
     """The reasons `aifinops-run` prints under a failed check (the test stores its failures)."""
     return failure_reasons(project.warehouse, test_name)
@@ -84,11 +96,8 @@ def test_fixed_shares_not_summing_to_100_fail_naming_rule_sum_and_teams(dbt_copy
     method = rules[0].index("method")
     for row in rules[1:]:
         row[method] = "proportional_usage"
-    rule = dict.fromkeys(rules[0], "")
-    rule.update(rule_id="fee_rule_x", priority="5", charge_provider_id="openai",
-                match_description="%fee%", method="fixed_percentage",
-                period_scope="billing_period")  # fmt: skip
-    dbt_copy.write_seed("allocation_rules", [*rules, list(rule.values())])
+    rule = _openai_fixed_percentage_rule(rules[0], "fee_rule_x", "5", "%fee%")
+    dbt_copy.write_seed("allocation_rules", [*rules, rule])
 
     result = dbt_copy.dbt("build", "--select", "allocation_rule_shares", "allocation_rules")
 
@@ -109,11 +118,8 @@ def test_fixed_shares_summing_to_100_pass(dbt_copy: DbtCopy):
     rules = dbt_copy.read_seed("allocation_rules")
     method = rules[0].index("method")
     kept = [rules[0]] + [r for r in rules[1:] if r[method] != "fixed_percentage"]
-    fixed = dict.fromkeys(rules[0], "")
-    fixed.update(rule_id="openai_platform_fee", priority="10", charge_provider_id="openai",
-                 match_description="%platform fee%", method="fixed_percentage",
-                 period_scope="billing_period")  # fmt: skip
-    dbt_copy.write_seed("allocation_rules", [*kept, list(fixed.values())])
+    fixed = _openai_fixed_percentage_rule(rules[0], "openai_platform_fee", "10", "%platform fee%")
+    dbt_copy.write_seed("allocation_rules", [*kept, fixed])
 
     result = dbt_copy.dbt("build", "--select", "allocation_rule_shares", "allocation_rules")
 

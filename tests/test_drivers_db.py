@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from dagster_project.extract import drivers_db
-from dagster_project.extract.drivers_db import DriversImportError, import_drivers_table
+from dagster_project.extract.drivers_db import DriversImportError, import_drivers
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
 
 DRIVERS = SOURCES_BY_NAME["business_drivers"]
@@ -53,7 +53,7 @@ def loaded(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 
 def test_import_loads_exact_decimals_and_quarantines_bad_values(setup) -> None:
     url, landing, con = setup
-    path = import_drivers_table(url, table="drivers", landing_dir=landing)
+    path = import_drivers(url, table="drivers", landing_dir=landing).path
     assert path == landing / "business" / "db_drivers.parquet"
     summary = extract(con, DRIVERS, landing)
     assert (summary.files_loaded, summary.rows_loaded, summary.rows_quarantined) == (1, 3, 1)
@@ -71,20 +71,20 @@ def test_import_loads_exact_decimals_and_quarantines_bad_values(setup) -> None:
 
 def test_reimport_is_byte_identical_and_skipped_then_changes_replace(setup) -> None:
     url, landing, con = setup
-    path = import_drivers_table(url, table="drivers", landing_dir=landing)
+    path = import_drivers(url, table="drivers", landing_dir=landing).path
     first = path.read_bytes()
     extract(con, DRIVERS, landing)
 
     # Same data in another row order: same bytes, and the loader skips the file.
     make_sqlite(Path(url.removeprefix("sqlite:///")), list(reversed(ROWS)))
-    assert import_drivers_table(url, table="drivers", landing_dir=landing) == path
+    assert import_drivers(url, table="drivers", landing_dir=landing).path == path
     assert path.read_bytes() == first
     again = extract(con, DRIVERS, landing)
     assert (again.files_skipped_unchanged, again.files_loaded, again.rows_loaded) == (1, 0, 0)
 
     # A changed table replaces what the previous snapshot loaded.
     make_sqlite(Path(url.removeprefix("sqlite:///")), [ROWS[1]])
-    import_drivers_table(url, table="drivers", landing_dir=landing)
+    import_drivers(url, table="drivers", landing_dir=landing)
     assert path.read_bytes() != first
     changed = extract(con, DRIVERS, landing)
     assert (changed.files_loaded, changed.rows_loaded, changed.rows_quarantined) == (1, 1, 0)
@@ -97,12 +97,12 @@ def test_reimport_is_byte_identical_and_skipped_then_changes_replace(setup) -> N
 
 def test_query_import(setup) -> None:
     url, landing, con = setup
-    path = import_drivers_table(
+    path = import_drivers(
         url,
         query="select Date as date, 'orders_eu' as driver, VALUE as value "
         "from drivers where \"Region Code\" = 'eu' and VALUE <> 'n/a'",
         landing_dir=landing,
-    )
+    ).path
     assert path.name == "db_query.parquet"
     extract(con, DRIVERS, landing)
     assert con.execute(
@@ -113,11 +113,11 @@ def test_query_import(setup) -> None:
 def test_missing_required_column_is_a_clear_error(setup, tmp_path: Path) -> None:
     url, landing, _ = setup
     with pytest.raises(DriversImportError, match=r"lacks required column\(s\) value"):
-        import_drivers_table(url, query="select Date, Driver from drivers", landing_dir=landing)
+        import_drivers(url, query="select Date, Driver from drivers", landing_dir=landing)
     with pytest.raises(DriversImportError, match="no such table"):
-        import_drivers_table(url, table="nope", landing_dir=landing)
+        import_drivers(url, table="nope", landing_dir=landing)
     with pytest.raises(DriversImportError, match="not found"):
-        import_drivers_table(f"sqlite:///{tmp_path}/absent.db", table="x", landing_dir=landing)
+        import_drivers(f"sqlite:///{tmp_path}/absent.db", table="x", landing_dir=landing)
     assert not (tmp_path / "absent.db").exists()
     assert not (landing / "business").exists() or not any((landing / "business").iterdir())
 
@@ -126,7 +126,7 @@ def test_password_never_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     secret = "s3cr%40t-Pa55"  # URL-encoded '@' inside: both spellings must vanish
     url = f"postgresql+nosuchdriver://finops:{secret}@db.invalid:5432/app"
     with pytest.raises(DriversImportError) as caught:
-        import_drivers_table(url, table="drivers", landing_dir=tmp_path)
+        import_drivers(url, table="drivers", landing_dir=tmp_path)
     message = str(caught.value)
     assert "s3cr" not in message and "Pa55" not in message and "finops:***@" in message
 
@@ -158,7 +158,7 @@ def test_duckdb_file_source(tmp_path: Path) -> None:
                    ('2026-07-02', 'active_users', 0.0001, 'growth')"""
         )
     landing = tmp_path / "landing"
-    path = import_drivers_table(f"duckdb:///{source}", table="kpi.daily", landing_dir=landing)
+    path = import_drivers(f"duckdb:///{source}", table="kpi.daily", landing_dir=landing).path
     assert path.name == "db_kpi_daily.parquet"
     with duckdb.connect() as check:  # value is text in the file, never a float
         assert check.execute(

@@ -130,39 +130,31 @@ def test_an_expectation_gx_does_not_know_is_rejected_not_dropped() -> None:
         qx.gx_suite(suite)
 
 
+def _row_count_suite(sql: str, query: str) -> dict:
+    """A suite that declares one query, `rows` (running `sql`), and expects at least one row
+    from the query named `query`."""
+    return {
+        "name": "raw.example",
+        "meta": {"queries": {"rows": {"sql": sql}}},
+        "expectations": [
+            {
+                "type": "expect_table_row_count_to_be_between",
+                "kwargs": {"min_value": 1},
+                "meta": {"query": query},
+            }
+        ],
+    }
+
+
 def test_an_expectation_on_an_undeclared_query_is_rejected() -> None:
     with pytest.raises(qx.SuiteFileError, match=r"meta\.query 'profile'"):
-        qx.parse_suite(
-            {
-                "name": "raw.example",
-                "meta": {"queries": {"rows": {"sql": "select 1 as x"}}},
-                "expectations": [
-                    {
-                        "type": "expect_table_row_count_to_be_between",
-                        "kwargs": {"min_value": 1},
-                        "meta": {"query": "profile"},
-                    }
-                ],
-            }
-        )
+        qx.parse_suite(_row_count_suite("select 1 as x", query="profile"))
 
 
 def test_a_query_that_cannot_run_fails_the_suite_naming_the_query(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    suite = qx.parse_suite(
-        {
-            "name": "raw.example",
-            "meta": {"queries": {"rows": {"sql": "select x from raw.missing_table"}}},
-            "expectations": [
-                {
-                    "type": "expect_table_row_count_to_be_between",
-                    "kwargs": {"min_value": 1},
-                    "meta": {"query": "rows"},
-                }
-            ],
-        }
-    )
+    suite = qx.parse_suite(_row_count_suite("select x from raw.missing_table", query="rows"))
 
     result = qx.run_suite(suite, con)
 

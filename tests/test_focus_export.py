@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,8 @@ from dagster_project.serve.focus.export import (
     export_focus,
     neutralise_formula_sql,
 )
-from dagster_project.serve.focus.validator import run_focus_validator, validator_available
+from dagster_project.serve.focus.validator import run_focus_validator
+from tests.unavailable import require_focus_validator
 
 # `describe marts.fct_allocated_costs` of the demo warehouse, in order.
 FACT_COLUMNS: list[tuple[str, str]] = [
@@ -177,6 +178,28 @@ _BEDROCK = {
 }
 
 
+# The OpenAI invoice the OpenAI rows belong to.
+_OPENAI_JULY_BILL: dict[str, Any] = {
+    "billing_account_id": "org-northwind",
+    "billing_account_name": "Northwind Labs",
+    "billing_account_type": "Billing Account",
+    "billing_currency": "USD",
+    "billing_period_start": "2026-07-01 00:00:00+00",
+    "billing_period_end": "2026-08-01 00:00:00+00",
+    "host_provider_name": "OpenAI",
+    "invoice_id": "openai-org-northwind-2026-07",
+    "invoice_issuer_name": "OpenAI",
+    "provider_name": "OpenAI",
+    "publisher_name": "OpenAI",
+    "service_category": "AI and Machine Learning",
+    "service_name": "OpenAI API",
+    "service_provider_name": "OpenAI",
+    "service_subcategory": "Generative AI",
+    "provider_id": "openai",
+    "source_system": "openai_costs_api",
+}
+
+
 def _owner(team: str, cost_center: str, product: str, use_case: str, env: str) -> dict[str, Any]:
     return {
         "team_id": team,
@@ -262,6 +285,7 @@ ROWS: list[dict[str, Any]] = [
     # A prepaid purchase (Scale Tier prepayment): it covers future usage, so EffectiveCost is
     # 0 (EffectiveCost-C-005-C); its description tries a spreadsheet formula.
     {
+        **_OPENAI_JULY_BILL,
         **_owner("support", "CC-100", "shared", "shared", "shared"),
         "allocated_cost_id": "a-purchase-support",
         "billed_cost": Decimal("500"),
@@ -273,33 +297,17 @@ ROWS: list[dict[str, Any]] = [
         "pricing_quantity": Decimal("1"),
         "pricing_unit": "Units",
         "pricing_category": "Standard",
-        "billing_account_id": "org-northwind",
-        "billing_account_name": "Northwind Labs",
-        "billing_account_type": "Billing Account",
-        "billing_currency": "USD",
-        "billing_period_start": "2026-07-01 00:00:00+00",
-        "billing_period_end": "2026-08-01 00:00:00+00",
         "charge_period_start": "2026-07-01 00:00:00+00",
         "charge_period_end": "2026-07-02 00:00:00+00",
         "charge_category": "Purchase",
         "charge_frequency": "One-Time",
         "charge_description": FORMULA,
-        "host_provider_name": "OpenAI",
-        "invoice_id": "openai-org-northwind-2026-07",
-        "invoice_issuer_name": "OpenAI",
-        "provider_name": "OpenAI",
-        "publisher_name": "OpenAI",
-        "service_category": "AI and Machine Learning",
-        "service_name": "OpenAI API",
-        "service_provider_name": "OpenAI",
-        "service_subcategory": "Generative AI",
         "sku_id": "openai:scale-tier-prepayment",
         "sku_price_id": "openai:scale-tier-prepayment:2026",
         "sku_meter": "Prepayment",
         "allocated_method_id": "rule:openai_platform_fee",
         "allocated_method_details": json.dumps({"basis": "fixed_percentage", "share": 1.0}),
         "charge_id": "openai:fee-0001",
-        "provider_id": "openai",
         "charge_date": "2026-07-01",
         "model_id": "shared",
         "is_batch": False,
@@ -311,12 +319,12 @@ ROWS: list[dict[str, Any]] = [
         "reasoning_tokens": 0,
         "allocated_tokens": 0,
         "allocated_requests": 0,
-        "source_system": "openai_costs_api",
         "source_file": "openai/costs/page_0001.json",
         "source_row": 1,
     },
     # OpenAI output tokens no owner could be found for; owner text fields try formulas.
     {
+        **_OPENAI_JULY_BILL,
         **_owner("unallocated", "unallocated", "-2+3", "+cmd|' /C calc'!A0", "production"),
         "feature": "@SUM(A1:A9)",
         "allocated_cost_id": "a-unallocated",
@@ -331,26 +339,11 @@ ROWS: list[dict[str, Any]] = [
         "pricing_category": "Standard",
         "consumed_quantity": Decimal("1000"),
         "consumed_unit": "Tokens",
-        "billing_account_id": "org-northwind",
-        "billing_account_name": "Northwind Labs",
-        "billing_account_type": "Billing Account",
-        "billing_currency": "USD",
-        "billing_period_start": "2026-07-01 00:00:00+00",
-        "billing_period_end": "2026-08-01 00:00:00+00",
         "charge_period_start": "2026-07-16 00:00:00+00",
         "charge_period_end": "2026-07-17 00:00:00+00",
         "charge_category": "Usage",
         "charge_frequency": "Usage-Based",
         "charge_description": "gpt-4o-mini, output",
-        "host_provider_name": "OpenAI",
-        "invoice_id": "openai-org-northwind-2026-07",
-        "invoice_issuer_name": "OpenAI",
-        "provider_name": "OpenAI",
-        "publisher_name": "OpenAI",
-        "service_category": "AI and Machine Learning",
-        "service_name": "OpenAI API",
-        "service_provider_name": "OpenAI",
-        "service_subcategory": "Generative AI",
         "sku_id": "openai:gpt-4o-mini:output",
         "sku_price_id": "openai:gpt-4o-mini:output:2024-07-18",
         "sku_meter": "Output Tokens",
@@ -359,7 +352,6 @@ ROWS: list[dict[str, Any]] = [
         "allocated_method_id": "unallocated",
         "allocated_method_details": json.dumps({"basis": "list_cost", "share": 1.0}),
         "charge_id": "openai:usage-0001",
-        "provider_id": "openai",
         "charge_date": "2026-07-16",
         "model_id": "gpt-4o-mini",
         "token_part": "output",
@@ -373,7 +365,6 @@ ROWS: list[dict[str, Any]] = [
         "reasoning_tokens": 0,
         "allocated_tokens": 1000,
         "allocated_requests": 0,
-        "source_system": "openai_costs_api",
         "source_file": "openai/costs/page_0003.json",
         "source_row": 45,
     },
@@ -432,6 +423,21 @@ def _parquet_schema(out: Path) -> dict[str, str]:
             [str(out / PARQUET_NAME)],
         ).fetchall()
     return {name: data_type for name, data_type in rows}
+
+
+def _columns(row: dict[str, str], names: Iterable[str]) -> dict[str, str]:
+    """The row's values of the named columns."""
+    return {name: row[name] for name in names}
+
+
+# The Bedrock charge's dates and times in the CSV: UTC, whatever the session's time zone.
+EXPECTED_UTC_TEXT = {
+    "BillingPeriodStart": "2026-07-01T00:00:00Z",
+    "BillingPeriodEnd": "2026-08-01T00:00:00Z",
+    "ChargePeriodStart": "2026-07-21T00:00:00Z",
+    "ChargePeriodEnd": "2026-07-22T00:00:00Z",
+    "x_ChargeDate": "2026-07-21",
+}
 
 
 def _by_id(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
@@ -523,12 +529,7 @@ def test_types_and_dates(exported_current: tuple[dict[str, Any], Path]) -> None:
     assert schema["Tags"] == schema["AllocatedTags"] == "VARCHAR"
 
     _, rows = _csv_rows(out)
-    row = _by_id(rows)["a-bedrock-search"]
-    assert row["BillingPeriodStart"] == "2026-07-01T00:00:00Z"
-    assert row["BillingPeriodEnd"] == "2026-08-01T00:00:00Z"
-    assert row["ChargePeriodStart"] == "2026-07-21T00:00:00Z"
-    assert row["ChargePeriodEnd"] == "2026-07-22T00:00:00Z"
-    assert row["x_ChargeDate"] == "2026-07-21"
+    assert _columns(_by_id(rows)["a-bedrock-search"], EXPECTED_UTC_TEXT) == EXPECTED_UTC_TEXT
     with duckdb.connect() as con:
         first = con.execute(
             "select BillingPeriodStart from read_parquet(?) limit 1", [str(out / PARQUET_NAME)]
@@ -605,11 +606,13 @@ def test_neutralise_rule(value: str | None, expected: str | None) -> None:
 def test_decimal_text(exported_current: tuple[dict[str, Any], Path]) -> None:
     _, out = exported_current
     _, rows = _csv_rows(out)
-    row = _by_id(rows)["a-bedrock-search"]
-    assert row["BilledCost"] == "0.4560000000"
-    assert row["ListUnitPrice"] == "0.0008000000"
-    assert row["PricingQuantity"] == "600.0000000000"
-    assert row["x_AllocatedTokens"] == "600000"
+    expected = {
+        "BilledCost": "0.4560000000",
+        "ListUnitPrice": "0.0008000000",
+        "PricingQuantity": "600.0000000000",
+        "x_AllocatedTokens": "600000",
+    }
+    assert _columns(_by_id(rows)["a-bedrock-search"], expected) == expected
     for row in rows:
         for column in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
             assert "e" not in row[column].lower()
@@ -658,12 +661,7 @@ def test_failed_export_keeps_previous_files(tmp_path: Path) -> None:
 
 @pytest.fixture
 def _require_validator() -> None:
-    if validator_available():
-        return
-    reason = "focus-validator is not installed (run scripts/setup_focus_validator.sh)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must run the FOCUS validator", pytrace=False)
-    pytest.skip(reason)
+    require_focus_validator()
 
 
 @pytest.mark.focus_validator

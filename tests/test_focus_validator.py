@@ -7,13 +7,13 @@ except under CI=true, where a missing validator must fail the build rather than 
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from dagster_project.serve.focus.validator import run_focus_validator, validator_available
+from dagster_project.serve.focus.validator import run_focus_validator
+from tests.unavailable import require_focus_validator
 
 REFERENCE_ROWS = Path("/work/shared/reference/focus_example_rows.csv")
 
@@ -32,12 +32,7 @@ pytestmark = pytest.mark.focus_validator
 
 @pytest.fixture(scope="module", autouse=True)
 def _require_validator() -> None:
-    if validator_available():
-        return
-    reason = "focus-validator is not installed (run scripts/setup_focus_validator.sh)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must run the FOCUS validator", pytrace=False)
-    pytest.skip(reason)
+    require_focus_validator()
 
 
 @pytest.fixture

@@ -328,6 +328,21 @@ def usage(**parts: object) -> dict:
     return {"user_api_key_team_alias": "team-a", "usage_object": parts}
 
 
+def with_ids(cases: list[tuple]) -> list:
+    """Parameter sets from (id, *values) tuples."""
+    return [pytest.param(*values, id=case_id) for case_id, *values in cases]
+
+
+def assert_only_line_2_quarantined(
+    con: duckdb.DuckDBPyConnection, source: Source, file: str, field: str, reason: str
+) -> None:
+    """Of the records good-1, bad and edge, only bad (line 2) is quarantined, for `field`."""
+    assert loaded_identities(con, source) == ["edge", "good-1"]
+    [(got_file, row, got_field, got_reason)] = quarantine_rows(con, source)
+    assert (got_file, row, got_field) == (file, 2, field)
+    assert reason in got_reason
+
+
 LITELLM_TOKEN_CASES = [
     ("cache-read-exceeds", usage(cache_read_input_tokens=101), "prompt_tokens",
      "cache read (101) + cache write (0) tokens exceed prompt_tokens (100)"),
@@ -350,30 +365,26 @@ LITELLM_TOKEN_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("metadata", "field", "reason"),
-    [c[1:] for c in LITELLM_TOKEN_CASES],
-    ids=[c[0] for c in LITELLM_TOKEN_CASES],
-)
+# Token parts exactly equal to the totals: the record loads.
+LITELLM_EDGE = usage(cache_read_input_tokens=60, cache_creation_input_tokens=40,
+                     completion_tokens_details={"reasoning_tokens": 50})  # fmt: skip
+
+
+@pytest.mark.parametrize(("metadata", "field", "reason"), with_ids(LITELLM_TOKEN_CASES))
 def test_litellm_request_with_impossible_token_parts_is_quarantined(
     metadata: dict, field: str, reason: str, tmp_path: Path
 ) -> None:
-    edge = usage(cache_read_input_tokens=60, cache_creation_input_tokens=40,
-                 completion_tokens_details={"reasoning_tokens": 50})  # fmt: skip
     records = [
         litellm_record("good-1"),
         litellm_record("bad", metadata=metadata),
-        litellm_record("edge", metadata=edge),  # parts exactly equal to the totals: fine
+        litellm_record("edge", metadata=LITELLM_EDGE),
     ]
     lines = "".join(json.dumps(r) + "\n" for r in records)
     (folder(tmp_path, LITELLM) / "spend.jsonl").write_text(lines, "utf-8")
 
     con = run(tmp_path, LITELLM)
 
-    assert loaded_identities(con, LITELLM) == ["edge", "good-1"]
-    [(file, row, got_field, got_reason)] = quarantine_rows(con, LITELLM)
-    assert (file, row, got_field) == ("spend.jsonl", 2, field)
-    assert reason in got_reason
+    assert_only_line_2_quarantined(con, LITELLM, "spend.jsonl", field, reason)
 
 
 OTEL_TOKEN_CASES = [
@@ -393,23 +404,19 @@ OTEL_TOKEN_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("attributes", "field", "reason"),
-    [c[1:] for c in OTEL_TOKEN_CASES],
-    ids=[c[0] for c in OTEL_TOKEN_CASES],
-)
+# The same edge in a span: it loads.
+OTEL_EDGE = {"gen_ai.usage.cache_read.input_tokens": 50,
+             "gen_ai.usage.cache_creation.input_tokens": 50,
+             "gen_ai.usage.reasoning.output_tokens": 50}  # fmt: skip
+
+
+@pytest.mark.parametrize(("attributes", "field", "reason"), with_ids(OTEL_TOKEN_CASES))
 def test_otel_span_with_impossible_token_parts_is_quarantined(
     attributes: dict, field: str, reason: str, tmp_path: Path
 ) -> None:
-    edge = {"gen_ai.usage.cache_read.input_tokens": 50,
-            "gen_ai.usage.cache_creation.input_tokens": 50,
-            "gen_ai.usage.reasoning.output_tokens": 50}  # fmt: skip
-    spans = [otel_span("good-1"), otel_span("bad", **attributes), otel_span("edge", **edge)]
+    spans = [otel_span("good-1"), otel_span("bad", **attributes), otel_span("edge", **OTEL_EDGE)]
     (folder(tmp_path, OTEL) / "spans.json").write_text(json.dumps(otel_document(*spans)), "utf-8")
 
     con = run(tmp_path, OTEL)
 
-    assert loaded_identities(con, OTEL) == ["edge", "good-1"]
-    [(file, row, got_field, got_reason)] = quarantine_rows(con, OTEL)
-    assert (file, row, got_field) == ("spans.json", 2, field)
-    assert reason in got_reason
+    assert_only_line_2_quarantined(con, OTEL, "spans.json", field, reason)

@@ -31,7 +31,7 @@ from dagster_project.extract.live_pull import (
 )
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
 from dagster_project.extract.vendor_costs import pulled_at
-from tests.fake_vendor_api import FakeApi, serving
+from tests.fake_vendor_api import FakeApi, direct_session, serving_without_real_keys
 
 OPENAI_KEY = "sk-admin-TEST-0123456789abcdef-do-not-leak"
 ANTHROPIC_KEY = "sk-ant-admin01-TEST-fedcba9876543210-do-not-leak"
@@ -92,26 +92,18 @@ def _pages(make, amounts: list[list[str]]) -> dict[str | None, bytes]:
 
 @pytest.fixture
 def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
-    # A real key in the developer's environment must never be used or leaked by these tests.
-    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
-    monkeypatch.delenv("ANTHROPIC_ADMIN_KEY", raising=False)
-    api = FakeApi(
-        OPENAI_KEY,
-        ANTHROPIC_KEY,
-        pages={
-            OPENAI_PATH: _pages(_openai_page, OPENAI_AMOUNTS),
-            ANTHROPIC_PATH: _pages(_anthropic_page, ANTHROPIC_AMOUNTS),
-        },
+    pages = {
+        OPENAI_PATH: _pages(_openai_page, OPENAI_AMOUNTS),
+        ANTHROPIC_PATH: _pages(_anthropic_page, ANTHROPIC_AMOUNTS),
+    }
+    yield from serving_without_real_keys(
+        FakeApi(OPENAI_KEY, ANTHROPIC_KEY, pages=pages), monkeypatch
     )
-    with serving(api):
-        yield api
 
 
 @pytest.fixture
 def session() -> Iterator[requests.Session]:
-    # No proxy or .netrc from the environment: all traffic goes straight to 127.0.0.1.
-    with requests.Session() as s:
-        s.trust_env = False
+    with direct_session() as s:
         yield s
 
 

@@ -12,18 +12,7 @@ from pathlib import Path
 
 import pytest
 from genai_prices import data
-from genai_prices.types import (
-    ClauseEquals,
-    ConditionalPrice,
-    ModelInfo,
-    ModelPrice,
-    PriceVariant,
-    Provider,
-    StartDateConstraint,
-    Tier,
-    TieredPrices,
-    TimeOfDateConstraint,
-)
+from genai_prices import types as gp
 
 from dagster_project.transform.prices import build_catalog as bc
 
@@ -71,18 +60,20 @@ def _current_row(rows: list[dict[str, str]], provider_id: str, model_id: str) ->
     return matches[0]
 
 
-def _model(model_id: str, prices: object, variants: list[PriceVariant] | None = None) -> ModelInfo:
-    return ModelInfo(
+def _model(
+    model_id: str, prices: object, variants: list[gp.PriceVariant] | None = None
+) -> gp.ModelInfo:
+    return gp.ModelInfo(
         id=model_id,
-        match=ClauseEquals(equals=model_id),
+        match=gp.ClauseEquals(equals=model_id),
         name=None,
         prices=prices,
         price_variants=variants,
     )
 
 
-def _provider(*models: ModelInfo, provider_id: str = "openai") -> Provider:
-    return Provider(id=provider_id, name=provider_id, api_pattern="x", models=list(models))
+def _provider(*models: gp.ModelInfo, provider_id: str = "openai") -> gp.Provider:
+    return gp.Provider(id=provider_id, name=provider_id, api_pattern="x", models=list(models))
 
 
 # --- the committed seed -----------------------------------------------------------------------
@@ -195,12 +186,13 @@ def test_summary_counts_are_consistent(result: bc.BuildResult) -> None:
 
 
 def _base(value: object) -> Decimal | None:
-    return value.base if isinstance(value, TieredPrices) else value  # type: ignore[return-value]
+    return value.base if isinstance(value, gp.TieredPrices) else value  # type: ignore[return-value]
 
 
-def _only_date_constraints(model: ModelInfo) -> bool:
-    return isinstance(model.prices, ModelPrice) or all(
-        p.constraint is None or isinstance(p.constraint, StartDateConstraint) for p in model.prices
+def _only_date_constraints(model: gp.ModelInfo) -> bool:
+    return isinstance(model.prices, gp.ModelPrice) or all(
+        p.constraint is None or isinstance(p.constraint, gp.StartDateConstraint)
+        for p in model.prices
     )
 
 
@@ -274,8 +266,8 @@ def test_format_price_strips_trailing_zeros_without_exponent() -> None:
 
 
 def test_tiered_price_uses_base_tier() -> None:
-    tiered = TieredPrices(base=Decimal("3"), tiers=[Tier(start=200_000, price=Decimal("6"))])
-    model = _model("m", ModelPrice(input_mtok=tiered, output_mtok=Decimal("15")))
+    tiered = gp.TieredPrices(base=Decimal("3"), tiers=[gp.Tier(start=200_000, price=Decimal("6"))])
+    model = _model("m", gp.ModelPrice(input_mtok=tiered, output_mtok=Decimal("15")))
     (row,) = bc.build_catalog([_provider(model)]).rows
     assert row["input_usd_per_mtok"] == "3"
 
@@ -284,12 +276,12 @@ def test_start_dates_split_periods_and_unconstrained_starts_2020() -> None:
     model = _model(
         "m",
         [
-            ConditionalPrice(
-                prices=ModelPrice(input_mtok=Decimal("10"), output_mtok=Decimal("40"))
+            gp.ConditionalPrice(
+                prices=gp.ModelPrice(input_mtok=Decimal("10"), output_mtok=Decimal("40"))
             ),
-            ConditionalPrice(
-                constraint=StartDateConstraint(start_date=date(2025, 6, 10)),
-                prices=ModelPrice(input_mtok=Decimal("2"), output_mtok=Decimal("8")),
+            gp.ConditionalPrice(
+                constraint=gp.StartDateConstraint(start_date=date(2025, 6, 10)),
+                prices=gp.ModelPrice(input_mtok=Decimal("2"), output_mtok=Decimal("8")),
             ),
         ],
     )
@@ -303,13 +295,13 @@ def test_time_of_day_price_is_ignored_in_favour_of_default() -> None:
     model = _model(
         "m",
         [
-            ConditionalPrice(prices=ModelPrice(input_mtok=Decimal("0.27"))),
-            ConditionalPrice(
-                constraint=TimeOfDateConstraint(
+            gp.ConditionalPrice(prices=gp.ModelPrice(input_mtok=Decimal("0.27"))),
+            gp.ConditionalPrice(
+                constraint=gp.TimeOfDateConstraint(
                     start_time=datetime(2020, 1, 1, 16, 30).time(),
                     end_time=datetime(2020, 1, 1, 0, 30).time(),
                 ),
-                prices=ModelPrice(input_mtok=Decimal("0.135")),
+                prices=gp.ModelPrice(input_mtok=Decimal("0.135")),
             ),
         ],
     )
@@ -319,17 +311,17 @@ def test_time_of_day_price_is_ignored_in_favour_of_default() -> None:
 
 
 def test_batch_variant_fills_batch_columns_from_its_start_date() -> None:
-    batch = PriceVariant(
+    batch = gp.PriceVariant(
         when={"processing": "batch"},
-        prices=ModelPrice(input_mtok=Decimal("1.25"), output_mtok=Decimal("5")),
-        constraint=StartDateConstraint(start_date=date(2026, 10, 14)),
+        prices=gp.ModelPrice(input_mtok=Decimal("1.25"), output_mtok=Decimal("5")),
+        constraint=gp.StartDateConstraint(start_date=date(2026, 10, 14)),
     )
-    priority = PriceVariant(
-        when={"service_tier": "priority"}, prices=ModelPrice(input_mtok=Decimal("4.25"))
+    priority = gp.PriceVariant(
+        when={"service_tier": "priority"}, prices=gp.ModelPrice(input_mtok=Decimal("4.25"))
     )
     model = _model(
         "m",
-        ModelPrice(input_mtok=Decimal("2.5"), output_mtok=Decimal("10")),
+        gp.ModelPrice(input_mtok=Decimal("2.5"), output_mtok=Decimal("10")),
         [priority, batch],
     )
     before, after = bc.build_catalog([_provider(model)]).rows
@@ -340,7 +332,7 @@ def test_batch_variant_fills_batch_columns_from_its_start_date() -> None:
 
 
 def test_separate_reasoning_price_is_used_when_present() -> None:
-    prices = ModelPrice(
+    prices = gp.ModelPrice(
         input_mtok=Decimal("1"), output_mtok=Decimal("4"), output_reasoning_mtok=Decimal("3")
     )
     (row,) = bc.build_catalog([_provider(_model("m", prices))]).rows
@@ -348,15 +340,15 @@ def test_separate_reasoning_price_is_used_when_present() -> None:
 
 
 def test_models_without_token_prices_are_skipped_and_counted() -> None:
-    audio_only = _model("whisper", ModelPrice(input_audio_mtok=Decimal("6")))
-    chat = _model("chat", ModelPrice(input_mtok=Decimal("1"), output_mtok=Decimal("2")))
+    audio_only = _model("whisper", gp.ModelPrice(input_audio_mtok=Decimal("6")))
+    chat = _model("chat", gp.ModelPrice(input_mtok=Decimal("1"), output_mtok=Decimal("2")))
     result = bc.build_catalog([_provider(audio_only, chat)])
     assert [r["model_id"] for r in result.rows] == ["chat"]
     assert (result.models, result.skipped_models) == (1, 1)
 
 
 def test_unmapped_providers_are_excluded_and_ids_are_mapped() -> None:
-    chat = _model("chat", ModelPrice(input_mtok=Decimal("1"), output_mtok=Decimal("2")))
+    chat = _model("chat", gp.ModelPrice(input_mtok=Decimal("1"), output_mtok=Decimal("2")))
     result = bc.build_catalog(
         [_provider(chat, provider_id="aws"), _provider(chat, provider_id="groq")]
     )

@@ -22,6 +22,7 @@ from dagster_project.serve.publish import (
     publish,
     published_path,
 )
+from tests.unavailable import skip_or_fail_under_ci
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OLD_DUCKDB_VENVS = Path(os.environ.get("OLD_DUCKDB_VENVS", REPO_ROOT / ".venv-duckdb-old"))
@@ -54,10 +55,10 @@ def _old_pythons() -> list[Path]:
     found = sorted(OLD_DUCKDB_VENVS.glob("*/bin/python"))
     if found:
         return found
-    reason = "no older duckdb venv (run scripts/setup_old_duckdb.sh or `make old-duckdb`)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must open the published file with DuckDB 1.x", pytrace=False)
-    pytest.skip(reason)
+    skip_or_fail_under_ci(
+        "no older duckdb venv (run scripts/setup_old_duckdb.sh or `make old-duckdb`)",
+        "open the published file with DuckDB 1.x",
+    )
 
 
 def _reading(database: Path) -> dict:

@@ -9,7 +9,6 @@ except under CI=true, where a missing browser must fail the build rather than hi
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from decimal import Decimal
@@ -20,6 +19,7 @@ import pytest
 from dagster_project.serve.report.formatting import money_value
 from tests.chromium import Chromium, chromium_binary
 from tests.conftest import BuiltWarehouse
+from tests.unavailable import skip_or_fail_under_ci
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -30,10 +30,10 @@ OUTPUT = Path(__file__).resolve().parents[1] / "test-output" / "report"
 def browser():
     binary = chromium_binary()
     if binary is None:
-        reason = "chromium is not installed (run scripts/setup_chromium.sh as root)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI must render the report", pytrace=False)
-        pytest.skip(reason)
+        skip_or_fail_under_ci(
+            "chromium is not installed (run scripts/setup_chromium.sh as root)",
+            "render the report",
+        )
     chromium = Chromium(binary)
     yield chromium
     chromium.close()

@@ -25,7 +25,7 @@ from dagster_project.extract.live_pull import (
 )
 from dagster_project.extract.sources import SOURCES_BY_NAME, extract
 from dagster_project.serve.summary import build_summary
-from tests.fake_vendor_api import FakeApi, serving
+from tests.fake_vendor_api import FakeApi, direct_session, serving_without_real_keys
 
 OPENAI_KEY = "sk-admin-TEST-usage-0123456789-do-not-leak"
 ANTHROPIC_KEY = "sk-ant-admin01-TEST-usage-9876543210-do-not-leak"
@@ -207,8 +207,6 @@ def chained(first: bytes, second: bytes) -> dict[str | None, bytes]:
 
 @pytest.fixture
 def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
-    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
-    monkeypatch.delenv("ANTHROPIC_ADMIN_KEY", raising=False)
     api = FakeApi(
         OPENAI_KEY,
         ANTHROPIC_KEY,
@@ -237,14 +235,12 @@ def fake_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
             ),
         },
     )
-    with serving(api):
-        yield api
+    yield from serving_without_real_keys(api, monkeypatch)
 
 
 @pytest.fixture
 def session() -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.trust_env = False
+    with direct_session() as s:
         yield s
 
 

@@ -27,11 +27,14 @@ import json
 import re
 import shutil
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -174,15 +177,21 @@ def simulate_requests(cfg: DemoConfig) -> pd.DataFrame:
             "duration_ms": np.maximum(50, rng.lognormal(np.log(1800), 0.6, n)).astype(np.int64),
         }
     )
+    frame = _timestamped_in_order(frame, cfg.start)
+    _assign_tags_and_accounts(frame, rng, cfg.dirt)
+    return frame
+
+
+def _timestamped_in_order(frame: pd.DataFrame, start: date) -> pd.DataFrame:
+    """The calls with their UTC timestamp `ts` (start + day + seconds + milliseconds), in time
+    order (ties by id, stable)."""
     frame["ts"] = (
-        pd.Timestamp(cfg.start, tz="UTC")
+        pd.Timestamp(start, tz="UTC")
         + pd.to_timedelta(frame["day"], unit="D")
         + pd.to_timedelta(frame["ts_seconds"], unit="s")
         + pd.to_timedelta(frame["ts_millis"], unit="ms")
     )
-    frame = frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True)
-    _assign_tags_and_accounts(frame, rng, cfg.dirt)
-    return frame
+    return frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True)
 
 
 def _assign_tags_and_accounts(frame: pd.DataFrame, rng: np.random.Generator, dirt: bool) -> None:
@@ -218,7 +227,19 @@ def _assign_tags_and_accounts(frame: pd.DataFrame, rng: np.random.Generator, dir
 # Writers: request logs
 # --------------------------------------------------------------------------------------------
 
-LITELLM_SQL = """
+# The LiteLLM spend-log columns computed from a call's token counts, timestamp `ts` and
+# `duration_ms` (the benchmark's data generator writes them the same way).
+LITELLM_TOKEN_AND_TIME_COLUMNS = """\
+    input_tokens + output_tokens as total_tokens,
+    input_tokens as prompt_tokens,
+    output_tokens as completion_tokens,
+    strftime(ts, '%Y-%m-%d %H:%M:%S.%g') as startTime,
+    strftime(ts + to_milliseconds(duration_ms), '%Y-%m-%d %H:%M:%S.%g') as endTime,
+    duration_ms as request_duration_ms,
+"""
+
+LITELLM_SQL = (
+    """
 select
     'chatcmpl-' || printf('%016x', id_a) || printf('%016x', id_b) as request_id,
     case when batch then 'acreate_batch'
@@ -227,12 +248,9 @@ select
     case when key_unmapped then '{unmapped_key}'
          else api_key end as api_key,
     round(spend_estimate, 8) as spend,
-    input_tokens + output_tokens as total_tokens,
-    input_tokens as prompt_tokens,
-    output_tokens as completion_tokens,
-    strftime(ts, '%Y-%m-%d %H:%M:%S.%g') as startTime,
-    strftime(ts + to_milliseconds(duration_ms), '%Y-%m-%d %H:%M:%S.%g') as endTime,
-    duration_ms as request_duration_ms,
+"""
+    + LITELLM_TOKEN_AND_TIME_COLUMNS
+    + """\
     model,
     printf('%012x', hash(model) % 281474976710655) as model_id,
     model as model_group,
@@ -274,6 +292,7 @@ from requests
 where day = {day}
 order by ts, id_a
 """
+)
 
 
 def _write_litellm(frame: pd.DataFrame, out: Path, start: date, folder: str = "litellm") -> None:
@@ -474,6 +493,52 @@ def _dumps(obj: object) -> str:
     return re.sub(f'"{_NUMBER_MARK}([-0-9.]+)"', r"\1", json.dumps(obj, indent=1))
 
 
+# A daily bucket's bounds as each vendor's API names them.
+def _openai_bounds(start: datetime, end: datetime) -> dict:
+    return {
+        "object": "bucket",
+        "start_time": int(start.timestamp()),
+        "end_time": int(end.timestamp()),
+    }
+
+
+def _anthropic_bounds(start: datetime, end: datetime) -> dict:
+    return {
+        "starting_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ending_at": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _daily_buckets(
+    cfg: DemoConfig, lines: dict[int, list[dict]], bounds: Callable[[datetime, datetime], dict]
+) -> list[dict]:
+    """One cost-API bucket per demo day with that day's result lines; `bounds(start, end)` names
+    the day's UTC bounds the way the vendor's API does."""
+    buckets = []
+    for d in range(cfg.days):
+        start = datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
+        buckets.append({**bounds(start, start + timedelta(days=1)), "results": lines.get(d, [])})
+    return buckets
+
+
+def _last_billed_day(cfg: DemoConfig) -> int:
+    """The vendors' cost reports lag a day: the last demo day is not billed yet."""
+    return cfg.days - 2
+
+
+def _billed_days(cfg: DemoConfig) -> range:
+    return range(min(cfg.days, _last_billed_day(cfg) + 1))
+
+
+def _billed_usage(
+    usage: pd.DataFrame, cfg: DemoConfig, provider: str
+) -> Iterator[tuple[Any, date]]:
+    """The provider's billable usage rows on billed days, each with its date."""
+    for rec in usage[usage["provider_id"] == provider].itertuples(index=False):
+        if rec.day <= _last_billed_day(cfg):
+            yield rec, cfg.start + timedelta(days=int(rec.day))
+
+
 def _write_openai_costs(
     usage: pd.DataFrame,
     cfg: DemoConfig,
@@ -484,8 +549,6 @@ def _write_openai_costs(
 ) -> None:
     discount = Decimal(org.DISCOUNTS["openai"])
     lines: dict[int, list[dict]] = defaultdict(list)
-    openai = usage[usage["provider_id"] == "openai"]
-    last_billed_day = cfg.days - 2  # the Costs API lags a day: the last day is not billed yet
 
     def result(project: str | None, line_item: str, amount: Decimal, qty: int | None) -> dict:
         return {
@@ -498,10 +561,7 @@ def _write_openai_costs(
             "quantity_unit": "tokens" if qty is not None else None,
         }
 
-    for rec in openai.itertuples(index=False):
-        if rec.day > last_billed_day:
-            continue
-        day = cfg.start + timedelta(days=int(rec.day))
+    for rec, day in _billed_usage(usage, cfg, "openai"):
         tokens = int(rec.tokens)
         if cfg.dirt and rec.account_id == "proj_support" and rec.part == "input":
             # Calls that bypass the gateway: billed, never logged.
@@ -516,7 +576,7 @@ def _write_openai_costs(
             result(rec.account_id, f"{rec.model}, {OPENAI_LINE_ITEM[rec.part]}", amount, tokens)
         )
         ledger.add("openai", amount)
-    for d in range(min(cfg.days, last_billed_day + 1)):
+    for d in _billed_days(cfg):
         day = cfg.start + timedelta(days=d)
         if cfg.dirt:
             # A research project that calls the API directly: billed, no logs at all.
@@ -533,18 +593,7 @@ def _write_openai_costs(
             amount = Decimal("1500.00")
             lines[d].append(result(None, "Scale Tier platform fee", amount, None))
             ledger.add("openai", amount)
-    buckets = []
-    for d in range(cfg.days):
-        start = datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
-        buckets.append(
-            {
-                "object": "bucket",
-                "start_time": int(start.timestamp()),
-                "end_time": int((start + timedelta(days=1)).timestamp()),
-                "results": lines.get(d, []),
-            }
-        )
-    _pages(buckets, 7, out / "openai" / "costs")
+    _pages(_daily_buckets(cfg, lines, _openai_bounds), 7, out / "openai" / "costs")
 
 
 def _write_anthropic_costs(
@@ -556,13 +605,8 @@ def _write_anthropic_costs(
     rng: np.random.Generator,
 ) -> None:
     discount = Decimal(org.DISCOUNTS["anthropic"])
-    anthropic = usage[usage["provider_id"] == "anthropic"]
-    last_billed_day = cfg.days - 2
     lines: dict[int, list[dict]] = defaultdict(list)
-    for rec in anthropic.itertuples(index=False):
-        if rec.day > last_billed_day:
-            continue
-        day = cfg.start + timedelta(days=int(rec.day))
+    for rec, day in _billed_usage(usage, cfg, "anthropic"):
         unit = prices.unit_price("anthropic", rec.model, rec.part, day)
         usd = int(rec.tokens) * unit * (1 - discount)
         cents = _q(usd * 100, "0.0001")
@@ -582,7 +626,7 @@ def _write_anthropic_costs(
         )
         ledger.add("anthropic", cents / 100)
     # Web search tool charges: billed per workspace, no token usage behind them.
-    for d in range(min(cfg.days, last_billed_day + 1)):
+    for d in _billed_days(cfg):
         searches = int(rng.integers(40, 160))
         cents = _q(Decimal(searches) * Decimal("1.0"), "0.0001")  # $10 per 1,000 searches
         lines[d].append(
@@ -599,17 +643,7 @@ def _write_anthropic_costs(
             }
         )
         ledger.add("anthropic", cents / 100)
-    buckets = []
-    for d in range(cfg.days):
-        start = datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
-        buckets.append(
-            {
-                "starting_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "ending_at": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "results": lines.get(d, []),
-            }
-        )
-    _pages(buckets, 10, out / "anthropic" / "cost_report")
+    _pages(_daily_buckets(cfg, lines, _anthropic_bounds), 10, out / "anthropic" / "cost_report")
 
 
 def _write_usage_apis(
@@ -689,31 +723,11 @@ def _write_usage_apis(
                     "context_window": "0-200k",
                 }
             )
-    days = [
-        datetime.combine(cfg.start + timedelta(days=d), datetime.min.time(), UTC)
-        for d in range(cfg.days)
-    ]
-    _pages(
-        [
-            {"object": "bucket", "start_time": int(start.timestamp()),
-             "end_time": int((start + timedelta(days=1)).timestamp()), "results": openai[d]}
-            for d, start in enumerate(days)
-        ],
-        7,
-        out / "openai" / "usage" / "completions",
-    )  # fmt: skip
-    _pages(
-        [
-            {"starting_at": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "ending_at": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "results": anthropic[d]}
-            for d, start in enumerate(days)
-        ],
-        7,
-        out / "anthropic" / "usage_report",
-    )  # fmt: skip
+    _pages(_daily_buckets(cfg, openai, _openai_bounds), 7, out / "openai" / "usage" / "completions")
+    _pages(_daily_buckets(cfg, anthropic, _anthropic_bounds), 7, out / "anthropic" / "usage_report")
+    billed = usage["day"] <= _last_billed_day(cfg)
     anthropic_tokens = {
-        part: int(usage.loc[(usage["provider_id"] == "anthropic") & (usage["day"] <= cfg.days - 2)
+        part: int(usage.loc[(usage["provider_id"] == "anthropic") & billed
                             & (usage["part"].str.removeprefix("batch_") == part), "tokens"].sum())
         for part in ("input", "cache_read", "cache_write", "output")
     }  # fmt: skip
@@ -725,6 +739,32 @@ def _write_usage_apis(
 
 GPU_HOURLY_LIST = Decimal("5.672")  # g5.12xlarge on-demand, us-east-1
 GPU_INSTANCES = ("i-0a7c3e91f25b4d601", "i-0b18d2f4c97e3a552")
+
+
+FOCUS_MONEY_COLUMNS = (
+    "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ListUnitPrice",
+    "ContractedUnitPrice", "ConsumedQuantity", "PricingQuantity",
+)  # fmt: skip
+
+
+def _write_focus_months(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, folder: Path, order_by: str
+) -> None:
+    """FOCUS rows (with a `month` column) as one Parquet file per billing month under
+    `<folder>/billing_period=<month>/`; money goes through text to decimal(38, 10), never
+    through float."""
+    for column in FOCUS_MONEY_COLUMNS:
+        frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+    con.register("focus_rows", frame)
+    casts = ", ".join(f"{c}::decimal(38, 10) as {c}" for c in FOCUS_MONEY_COLUMNS)
+    for month in sorted(frame["month"].unique()):
+        part = folder / f"billing_period={month}"
+        part.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""copy (select * exclude (month, {", ".join(FOCUS_MONEY_COLUMNS)}), {casts}
+                from focus_rows where month = '{month}' order by {order_by})
+               to '{part / "focus-00001.snappy.parquet"}' (format parquet, compression snappy)"""
+        )
 
 
 def _write_aws_focus(
@@ -739,16 +779,8 @@ def _write_aws_focus(
     rows: list[dict] = []
     bedrock = usage[usage["provider_id"] == "aws_bedrock"]
 
-    def month_bounds(day: date) -> tuple[datetime, datetime]:
-        first = day.replace(day=1)
-        nxt = (first + timedelta(days=32)).replace(day=1)
-        return (
-            datetime.combine(first, datetime.min.time(), UTC),
-            datetime.combine(nxt, datetime.min.time(), UTC),
-        )
-
     def base(day: date, account: str) -> dict:
-        bp_start, bp_end = month_bounds(day)
+        bp_start, bp_end = _month_bounds(day)
         start = datetime.combine(day, datetime.min.time(), UTC)
         return {
             "BillingAccountId": org.AWS_PAYER_ACCOUNT,
@@ -943,29 +975,7 @@ def _write_aws_focus(
     frame = pd.DataFrame(rows)
     frame["month"] = frame["BillingPeriodStart"].dt.strftime("%Y-%m")
     con = db.connect()
-    money_cols = [
-        "BilledCost",
-        "EffectiveCost",
-        "ListCost",
-        "ContractedCost",
-        "ListUnitPrice",
-        "ContractedUnitPrice",
-        "ConsumedQuantity",
-        "PricingQuantity",
-    ]
-    for column in money_cols:
-        frame[column] = frame[column].map(lambda v: None if v is None else str(v))
-    con.register("focus_rows", frame)
-    casts = ", ".join(f"{c}::decimal(38, 10) as {c}" for c in money_cols)
-    for month in sorted(frame["month"].unique()):
-        folder = out / "focus" / "aws" / f"billing_period={month}"
-        folder.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"""copy (select * exclude (month, {", ".join(money_cols)}), {casts}
-                from focus_rows where month = '{month}'
-                order by ChargePeriodStart, SubAccountId, SkuId)
-               to '{folder / "focus-00001.snappy.parquet"}' (format parquet, compression snappy)"""
-        )
+    _write_focus_months(con, frame, out / "focus" / "aws", "ChargePeriodStart, SubAccountId, SkuId")
     con.close()
 
 
@@ -1178,13 +1188,7 @@ def _simulate_cloud_ai(cfg: DemoConfig) -> pd.DataFrame:
             )
         )
     frame = pd.concat(frames, ignore_index=True)
-    frame["ts"] = (
-        pd.Timestamp(cfg.start, tz="UTC")
-        + pd.to_timedelta(frame["day"], unit="D")
-        + pd.to_timedelta(frame["ts_seconds"], unit="s")
-        + pd.to_timedelta(frame["ts_millis"], unit="ms")
-    )
-    frame = frame.sort_values(["ts", "id_a"], kind="stable").reset_index(drop=True)
+    frame = _timestamped_in_order(frame, cfg.start)
     # every call carries its key, team and tags; each cloud has one account taking them
     frame["tags_missing"] = False
     frame["team_id_missing"] = False
@@ -1561,20 +1565,7 @@ def _write_aws_eu_account(
             })  # fmt: skip
     bill = pd.DataFrame(rows)
     bill["month"] = bill["BillingPeriodStart"].dt.strftime("%Y-%m")
-    money_cols = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ListUnitPrice",
-                  "ContractedUnitPrice", "ConsumedQuantity", "PricingQuantity"]  # fmt: skip
-    for column in money_cols:
-        bill[column] = bill[column].map(str)
-    con.register("eu_rows", bill)
-    casts = ", ".join(f"{c}::decimal(38, 10) as {c}" for c in money_cols)
-    for month in sorted(bill["month"].unique()):
-        folder = out / "focus" / "aws-eu" / f"billing_period={month}"
-        folder.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"""copy (select * exclude (month, {", ".join(money_cols)}), {casts}
-                from eu_rows where month = '{month}' order by ChargePeriodStart, SkuId)
-               to '{folder / "focus-00001.snappy.parquet"}' (format parquet, compression snappy)"""
-        )
+    _write_focus_months(con, bill, out / "focus" / "aws-eu", "ChargePeriodStart, SkuId")
     con.close()
 
     eur_total = sum((r["BilledCost"] for r in rows), Decimal(0))

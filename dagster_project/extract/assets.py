@@ -3,7 +3,13 @@ work is in `dagster_project.extract`, which tests call directly."""
 
 import dagster as dg
 
-from dagster_project.extract.sources import BILL_SOURCES, SOURCES, Source, extract
+from dagster_project.extract.sources import (
+    BILL_SOURCES,
+    SOURCES,
+    Source,
+    extract,
+    load_balance,
+)
 from dagster_project.resources import WarehouseResource
 
 
@@ -31,51 +37,35 @@ def _make_extract_asset(source: Source) -> dg.AssetsDefinition:
     return _extract
 
 
+def _blocking_check(source: Source, name: str, description: str):
+    """The decorator of a blocking check on a source's raw asset."""
+    return dg.asset_check(
+        asset=f"raw_{source.name}", name=name, description=description, blocking=True
+    )
+
+
 def _make_balance_check(source: Source) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=f"raw_{source.name}",
-        name="rows_in_equal_loaded_plus_quarantined",
-        description="Every row read from a landing file is either in the raw table or in the "
+    @_blocking_check(
+        source,
+        "rows_in_equal_loaded_plus_quarantined",
+        "Every row read from a landing file is either in the raw table or in the "
         "quarantine: nothing is dropped on the floor.",
-        blocking=True,
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
-            read, loaded, quarantined = con.execute(
-                """select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
-                          coalesce(sum(rows_quarantined), 0)
-                   from raw._load_files where source = ? and status in ('loaded', 'failed')""",
-                [source.name],
-            ).fetchone()
-            in_table = con.execute(f"select count(*) from {source.table}").fetchone()[0]
-            in_quarantine = con.execute(
-                "select count(*) from raw._quarantine where source = ?", [source.name]
-            ).fetchone()[0]
-        passed = (
-            read == loaded + quarantined and loaded == in_table and quarantined == in_quarantine
-        )
-        return dg.AssetCheckResult(
-            passed=passed,
-            metadata={
-                "rows_read": int(read),
-                "rows_loaded": int(loaded),
-                "rows_quarantined": int(quarantined),
-                "rows_in_table": int(in_table),
-                "rows_in_quarantine": int(in_quarantine),
-            },
-        )
+            balance = load_balance(con, source)
+        return dg.AssetCheckResult(passed=balance.balanced, metadata=balance._asdict())
 
     return _check
 
 
 def _make_bill_check(source: Source) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=f"raw_{source.name}",
-        name="every_bill_file_read",
-        description="Bills may not vanish: a bill file that cannot be read, or a bill line that "
+    @_blocking_check(
+        source,
+        "every_bill_file_read",
+        "Bills may not vanish: a bill file that cannot be read, or a bill line that "
         "was quarantined, fails this blocking check, so nothing downstream is built or "
         "published until the file is fixed or removed.",
-        blocking=True,
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:

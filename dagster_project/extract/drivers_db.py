@@ -73,19 +73,6 @@ class ImportResult:
     unchanged: bool  # the file already held exactly these bytes and was not rewritten
 
 
-def import_drivers_table(
-    url: str,
-    table: str | None = None,
-    query: str | None = None,
-    landing_dir: Path | None = None,
-    name: str | None = None,
-) -> Path:
-    """Snapshot `table` (or the rows of SELECT `query`) from the database at `url` into
-    `<landing>/business/db_<name>.parquet` and return that path. `name` defaults to the table
-    name, or 'query'; give each query its own name, since a file replaces what it loaded before."""
-    return import_drivers(url, table, query, landing_dir, name).path
-
-
 def import_drivers(
     url: str,
     table: str | None = None,
@@ -93,7 +80,10 @@ def import_drivers(
     landing_dir: Path | None = None,
     name: str | None = None,
 ) -> ImportResult:
-    """`import_drivers_table`, returning the row count and whether the file changed too."""
+    """Snapshot `table` (or the rows of SELECT `query`) from the database at `url` into
+    `<landing>/business/db_<name>.parquet`: the file's path, row count, columns and whether it
+    changed. `name` defaults to the table name, or 'query'; give each query its own name, since a
+    file replaces what it loaded before."""
     if (table is None) == (query is None):
         raise DriversImportError("give exactly one of a table or a query")
     if query is not None and not _QUERY_START.match(query):

@@ -57,6 +57,7 @@ from dagster_project.atomic import commit, temp_path, write_atomic
 from dagster_project.extract.landing import quote_ident  # LiteLLM's names are mixed case
 from dagster_project.extract.litellm import METADATA_KEPT
 from dagster_project.extract.privacy import redact
+from dagster_project.extract.pull_cli import landing_folder, print_written
 
 log = logging.getLogger(__name__)
 
@@ -395,19 +396,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.url:
         print(f"no database: pass --url or set {URL_VAR}", file=sys.stderr)
         return 2
-    if args.landing is None:
-        from dagster_project.resources import WarehouseResource
-
-        args.landing = WarehouseResource.from_env().landing_folder
+    landing = landing_folder(args.landing)
     try:
-        result = pull(args.url, args.landing, lookback_from_env())
+        result = pull(args.url, landing, lookback_from_env())
     except Exception as error:  # one line, no traceback, no password
         print(f"LiteLLM pull failed: {redact(str(error), [args.url])}", file=sys.stderr)
         return 1
-    print(result.summary())
-    for path in result.files:
-        print(f"  {path}")
-    return 0
+    return print_written(result.summary(), result.files)
 
 
 if __name__ == "__main__":

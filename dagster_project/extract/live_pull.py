@@ -56,12 +56,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import requests
 
 from dagster_project.atomic import write_atomic
 from dagster_project.extract.privacy import redact
+from dagster_project.extract.pull_cli import landing_folder, print_written
 from dagster_project.extract.vendor_costs import PULLED_AT_FIELD
 
 log = logging.getLogger(__name__)
@@ -398,67 +400,70 @@ def _save(
     )
 
 
-def _pull_openai(
-    endpoint: _Endpoint,
-    group_by: Sequence[str],
-    landing_dir: Path,
-    start: date,
-    end: date,
-    base_url: str,
-    api_key: str | None,
-    session: requests.Session | None,
-) -> PullSummary:
-    _check_range(start, end)
-    key = _resolve_key(api_key, OPENAI_KEY_ENV)
-    params = [
+class Connection(TypedDict, total=False):
+    """How a pull reaches its API; every field is optional."""
+
+    base_url: str  # default: the vendor's own API host
+    api_key: str | None  # default: the vendor's key variable (OPENAI_ADMIN_KEY, ...)
+    session: requests.Session | None  # default: a session of the pull's own
+
+
+BASE_URLS = {"OpenAI": "https://api.openai.com", "Anthropic": "https://api.anthropic.com"}
+
+
+def _auth_headers(endpoint: _Endpoint, key: str) -> dict[str, str]:
+    if endpoint.provider == "Anthropic":
+        return {"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION}
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _openai_params(start: date, end: date, group_by: Sequence[str]) -> list[tuple[str, str]]:
+    return [
         ("start_time", str(int(_midnight_utc(start).timestamp()))),
         ("end_time", str(int(_midnight_utc(end).timestamp()))),
         ("bucket_width", "1d"),
         *((OPENAI_GROUP_BY_PARAM, field) for field in group_by),
         ("limit", str(OPENAI_PAGE_LIMIT)),
     ]
-    headers = {"Authorization": f"Bearer {key}"}
-    with _open_client(endpoint, base_url, headers, key, session) as client:
-        return _save(client, landing_dir, start, end, _fetch_all(client, params))
 
 
-def _pull_anthropic(
-    endpoint: _Endpoint,
-    extra: Sequence[tuple[str, str]],
-    group_by: Sequence[str],
-    landing_dir: Path,
-    start: date,
-    end: date,
-    base_url: str,
-    api_key: str | None,
-    session: requests.Session | None,
-) -> PullSummary:
-    _check_range(start, end)
-    key = _resolve_key(api_key, ANTHROPIC_KEY_ENV)
-    params = [
+def _anthropic_params(
+    start: date, end: date, extra: Sequence[tuple[str, str]], group_by: Sequence[str]
+) -> list[tuple[str, str]]:
+    return [
         ("starting_at", _midnight_utc(start).strftime("%Y-%m-%dT%H:%M:%SZ")),
         ("ending_at", _midnight_utc(end).strftime("%Y-%m-%dT%H:%M:%SZ")),
         *extra,
         *((ANTHROPIC_GROUP_BY_PARAM, field) for field in group_by),
     ]
-    headers = {"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION}
-    with _open_client(endpoint, base_url, headers, key, session) as client:
+
+
+def _pull(
+    endpoint: _Endpoint,
+    params: list[tuple[str, str]],
+    landing_dir: Path,
+    start: date,
+    end: date,
+    connection: Connection,
+) -> PullSummary:
+    """Every page of `endpoint` for [start, end), saved once all of them arrived."""
+    unknown = connection.keys() - Connection.__optional_keys__
+    if unknown:  # what an explicit keyword-only signature would refuse
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    _check_range(start, end)
+    key = _resolve_key(connection.get("api_key"), endpoint.key_env)
+    base_url = connection.get("base_url", BASE_URLS[endpoint.provider])
+    headers = _auth_headers(endpoint, key)
+    with _open_client(endpoint, base_url, headers, key, connection.get("session")) as client:
         return _save(client, landing_dir, start, end, _fetch_all(client, params))
 
 
 def pull_openai_costs(
-    landing_dir: Path,
-    start: date,
-    end: date,
-    *,
-    base_url: str = "https://api.openai.com",
-    api_key: str | None = None,
-    session: requests.Session | None = None,
+    landing_dir: Path, start: date, end: date, **connection: Unpack[Connection]
 ) -> PullSummary:
     """Pull OpenAI organization costs for [start, end) into `<landing>/openai/costs/`."""
-    return _pull_openai(
-        OPENAI_COSTS, OPENAI_COSTS_GROUP_BY, landing_dir, start, end, base_url, api_key, session
-    )
+    params = _openai_params(start, end, OPENAI_COSTS_GROUP_BY)
+    return _pull(OPENAI_COSTS, params, landing_dir, start, end, connection)
 
 
 def pull_openai_usage(
@@ -466,51 +471,34 @@ def pull_openai_usage(
     start: date,
     end: date,
     *,
-    base_url: str = "https://api.openai.com",
-    api_key: str | None = None,
-    session: requests.Session | None = None,
     endpoint: str = "completions",
+    **connection: Unpack[Connection],
 ) -> PullSummary:
     """Pull OpenAI usage of one endpoint (completions by default) for [start, end), daily
     buckets grouped by project, model, API key (and batch, for completions), into
     `<landing>/openai/usage/<endpoint>/`."""
     target = _openai_usage_endpoint(endpoint)
     group_by = [g for g in OPENAI_USAGE_GROUP_BY if g != "batch" or endpoint == "completions"]
-    return _pull_openai(target, group_by, landing_dir, start, end, base_url, api_key, session)
+    params = _openai_params(start, end, group_by)
+    return _pull(target, params, landing_dir, start, end, connection)
 
 
 def pull_anthropic_cost_report(
-    landing_dir: Path,
-    start: date,
-    end: date,
-    *,
-    base_url: str = "https://api.anthropic.com",
-    api_key: str | None = None,
-    session: requests.Session | None = None,
+    landing_dir: Path, start: date, end: date, **connection: Unpack[Connection]
 ) -> PullSummary:
     """Pull the Anthropic cost report for [start, end) into `<landing>/anthropic/cost_report/`."""
-    return _pull_anthropic(
-        ANTHROPIC_COST_REPORT, (), ANTHROPIC_COSTS_GROUP_BY, landing_dir, start, end, base_url,
-        api_key, session,
-    )  # fmt: skip
+    params = _anthropic_params(start, end, (), ANTHROPIC_COSTS_GROUP_BY)
+    return _pull(ANTHROPIC_COST_REPORT, params, landing_dir, start, end, connection)
 
 
 def pull_anthropic_usage_report(
-    landing_dir: Path,
-    start: date,
-    end: date,
-    *,
-    base_url: str = "https://api.anthropic.com",
-    api_key: str | None = None,
-    session: requests.Session | None = None,
+    landing_dir: Path, start: date, end: date, **connection: Unpack[Connection]
 ) -> PullSummary:
     """Pull the Anthropic messages usage report for [start, end), daily buckets, into
     `<landing>/anthropic/usage_report/`."""
     extra = (("bucket_width", "1d"), ("limit", str(ANTHROPIC_USAGE_PAGE_LIMIT)))
-    return _pull_anthropic(
-        ANTHROPIC_USAGE_REPORT, extra, ANTHROPIC_USAGE_GROUP_BY, landing_dir, start, end,
-        base_url, api_key, session,
-    )  # fmt: skip
+    params = _anthropic_params(start, end, extra, ANTHROPIC_USAGE_GROUP_BY)
+    return _pull(ANTHROPIC_USAGE_REPORT, params, landing_dir, start, end, connection)
 
 
 # --- CLI ------------------------------------------------------------------------------------
@@ -548,22 +536,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     secrets = [os.environ.get(OPENAI_KEY_ENV), os.environ.get(ANTHROPIC_KEY_ENV)]
     try:
-        if args.landing is None:
-            from dagster_project.resources import WarehouseResource
-
-            args.landing = WarehouseResource.from_env().landing_folder
+        landing = landing_folder(args.landing)
         options = {"endpoint": args.endpoint} if args.provider == "openai-usage" else {}
-        summary = PULLS[args.provider](args.landing, args.start, args.end, **options)
+        summary = PULLS[args.provider](landing, args.start, args.end, **options)
     except Exception as error:  # the CLI's promise: one line, no traceback, no secret
         message = (
             str(error) if isinstance(error, LivePullError) else f"{type(error).__name__}: {error}"
         )
         print(f"error: {' '.join(redact(message, secrets).split())}", file=sys.stderr)
         return 1
-    print(summary.describe())
-    for path in summary.files:
-        print(f"  {path}")
-    return 0
+    return print_written(summary.describe(), summary.files)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -140,3 +141,36 @@ def record_unclaimed_files(con: duckdb.DuckDBPyConnection, landing_dir: Path) ->
             )
             rows.append((str(path), "not_read", reason, None, None))
     write_landing_states(con, None, rows)
+
+
+class LoadBalance(NamedTuple):
+    """A source's rows as its loads recorded them and as the raw and quarantine tables hold them."""
+
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    rows_in_table: int
+    rows_in_quarantine: int
+
+    @property
+    def balanced(self) -> bool:
+        """Every row read is loaded or quarantined, and the tables hold exactly those rows."""
+        return (
+            self.rows_read == self.rows_loaded + self.rows_quarantined
+            and self.rows_loaded == self.rows_in_table
+            and self.rows_quarantined == self.rows_in_quarantine
+        )
+
+
+def load_balance(con: duckdb.DuckDBPyConnection, source: Source) -> LoadBalance:
+    read, loaded, quarantined = con.execute(
+        """select coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
+                  coalesce(sum(rows_quarantined), 0)
+           from raw._load_files where source = ? and status in ('loaded', 'failed')""",
+        [source.name],
+    ).fetchone()
+    in_table = con.execute(f"select count(*) from {source.table}").fetchone()[0]
+    in_quarantine = con.execute(
+        "select count(*) from raw._quarantine where source = ?", [source.name]
+    ).fetchone()[0]
+    return LoadBalance(*(int(n) for n in (read, loaded, quarantined, in_table, in_quarantine)))

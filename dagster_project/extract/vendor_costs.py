@@ -142,6 +142,11 @@ MAX_TOKENS = 10**15
 # The measures of a cost line; every other field of a result is part of its bill key (C1).
 OPENAI_MEASURES = ("amount", "quantity")
 ANTHROPIC_MEASURES = ("amount",)
+# The fields of an Anthropic cost result that are loaded as they come.
+ANTHROPIC_COST_FIELDS = (
+    "cost_type", "description", "token_type", "model", "service_tier", "context_window",
+    "workspace_id",
+)  # fmt: skip
 # live_pull writes the pull time into each saved page under this top-level key.
 PULLED_AT_FIELD = "x_aifinops_pulled_at"
 
@@ -186,6 +191,12 @@ def _decimal(value: object, field: str) -> Decimal:
     return number
 
 
+def _required(value: object, field: str) -> str:
+    if not value:
+        raise _Reject(field, f"missing {field}")
+    return str(value)
+
+
 def _unix(value: object, field: str) -> datetime:
     if not isinstance(value, int) or isinstance(value, bool):
         raise _Reject(field, f"{field} missing or not a unix timestamp")
@@ -208,6 +219,22 @@ def _bill_key(start: datetime, end: datetime, result: dict, measures: tuple[str,
     fields = {k: v for k, v in result.items() if k not in measures and v is not None}
     key = {"bucket": [start.isoformat(), end.isoformat()], "fields": fields}
     return json.dumps(key, default=str, sort_keys=True)
+
+
+# A result's bucket columns and bill key: OpenAI buckets are bounded in unix seconds, Anthropic
+# buckets in RFC 3339 timestamps.
+def _openai_bucket(bucket: dict, result: dict, measures: tuple[str, ...]) -> dict:
+    start = _unix(bucket.get("start_time"), "start_time")
+    end = _unix(bucket.get("end_time"), "end_time")
+    key = _bill_key(start, end, result, measures)
+    return {"bucket_start_time": start, "bucket_end_time": end, "bill_key": key}
+
+
+def _anthropic_bucket(bucket: dict, result: dict, measures: tuple[str, ...]) -> dict:
+    start = _rfc3339(bucket.get("starting_at"), "starting_at")
+    end = _rfc3339(bucket.get("ending_at"), "ending_at")
+    key = _bill_key(start, end, result, measures)
+    return {"bucket_starting_at": start, "bucket_ending_at": end, "bill_key": key}
 
 
 def _usage_measures(result: dict) -> tuple[str, ...]:
@@ -248,21 +275,12 @@ def _openai_row(bucket: dict, result: dict) -> dict:
     amount = result.get("amount")
     if not isinstance(amount, dict):
         raise _Reject("amount", f"missing amount or not an object: {amount!r}")
-    currency = amount.get("currency")
-    if not currency:
-        raise _Reject("amount.currency", "missing amount.currency")
+    currency = _required(amount.get("currency"), "amount.currency")
     quantity = result.get("quantity")
-    start = _unix(bucket.get("start_time"), "start_time")
-    end = _unix(bucket.get("end_time"), "end_time")
-    return {
-        "bucket_start_time": start,
-        "bucket_end_time": end,
-        "bill_key": _bill_key(start, end, result, OPENAI_MEASURES),
+    return _openai_bucket(bucket, result, OPENAI_MEASURES) | {
         "amount_value": str(_decimal(amount.get("value"), "amount.value")),
-        "amount_currency": str(currency),
-        "line_item": result.get("line_item"),
-        "project_id": result.get("project_id"),
-        "api_key_id": result.get("api_key_id"),
+        "amount_currency": currency,
+        **{f: result.get(f) for f in ("line_item", "project_id", "api_key_id")},
         "quantity": None if quantity is None else str(_decimal(quantity, "quantity")),
         "quantity_unit": result.get("quantity_unit"),
     }
@@ -274,24 +292,11 @@ def _anthropic_row(bucket: dict, result: dict) -> dict:
         # The API sends amounts as decimal strings in cents; a bare number means a changed
         # format we should look at, not guess about.
         raise _Reject("amount", f"amount is not a decimal string in cents: {amount!r}")
-    currency = result.get("currency")
-    if not currency:
-        raise _Reject("currency", "missing currency")
-    start = _rfc3339(bucket.get("starting_at"), "starting_at")
-    end = _rfc3339(bucket.get("ending_at"), "ending_at")
-    return {
-        "bucket_starting_at": start,
-        "bucket_ending_at": end,
-        "bill_key": _bill_key(start, end, result, ANTHROPIC_MEASURES),
+    currency = _required(result.get("currency"), "currency")
+    return _anthropic_bucket(bucket, result, ANTHROPIC_MEASURES) | {
         "amount_cents": str(_decimal(amount, "amount")),
-        "currency": str(currency),
-        "cost_type": result.get("cost_type"),
-        "description": result.get("description"),
-        "token_type": result.get("token_type"),
-        "model": result.get("model"),
-        "service_tier": result.get("service_tier"),
-        "context_window": result.get("context_window"),
-        "workspace_id": result.get("workspace_id"),
+        "currency": currency,
+        **{f: result.get(f) for f in ANTHROPIC_COST_FIELDS},
     }
 
 
@@ -304,12 +309,7 @@ def _openai_usage_row(bucket: dict, result: dict) -> dict:
     batch = result.get("batch")
     if batch is not None and not isinstance(batch, bool):
         raise _Reject("batch", f"batch is not true, false or null: {batch!r}")
-    start = _unix(bucket.get("start_time"), "start_time")
-    end = _unix(bucket.get("end_time"), "end_time")
-    row = {
-        "bucket_start_time": start,
-        "bucket_end_time": end,
-        "bill_key": _bill_key(start, end, result, _usage_measures(result)),
+    row = _openai_bucket(bucket, result, _usage_measures(result)) | {
         "endpoint": parts[2],
         "batch": batch,
         **{f: result.get(f) for f in ("project_id", "user_id", "api_key_id", "model")},
@@ -325,6 +325,18 @@ def _openai_usage_row(bucket: dict, result: dict) -> dict:
     return row
 
 
+def _cache_creation(result: dict, cache_creation: dict, ttl: str) -> int:
+    """Tokens an Anthropic usage result wrote to the prompt cache for `ttl` ("5m" or "1h"): from
+    the documented nested object; a flat cache_creation_<ttl>_input_tokens (as some derived
+    schemas spell it) is read when the object is absent, never added to it."""
+    value = (
+        cache_creation.get(f"ephemeral_{ttl}_input_tokens", 0)
+        if cache_creation
+        else result.get(f"cache_creation_{ttl}_input_tokens", 0)
+    )
+    return _count(value, f"cache_creation.ephemeral_{ttl}_input_tokens", required=True)
+
+
 def _anthropic_usage_row(bucket: dict, result: dict) -> dict:
     cache_creation = result.get("cache_creation") or {}
     if not isinstance(cache_creation, dict):
@@ -332,12 +344,7 @@ def _anthropic_usage_row(bucket: dict, result: dict) -> dict:
     tools = result.get("server_tool_use") or {}
     if not isinstance(tools, dict):
         raise _Reject("server_tool_use", f"server_tool_use is not an object: {tools!r}")
-    start = _rfc3339(bucket.get("starting_at"), "starting_at")
-    end = _rfc3339(bucket.get("ending_at"), "ending_at")
-    return {
-        "bucket_starting_at": start,
-        "bucket_ending_at": end,
-        "bill_key": _bill_key(start, end, result, _usage_measures(result)),
+    return _anthropic_bucket(bucket, result, _usage_measures(result)) | {
         **{
             f: result.get(f)
             for f in ("workspace_id", "api_key_id", "model", "service_tier", "context_window")
@@ -348,22 +355,8 @@ def _anthropic_usage_row(bucket: dict, result: dict) -> dict:
         "cache_read_input_tokens": _count(
             result.get("cache_read_input_tokens", 0), "cache_read_input_tokens", required=True
         ),
-        # the documented nested object; a flat cache_creation_5m/1h_input_tokens (as some
-        # derived schemas spell it) is read when the object is absent, never added to it
-        "cache_creation_5m_input_tokens": _count(
-            cache_creation.get("ephemeral_5m_input_tokens", 0)
-            if cache_creation
-            else result.get("cache_creation_5m_input_tokens", 0),
-            "cache_creation.ephemeral_5m_input_tokens",
-            required=True,
-        ),
-        "cache_creation_1h_input_tokens": _count(
-            cache_creation.get("ephemeral_1h_input_tokens", 0)
-            if cache_creation
-            else result.get("cache_creation_1h_input_tokens", 0),
-            "cache_creation.ephemeral_1h_input_tokens",
-            required=True,
-        ),
+        "cache_creation_5m_input_tokens": _cache_creation(result, cache_creation, "5m"),
+        "cache_creation_1h_input_tokens": _cache_creation(result, cache_creation, "1h"),
         "output_tokens": _count(result.get("output_tokens"), "output_tokens", required=True),
         "web_search_requests": _count(
             tools.get("web_search_requests"), "server_tool_use.web_search_requests"

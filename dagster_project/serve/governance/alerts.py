@@ -104,8 +104,10 @@ COLUMN_DOCS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Alert:
+    """One alert; the fields of the other kind of alert stay None."""
+
     alert_id: str
     alert_kind: str
     source_id: str
@@ -116,17 +118,17 @@ class Alert:
     metric: str
     billing_currency: str | None
     amount: Decimal | None
-    budget_amount: Decimal | None
-    forecast_month_end: Decimal | None
-    expected: Decimal | None
-    expected_low: Decimal | None
-    expected_high: Decimal | None
-    threshold_pct: int | None
-    basis: str | None
-    budget_kind: str | None
-    month_start: date | None
-    root_cause_dimension: str | None
-    root_cause_value: str | None
+    budget_amount: Decimal | None = None
+    forecast_month_end: Decimal | None = None
+    expected: Decimal | None = None
+    expected_low: Decimal | None = None
+    expected_high: Decimal | None = None
+    threshold_pct: int | None = None
+    basis: str | None = None
+    budget_kind: str | None = None
+    month_start: date | None = None
+    root_cause_dimension: str | None = None
+    root_cause_value: str | None = None
     message: str
 
     def payload(self) -> dict[str, Any]:
@@ -219,25 +221,23 @@ def budget_alert(row: dict[str, Any]) -> Alert:
         alert_kind="budget_threshold",
         source_id=str(row["budget_id"]),
         alert_date=row["crossed_on"],
-        owner_key=row["owner_key"],
-        owner_value=row["owner_value"],
+        **_owner_and_currency(row),
         severity=budget_severity(int(row["threshold_pct"]), basis),
         metric="cost",
-        billing_currency=row["billing_currency"],
         amount=row["actual_to_date"],
         budget_amount=row["budget_amount"],
         forecast_month_end=row["forecast_month_end"],
-        expected=None,
-        expected_low=None,
-        expected_high=None,
         threshold_pct=int(row["threshold_pct"]),
         basis=basis,
         budget_kind=row["budget_kind"],
         month_start=month,
-        root_cause_dimension=None,
-        root_cause_value=None,
         message=message,
     )
+
+
+def _owner_and_currency(row: dict[str, Any]) -> dict[str, Any]:
+    """What every alert copies from its mart row as it is: the owner and the currency."""
+    return {key: row[key] for key in ("owner_key", "owner_value", "billing_currency")}
 
 
 def anomaly_alert(row: dict[str, Any]) -> Alert:
@@ -256,21 +256,13 @@ def anomaly_alert(row: dict[str, Any]) -> Alert:
         alert_kind="cost_anomaly",
         source_id=str(row["anomaly_id"]),
         alert_date=row["anomaly_date"],
-        owner_key=row["owner_key"],
-        owner_value=row["owner_value"],
+        **_owner_and_currency(row),
         severity=severity,
         metric=row["metric"],
-        billing_currency=row["billing_currency"],
         amount=row["observed"],
-        budget_amount=None,
-        forecast_month_end=None,
         expected=row["expected"],
         expected_low=row["expected_low"],
         expected_high=row["expected_high"],
-        threshold_pct=None,
-        basis=None,
-        budget_kind=None,
-        month_start=None,
         root_cause_dimension=row["root_cause_dimension"],
         root_cause_value=row["root_cause_value"],
         message=message,

@@ -77,22 +77,25 @@ def daily_single(rows: list[dict], title: str) -> go.Figure | None:
     return figure
 
 
+def _add_bars(
+    figure: go.Figure, x: list[str], rows: list[dict], series: tuple[tuple[str, str], ...]
+) -> None:
+    """One bar trace per (name, column) of `series`, over the rows labelled `x` (None: no bar)."""
+    for name, key in series:
+        values = [None if row[key] is None else float(row[key]) for row in rows]
+        figure.add_trace(go.Bar(x=x, y=values, name=name))
+
+
 def billed_vs_allocated(totals: list[dict]) -> go.Figure | None:
     if not totals:
         return None
     figure = go.Figure(layout=_layout("Billed vs allocated vs unallocated", barmode="group"))
-    for name, key in (
+    series = (
         ("Billed", "billed_cost"),
         ("Allocated to owners", "allocated"),
         ("Unallocated", "unallocated"),
-    ):
-        figure.add_trace(
-            go.Bar(
-                x=[row["billing_currency"] for row in totals],
-                y=[float(row[key]) for row in totals],
-                name=name,
-            )
-        )
+    )
+    _add_bars(figure, [row["billing_currency"] for row in totals], totals, series)
     return figure
 
 
@@ -136,16 +139,10 @@ def budgets(rows: list[dict], names: dict[str, str]) -> go.Figure | None:
     figure = go.Figure(
         layout=_layout(f"Budgets {latest:%Y-%m}: actual and forecast", barmode="group")
     )
-    for name, key in (
+    series = (
         ("Budget", "budget_amount"),
         ("Actual to date", "actual_to_date"),
         ("Forecast month end", "forecast_month_end"),
-    ):
-        figure.add_trace(
-            go.Bar(
-                x=labels,
-                y=[None if row[key] is None else float(row[key]) for row in current],
-                name=name,
-            )
-        )
+    )
+    _add_bars(figure, labels, current, series)
     return figure
