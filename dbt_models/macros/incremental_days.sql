@@ -90,6 +90,15 @@
         and built_at > coalesce((select built_at from last_build), '-infinity'::timestamptz)
 {%- endmacro %}
 
+{#- pre_hook of a request-grain model downstream of one incremental parent: the days `parent`
+    rebuilt (its request_date), a fingerprint of the lookup relations and values it reads,
+    and with days_after the days after each of them too. -#}
+{% macro incremental_plan_after(parent, relations=[], values=[], days_after=0) -%}
+    {{ return(incremental_plan(
+        'request_date', 'select request_date from ' ~ ref(parent),
+        incremental_fingerprint(relations, values), parents=[parent], days_after=days_after)) }}
+{%- endmacro %}
+
 {#- pre_hook of an incremental model: plan the days to rebuild and delete them.
     Either source_rel/id_column/ts_column (staging) or parents (downstream) are given;
     all_days_sql lists every day the inputs hold (for a rebuild of every day). -#}

@@ -17,13 +17,8 @@
 -- (prices are date-effective: a catalog change can re-price any day).
 {{ config(
     materialized=incremental_days_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ incremental_plan('request_date',
-        'select request_date from ' ~ ref('int_requests_unioned'),
-        incremental_fingerprint([ref('int_price_catalog'), ref('price_overrides')],
-                                [var('batch_price_factor')]),
-        parents=['int_requests_unioned']) }}",
+    pre_hook="{{ incremental_plan_after('int_requests_unioned',
+        [ref('int_price_catalog'), ref('price_overrides')], [var('batch_price_factor')]) }}",
     post_hook="{{ incremental_done('request_date') }}",
 ) }}
 with

@@ -13,12 +13,8 @@
 {%- endif %}
 {{ config(
     materialized=incremental_days_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ incremental_plan('request_date',
-        'select request_date from ' ~ ref('int_requests_priced'),
-        incremental_fingerprint(values=[var('waste_repeat_window_seconds')]),
-        parents=['int_requests_priced'], days_after=1) }}",
+    pre_hook="{{ incremental_plan_after('int_requests_priced',
+        values=[var('waste_repeat_window_seconds')], days_after=1) }}",
     post_hook="{{ incremental_done('request_date') }}",
 ) }}
 with

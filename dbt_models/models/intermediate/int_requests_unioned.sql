@@ -12,8 +12,6 @@
 -- rebuilt; every day when the org seeds, aliases or model matches change.
 {{ config(
     materialized=incremental_days_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',
         'select request_date from ' ~ ref('stg_litellm__requests')
             ~ ' union select request_date from ' ~ ref('stg_otel__genai_spans'),

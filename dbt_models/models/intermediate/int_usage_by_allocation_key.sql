@@ -3,11 +3,7 @@
 -- Incremental by day: the days int_requests_priced rebuilt (macros/incremental_days.sql).
 {{ config(
     materialized=incremental_days_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ incremental_plan('request_date',
-        'select request_date from ' ~ ref('int_requests_priced'),
-        incremental_fingerprint(), parents=['int_requests_priced']) }}",
+    pre_hook="{{ incremental_plan_after('int_requests_priced') }}",
     post_hook="{{ incremental_done('request_date') }}",
 ) }}
 with

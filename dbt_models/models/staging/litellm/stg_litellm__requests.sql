@@ -9,8 +9,6 @@
 {%- set raw_logs = source('litellm', 'litellm_spend_logs') %}
 {{ config(
     materialized=incremental_days_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',
         'select distinct cast(start_time as date) from ' ~ source('litellm', 'litellm_spend_logs'),
         incremental_fingerprint([ref('provider_names')]),

@@ -3,8 +3,6 @@
 {%- set raw_spans = source('otel', 'otel_genai_spans') %}
 {{ config(
     materialized=incremental_days_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
     pre_hook="{{ incremental_plan('request_date',
         'select distinct cast(start_time as date) from ' ~ source('otel', 'otel_genai_spans'),
         incremental_fingerprint([ref('provider_names')]),
