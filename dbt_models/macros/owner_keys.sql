@@ -102,3 +102,27 @@
         and {{ owners }}.{{ column }} = {{ name }}_names.owner_id
     {%- endfor %}
 {%- endmacro %}
+
+{#- The rows of `relation` stacked once per key of `keys` ((name, column) pairs, e.g.
+    owner_key_names()), union all: each branch selects the `leading` columns, '<name>' as
+    `name_as` and the key's column as `value_as`, then the caller's columns (the aggregates),
+    grouped by all; `skip_values` (a list) drops the rows whose key is null or one of them.
+    E.g. one daily series per owner key: each owner value's rows, labelled with its key. -#}
+{% macro stacked_by_key(keys, relation, leading, name_as='owner_key', value_as='owner_value',
+    skip_values=none) -%}
+    {%- set columns = caller() -%}
+    {%- for name, column in keys %}
+        select
+            {% for leading_column in leading %}{{ leading_column }},
+            {% endfor -%}
+            '{{ name }}' as {{ name_as }},
+            {{ column }} as {{ value_as }},
+            {{ columns | trim }}
+        from {{ relation }}
+        {%- if skip_values is not none %}
+        where {{ column }} is not null and {{ column }} not in ('{{ skip_values | join("', '") }}')
+        {%- endif %}
+        group by all
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -21,21 +21,15 @@ daily as (
 
 owner_days as (
 
-    {% for key, column in owner_columns %}
-        select
-            date_day,
-            '{{ key }}' as owner_key,
-            {{ column }} as owner_value,
-            metric,
-            billing_currency,
-            sum(amount) as amount
-        from daily
-        -- a fee split by rule, or idle GPU capacity (int_allocation_weights), is no one's usage
-        -- spike on these keys: it shows on the team and cost center that carry it
-        where {{ column }} is not null and {{ column }} not in ('shared', 'idle_capacity')
-        group by all
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {#- a fee split by rule, or idle GPU capacity (int_allocation_weights), is no one's usage
+        spike on these keys: it shows on the team and cost center that carry it #}
+    {% call stacked_by_key(
+        owner_columns, 'daily', leading=['date_day'], skip_values=['shared', 'idle_capacity']
+    ) %}
+        metric,
+        billing_currency,
+        sum(amount) as amount
+    {% endcall %}
 
 ),
 

@@ -51,20 +51,13 @@ spend_by_kind as (
 
 spend_by_owner as (
 
-    {% for key, column in owner_columns %}
-        select
-            date_day,
-            '{{ key }}' as owner_key,
-            {{ column }} as owner_value,
-            budget_kind,
-            billing_currency,
-            sum(run_rate_cost) as run_rate_cost,
-            sum(recurring_cost) as recurring_cost,
-            sum(unbilled_cost) as unbilled_cost
-        from spend_by_kind
-        group by all
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {% call stacked_by_key(owner_columns, 'spend_by_kind', leading=['date_day']) %}
+        budget_kind,
+        billing_currency,
+        sum(run_rate_cost) as run_rate_cost,
+        sum(recurring_cost) as recurring_cost,
+        sum(unbilled_cost) as unbilled_cost
+    {% endcall %}
 
 ),
 

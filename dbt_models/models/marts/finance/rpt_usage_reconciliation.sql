@@ -7,6 +7,8 @@
 --     bypass the gateway);
 --   logged_not_in_usage_api: the logs saw more than the vendor counted, beyond the tolerance;
 --   matched: within usage_reconciliation_tolerance_pct percent of the larger of the two.
+{#- a row's grain: day x provider x project / workspace x model x token part -#}
+{%- set usage_grain = ['usage_date', 'provider_id', 'sub_account_id', 'model_id', 'token_part'] %}
 with
 
 vendor_usage as (
@@ -35,11 +37,7 @@ usage_api_coverage as (
 usage_api_tokens as (
 
     select
-        usage_date,
-        provider_id,
-        sub_account_id,
-        model_id,
-        token_part,
+        {{ usage_grain | join(', ') }},
         sum(usage_api_tokens) as usage_api_tokens,
         0 as logged_tokens
     from vendor_usage
@@ -73,11 +71,7 @@ logged_tokens as (
 compared as (
 
     select
-        usage_date,
-        provider_id,
-        sub_account_id,
-        model_id,
-        token_part,
+        {{ usage_grain | join(', ') }},
         cast(sum(usage_api_tokens) as bigint) as usage_api_tokens,
         cast(sum(logged_tokens) as bigint) as logged_tokens
     from (
@@ -91,11 +85,7 @@ compared as (
 )
 
 select
-    usage_date,
-    provider_id,
-    sub_account_id,
-    model_id,
-    token_part,
+    {{ usage_grain | join(', ') }},
     usage_api_tokens,
     logged_tokens,
     usage_api_tokens - logged_tokens as token_difference,

@@ -54,19 +54,15 @@ owner_rows as (
 
 slices as (
 
-    {% for dimension, column in dimensions %}
-        select
-            owner_day_id,
-            '{{ dimension }}' as root_cause_dimension,
-            {{ column }} as root_cause_value,
-            sum(case when is_anomaly_day then amount else 0 end) as slice_observed,
-            -- the slice's trailing mean: baseline days it had nothing on count 0
-            sum(case when is_anomaly_day then 0 else amount end) as slice_history_total,
-            any_value(history_days) as history_days
-        from owner_rows
-        group by all
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {% call stacked_by_key(
+        dimensions, 'owner_rows', leading=['owner_day_id'],
+        name_as='root_cause_dimension', value_as='root_cause_value'
+    ) %}
+        sum(case when is_anomaly_day then amount else 0 end) as slice_observed,
+        -- the slice's trailing mean: baseline days it had nothing on count 0
+        sum(case when is_anomaly_day then 0 else amount end) as slice_history_total,
+        any_value(history_days) as history_days
+    {% endcall %}
 
 ),
 

@@ -24,9 +24,7 @@ monthly as (
 
     select
         cast({{ dbt.date_trunc('month', 'request_date') }} as date) as month_start,
-        {% for key in owner_keys(include_model=false) -%}
-            {{ key }},
-        {% endfor -%}
+        {{ owner_key_list(include_model=false) }},
         provider_id,
         price_provider_id,
         model_id,
@@ -77,9 +75,7 @@ findings as (
 select
     month_start,
     finding,
-    {% for key in owner_keys(include_model=false) -%}
-        {{ key }},
-    {% endfor -%}
+    {{ owner_key_list(include_model=false) }},
     provider_id,
     model_id,
     current_input_usd_per_mtok,

@@ -28,9 +28,7 @@ costed as (
 
 select
     cast({{ dbt.date_trunc('month', 'request_date') }} as date) as month_start,
-    {% for key in owner_keys(include_model=false) -%}
-        {{ key }},
-    {% endfor -%}
+    {{ owner_key_list(include_model=false) }},
     provider_id,
     model_id,
     waste_kind,

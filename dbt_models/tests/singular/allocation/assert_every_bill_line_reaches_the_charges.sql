@@ -44,16 +44,6 @@ charged as (
 
 )
 
-select
-    coalesce(in_force.source_system, charged.source_system) as source_system,
-    coalesce(in_force.currency, charged.currency) as currency,
-    coalesce(in_force.line_count, 0) as lines_in_force,
-    coalesce(charged.line_count, 0) as lines_charged,
-    coalesce(in_force.billed, 0) as billed_in_force,
-    coalesce(charged.billed, 0) as billed_charged
-from in_force
-full outer join charged
-    on in_force.source_system is not distinct from charged.source_system
-    and in_force.currency is not distinct from charged.currency
-where coalesce(in_force.line_count, 0) <> coalesce(charged.line_count, 0)
-    or coalesce(in_force.billed, 0) <> coalesce(charged.billed, 0)
+{{ totals_that_differ(
+    'in_force', 'charged', ['source_system', 'currency'], ['line_count', 'billed']
+) }}

@@ -38,14 +38,4 @@ unioned as (
 )
 
 -- a source with no requests at all (a company without OpenTelemetry, say) has zero on both sides
-select
-    coalesce(staged.source_system, unioned.source_system) as source_system,
-    coalesce(staged.requests, 0) as requests,
-    coalesce(staged.tokens, 0) as tokens,
-    coalesce(unioned.requests, 0) as unioned_requests,
-    coalesce(unioned.tokens, 0) as unioned_tokens
-from staged
-full outer join unioned
-    on staged.source_system = unioned.source_system
-where coalesce(staged.requests, 0) <> coalesce(unioned.requests, 0)
-    or coalesce(staged.tokens, 0) <> coalesce(unioned.tokens, 0)
+{{ totals_that_differ('staged', 'unioned', ['source_system'], ['requests', 'tokens']) }}
