@@ -606,42 +606,45 @@ def _write_anthropic_costs(
 ) -> None:
     discount = Decimal(org.DISCOUNTS["anthropic"])
     lines: dict[int, list[dict]] = defaultdict(list)
+
+    def result(
+        workspace: str,
+        cents: Decimal,
+        description: str,
+        cost_type: str,
+        model: str | None = None,
+        part: str | None = None,
+    ) -> dict:
+        """One cost report line; a token line names its model and token part."""
+        return {
+            "currency": "USD",
+            "amount": _dec_str(cents),
+            "workspace_id": workspace,
+            "description": description,
+            "cost_type": cost_type,
+            "context_window": "0-200k" if part is not None else None,
+            "model": model,
+            "service_tier": (
+                None if part is None else "batch" if part.startswith("batch") else "standard"
+            ),
+            "token_type": ANTHROPIC_TOKEN_TYPE[part] if part is not None else None,
+        }
+
     for rec, day in _billed_usage(usage, cfg, "anthropic"):
         unit = prices.unit_price("anthropic", rec.model, rec.part, day)
         usd = int(rec.tokens) * unit * (1 - discount)
         cents = _q(usd * 100, "0.0001")
         model_id = rec.model  # the cost report names the dated model id, as the API returns it
+        description = f"{model_id} usage - {ANTHROPIC_TOKEN_TYPE[rec.part]}"
         lines[int(rec.day)].append(
-            {
-                "currency": "USD",
-                "amount": _dec_str(cents),
-                "workspace_id": rec.account_id,
-                "description": f"{model_id} usage - {ANTHROPIC_TOKEN_TYPE[rec.part]}",
-                "cost_type": "tokens",
-                "context_window": "0-200k",
-                "model": model_id,
-                "service_tier": "batch" if rec.part.startswith("batch") else "standard",
-                "token_type": ANTHROPIC_TOKEN_TYPE[rec.part],
-            }
+            result(rec.account_id, cents, description, "tokens", model_id, rec.part)
         )
         ledger.add("anthropic", cents / 100)
     # Web search tool charges: billed per workspace, no token usage behind them.
     for d in _billed_days(cfg):
         searches = int(rng.integers(40, 160))
         cents = _q(Decimal(searches) * Decimal("1.0"), "0.0001")  # $10 per 1,000 searches
-        lines[d].append(
-            {
-                "currency": "USD",
-                "amount": _dec_str(cents),
-                "workspace_id": "wrkspc_growth",
-                "description": "Web search",
-                "cost_type": "web_search",
-                "context_window": None,
-                "model": None,
-                "service_tier": None,
-                "token_type": None,
-            }
-        )
+        lines[d].append(result("wrkspc_growth", cents, "Web search", "web_search"))
         ledger.add("anthropic", cents / 100)
     _pages(_daily_buckets(cfg, lines, _anthropic_bounds), 10, out / "anthropic" / "cost_report")
 
@@ -780,18 +783,11 @@ def _write_aws_focus(
     bedrock = usage[usage["provider_id"] == "aws_bedrock"]
 
     def base(day: date, account: str) -> dict:
-        bp_start, bp_end = _month_bounds(day)
-        start = datetime.combine(day, datetime.min.time(), UTC)
         return {
             "BillingAccountId": org.AWS_PAYER_ACCOUNT,
             "BillingAccountName": "Northwind Labs Payer",
-            "BillingAccountType": "Billing Account",
-            "BillingCurrency": "USD",
-            "BillingPeriodStart": bp_start,
-            "BillingPeriodEnd": bp_end,
-            "ChargePeriodStart": start,
-            "ChargePeriodEnd": start + timedelta(days=1),
-            "InvoiceId": f"EUINUS{bp_start:%y%m}-{org.AWS_PAYER_ACCOUNT[-4:]}",
+            **_focus_periods(day, "USD"),
+            "InvoiceId": f"EUINUS{day:%y%m}-{org.AWS_PAYER_ACCOUNT[-4:]}",
             # AWS's FOCUS export names itself "AWS" in all three
             "InvoiceIssuerName": "AWS",
             "ProviderName": "AWS",
@@ -1209,23 +1205,31 @@ def _month_bounds(day: date) -> tuple[datetime, datetime]:
     )
 
 
+def _focus_periods(day: date, currency: str) -> dict:
+    """The FOCUS account type, billing currency, billing period and charge period of a charge
+    on a day (the charge period is that day)."""
+    bp_start, bp_end = _month_bounds(day)
+    start = datetime.combine(day, datetime.min.time(), UTC)
+    return {
+        "BillingAccountType": "Billing Account",
+        "BillingCurrency": currency,
+        "BillingPeriodStart": bp_start,
+        "BillingPeriodEnd": bp_end,
+        "ChargePeriodStart": start,
+        "ChargePeriodEnd": start + timedelta(days=1),
+    }
+
+
 def _cloud_ai_row(
     day: date, provider: str, list_cost: Decimal, discount: Decimal, unit_price: Decimal
 ) -> dict:
     """The FOCUS columns every cloud AI line of the demo shares."""
-    bp_start, bp_end = _month_bounds(day)
-    start = datetime.combine(day, datetime.min.time(), UTC)
     billed = _q(list_cost * (1 - discount), "0.0000000001")
     azure = provider == "azure_openai"
     return {
         "BillingAccountId": org.AZURE_BILLING_ACCOUNT if azure else org.GCP_BILLING_ACCOUNT,
         "BillingAccountName": "Northwind Labs EA" if azure else "Northwind Labs GCP",
-        "BillingAccountType": "Billing Account",
-        "BillingCurrency": "USD",
-        "BillingPeriodStart": bp_start,
-        "BillingPeriodEnd": bp_end,
-        "ChargePeriodStart": start,
-        "ChargePeriodEnd": start + timedelta(days=1),
+        **_focus_periods(day, "USD"),
         "ChargeCategory": "Usage",
         "ChargeClass": None,
         "ChargeFrequency": "Usage-Based",
@@ -1504,8 +1508,6 @@ def _write_aws_eu_account(
     for rec in daily.itertuples(index=False):
         charge_day = cfg.start + timedelta(days=int(rec.day))
         eur_per_usd = 1 / _eur_per_usd(seeds_dir, charge_day)
-        first = charge_day.replace(day=1)
-        start = datetime.combine(charge_day, datetime.min.time(), UTC)
         for part, tokens in (("input", rec.input_tokens), ("output", rec.output_tokens)):
             kind = BEDROCK_USAGE_SUFFIX[part]
             unit_eur = prices.unit_price("aws_bedrock", workload.model_as_logged, part,
@@ -1516,14 +1518,8 @@ def _write_aws_eu_account(
             rows.append({
                 "BillingAccountId": org.AWS_EU_PAYER_ACCOUNT,
                 "BillingAccountName": "Northwind Labs EU",
-                "BillingAccountType": "Billing Account",
-                "BillingCurrency": "EUR",
-                "BillingPeriodStart": datetime.combine(first, datetime.min.time(), UTC),
-                "BillingPeriodEnd": datetime.combine(
-                    (first + timedelta(days=32)).replace(day=1), datetime.min.time(), UTC),
-                "ChargePeriodStart": start,
-                "ChargePeriodEnd": start + timedelta(days=1),
-                "InvoiceId": f"EUINDE{first:%y%m}-{org.AWS_EU_PAYER_ACCOUNT[-4:]}",
+                **_focus_periods(charge_day, "EUR"),
+                "InvoiceId": f"EUINDE{charge_day:%y%m}-{org.AWS_EU_PAYER_ACCOUNT[-4:]}",
                 "InvoiceIssuerName": "AWS",
                 "ProviderName": "AWS",
                 "PublisherName": "AWS",
