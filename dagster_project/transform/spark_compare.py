@@ -20,8 +20,6 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -29,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.config import DBT_PROJECT_DIR
+from dagster_project.config import DBT_PROJECT_DIR, environment
 from dagster_project.db import sql_literal
 from dagster_project.extract.landing import quote_ident
 from dagster_project.transform.spark_raw import export_raw_parquet
@@ -75,20 +73,6 @@ def spark_env(work_dir: Path) -> dict[str, str]:
         # a local session: no host name lookup (and no warning about a loopback address)
         "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
     }
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def build_duckdb_demo(work_dir: Path) -> Path:
