@@ -148,6 +148,21 @@ def environment(values: Mapping[str, str] | None = None) -> Iterator[None]:
         os.environ.update({k: v for k, v in saved.items() if os.environ.get(k) != v})
 
 
+def data_dir_env(folder: Path) -> dict[str, str]:
+    """The variables that keep every file of a run under `folder` (the landing folder, the
+    warehouse, its published copy, the exports, DuckDB's spill folder and Dagster's home), as
+    the defaults keep them under data/: a second pipeline in one process, or a test's."""
+    return {
+        "AIFINOPS_DATA_DIR": str(folder),
+        "AIFINOPS_LANDING_DIR": str(folder / "landing"),
+        "AIFINOPS_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
+        "AIFINOPS_PUBLISH_DIR": str(folder / "published"),
+        "AIFINOPS_EXPORT_DIR": str(folder / "exports"),
+        "AIFINOPS_DUCKDB_TEMP_DIR": str(folder / "tmp"),  # else pinned by an earlier export
+        "DAGSTER_HOME": str(folder / ".dagster"),
+    }
+
+
 def data_dir() -> Path:
     """AIFINOPS_DATA_DIR: the folder every other path defaults under (and the run logs)."""
     return _path("AIFINOPS_DATA_DIR", REPO_ROOT / "data")

@@ -40,7 +40,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     if not hasattr(sys, "ps1"):
         sys.ps1 = ">>> "
 
-from dagster_project.config import environment
+from dagster_project.config import data_dir_env, environment
 from dagster_project.demo.generator import DemoConfig, generate
 from tests import xdist_groups
 
@@ -97,16 +97,7 @@ def pipeline_env(data_dir: Path, *, one_warehouse_path: bool = False) -> dict[st
     """The AIFINOPS_* variables of a run on `data_dir`. With `one_warehouse_path` the warehouse
     and its spill folder are reached through the path every test run uses, now turned to
     `data_dir` (so one run at a time)."""
-    env = {
-        "AIFINOPS_DATA_DIR": str(data_dir),
-        "AIFINOPS_LANDING_DIR": str(data_dir / "landing"),
-        "AIFINOPS_DUCKDB_PATH": str(data_dir / "warehouse.duckdb"),
-        "AIFINOPS_PUBLISH_DIR": str(data_dir / "published"),
-        "AIFINOPS_EXPORT_DIR": str(data_dir / "exports"),
-        "AIFINOPS_DUCKDB_TEMP_DIR": str(data_dir / "tmp"),  # else pinned by an earlier export
-        "AIFINOPS_PSEUDONYM_KEY": "test-pseudonym-key",
-        "DAGSTER_HOME": str(data_dir / ".dagster"),
-    }
+    env = {**data_dir_env(data_dir), "AIFINOPS_PSEUDONYM_KEY": "test-pseudonym-key"}
     if one_warehouse_path:
         slot, turned = _SLOT_PARENT / "data", _SLOT_PARENT / "data.next"
         turned.unlink(missing_ok=True)
