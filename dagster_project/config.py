@@ -17,11 +17,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_models"
 SEEDS_DIR = REPO_ROOT / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
-# dbt's own variable for its target folder (manifest, partial parse state, run artifacts); dbt and
-# dagster-dbt read it too. Relative paths are taken from the dbt project. The tests give each
-# parallel worker its own (tests/conftest.py).
-DBT_TARGET_PATH_VAR = "DBT_TARGET_PATH"
-DBT_TARGET_DIR = DBT_PROJECT_DIR / (os.environ.get(DBT_TARGET_PATH_VAR, "").strip() or "target")
+# The pipeline's dbt target folder (manifest, partial parse state, run artifacts, a company's
+# assembled seeds); relative to the dbt project. The tests give each parallel worker its own
+# (tests/conftest.py). Handed to dagster-dbt as DBT_TARGET_PATH around each dbt call only: in
+# os.environ it would also move the target of every other dbt project run from this process.
+DBT_TARGET_DIR_VAR = "AIFINOPS_DBT_TARGET_DIR"
+DBT_TARGET_DIR = DBT_PROJECT_DIR / (os.environ.get(DBT_TARGET_DIR_VAR, "").strip() or "target")
 SEEDS_VAR = (
     "AIFINOPS_SEEDS_DIR"  # a company's own org seeds (dagster_project/transform/org_seeds.py)
 )

@@ -27,7 +27,7 @@ import pytest
 # state, a company's assembled seeds, run artifacts): set before any dagster_project module
 # reads it (config.DBT_TARGET_DIR; dagster-dbt loads the manifest when the assets import).
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    os.environ["DBT_TARGET_PATH"] = str(
+    os.environ["AIFINOPS_DBT_TARGET_DIR"] = str(
         Path(__file__).resolve().parents[1]
         / "dbt_models"
         / "target"

@@ -53,7 +53,13 @@ def dbt_environment(settings: Settings | None = None) -> dict[str, str]:
     settings; dbt_project.yml: the company's seed folder, AIFINOPS_DBT_SEED_PATH), resolved.
     Set around each dbt process, never left behind in this process's environment."""
     settings = settings or Settings.from_env()
-    return {DBT_SEED_PATH_VARIABLE: dbt_seed_path(settings), **dbt_env(settings)}
+    return {
+        DBT_SEED_PATH_VARIABLE: dbt_seed_path(settings),
+        **dbt_env(settings),
+        # dagster-dbt makes each call's target folder, and copies dbt's partial parse state from,
+        # under DBT_TARGET_PATH
+        "DBT_TARGET_PATH": str(DBT_TARGET_DIR),
+    }
 
 
 dbt_project = DbtProject(
