@@ -65,7 +65,7 @@ spark-compare: install java
 	$(BIN)/python -m dagster_project.transform.spark_compare
 
 test: install lint focus-validator postgres chromium old-duckdb java
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # sqlfluff fix gets an absolute path (with a relative one, sqlfluff 3.4's dbt templater writes the
 # fixed files under the wrong folder) and leaves long lines (LT05) to people: its LT05 fix

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_models"
 SEEDS_DIR = REPO_ROOT / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+# The pipeline's dbt target folder (manifest, partial parse state, run artifacts, a company's
+# assembled seeds); relative to the dbt project. The tests give each parallel worker its own
+# (tests/conftest.py). Handed to dagster-dbt as DBT_TARGET_PATH around each dbt call only: in
+# os.environ it would also move the target of every other dbt project run from this process.
+DBT_TARGET_DIR_VAR = "AIFINOPS_DBT_TARGET_DIR"
+DBT_TARGET_DIR = DBT_PROJECT_DIR / (os.environ.get(DBT_TARGET_DIR_VAR, "").strip() or "target")
 SEEDS_VAR = (
     "AIFINOPS_SEEDS_DIR"  # a company's own org seeds (dagster_project/transform/org_seeds.py)
 )
@@ -117,17 +125,43 @@ def _positive_int(variable: str, default: int | None) -> int | None:
     return int(value)
 
 
-def export_dbt_env(settings: Settings | None = None) -> dict[str, str]:
-    """Put what dbt's profile reads into this process's environment (dbt runs as a child
-    process): the absolute warehouse path (dbt runs in dbt_models/, a relative one would move),
-    the checked memory limit, spill folder and threads. Done before dbt parses as well as before
-    it builds: dbt re-parses the whole project when the profile differs from its last parse.
-    Returns the values set."""
+def dbt_env(settings: Settings | None = None) -> dict[str, str]:
+    """What dbt's profile reads from the environment, resolved: the absolute warehouse path (dbt
+    runs in dbt_models/, a relative one would move), the checked memory limit, spill folder and
+    threads. Given to dbt's processes only (dagster_project/transform/dbt_project.py), never left
+    in this process's environment: a second run in the same process must not inherit them."""
     settings = settings or Settings.from_env()
     duckdb_settings = settings.duckdb or DuckDBSettings.from_env()
-    env = {"AIFINOPS_DUCKDB_PATH": str(settings.warehouse_path), **duckdb_settings.dbt_env()}
-    os.environ.update(env)
-    return env
+    return {"AIFINOPS_DUCKDB_PATH": str(settings.warehouse_path), **duckdb_settings.dbt_env()}
+
+
+@contextmanager
+def environment(values: Mapping[str, str] | None = None) -> Iterator[None]:
+    """`values` set in os.environ inside the block; after it os.environ is exactly as before,
+    also for whatever the block itself set (child processes started inside see the values)."""
+    saved = dict(os.environ)
+    os.environ.update(values or {})
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update({k: v for k, v in saved.items() if os.environ.get(k) != v})
+
+
+def data_dir_env(folder: Path) -> dict[str, str]:
+    """The variables that keep every file of a run under `folder` (the landing folder, the
+    warehouse, its published copy, the exports, DuckDB's spill folder and Dagster's home), as
+    the defaults keep them under data/: a second pipeline in one process, or a test's."""
+    return {
+        "AIFINOPS_DATA_DIR": str(folder),
+        "AIFINOPS_LANDING_DIR": str(folder / "landing"),
+        "AIFINOPS_DUCKDB_PATH": str(folder / "warehouse.duckdb"),
+        "AIFINOPS_PUBLISH_DIR": str(folder / "published"),
+        "AIFINOPS_EXPORT_DIR": str(folder / "exports"),
+        "AIFINOPS_DUCKDB_TEMP_DIR": str(folder / "tmp"),  # else pinned by an earlier export
+        "DAGSTER_HOME": str(folder / ".dagster"),
+    }
 
 
 def data_dir() -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project.automation import pipeline_job, schedules, sensors
-from dagster_project.config import Settings, export_dbt_env
+from dagster_project.config import Settings
 from dagster_project.extract.assets import extract_assets, extract_checks
 from dagster_project.quality.expectations import build_expectation_checks
 from dagster_project.resources import WarehouseResource
@@ -18,11 +18,10 @@ from dagster_project.transform.dbt_project import DBT_EXECUTABLE, DbtCli, dbt_pr
 
 
 def build_definitions() -> dg.Definitions:
-    # dbt reads the same AIFINOPS_* variables through profiles.yml: configure by environment.
-    # dbt runs in dbt_models/, so it gets the absolute path (a relative one would move).
-    # memory limit, spill folder, threads: checked once, the same for dbt as for Python
+    # dbt reads the same AIFINOPS_* variables through profiles.yml: configure by environment
+    # (the dbt resource hands them to each dbt process, resolved: DbtCli).
+    # memory limit, spill folder, threads: checked once, here, the same for dbt as for Python
     settings = Settings.from_env()
-    export_dbt_env(settings)
     return dg.Definitions(
         assets=[
             *extract_assets,

@@ -140,16 +140,24 @@ def test_dbt_profile_gets_the_configured_limit_spill_folder_and_threads(
 def test_definitions_hand_dbt_the_checked_settings(
     duckdb_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """build_definitions exports the resolved values dbt's profile reads (absolute paths)."""
+    """The dbt resource of build_definitions starts dbt with the resolved values dbt's profile
+    reads (absolute paths)."""
+    from dagster_dbt import DbtCliResource
+
     from dagster_project.definitions import build_definitions
 
     monkeypatch.setenv("AIFINOPS_DUCKDB_MEMORY_LIMIT", "2GB")
     monkeypatch.setenv("AIFINOPS_DUCKDB_TEMP_DIR", "relative-spill")
     monkeypatch.chdir(duckdb_env)
-    build_definitions()
-    assert os.environ["AIFINOPS_DUCKDB_MEMORY_LIMIT"] == "2GB"
-    assert os.environ["AIFINOPS_DUCKDB_TEMP_DIR"] == str(duckdb_env / "relative-spill")
-    assert os.environ["AIFINOPS_DBT_THREADS"] == "4"
+    started_with: list[dict[str, str]] = []
+    monkeypatch.setattr(
+        DbtCliResource, "cli", lambda self, args, **kwargs: started_with.append(dict(os.environ))
+    )
+    build_definitions().resources["dbt"].cli(["build"])
+    (dbt_env,) = started_with
+    assert dbt_env["AIFINOPS_DUCKDB_MEMORY_LIMIT"] == "2GB"
+    assert dbt_env["AIFINOPS_DUCKDB_TEMP_DIR"] == str(duckdb_env / "relative-spill")
+    assert dbt_env["AIFINOPS_DBT_THREADS"] == "4"
 
 
 # --- what dbt rebuilds ----------------------------------------------------------------------

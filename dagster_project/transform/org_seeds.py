@@ -28,7 +28,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from dagster_project.config import DBT_PROJECT_DIR, SEEDS_DIR, Settings
+from dagster_project.config import DBT_PROJECT_DIR, DBT_TARGET_DIR, SEEDS_DIR, Settings
 
 # The seeds that describe one organisation. Every other seed under seeds/ is product reference
 # data shipped with the code (price catalog, FOCUS categories), which a company may still
@@ -50,8 +50,8 @@ ORGANISATION_SEEDS = (
 )
 DBT_SEED_PATH_VARIABLE = "AIFINOPS_DBT_SEED_PATH"
 DEFAULT_DBT_SEED_PATH = "../seeds"
-# Inside the dbt project (dbt wants seed paths relative to it) and in its ignored target folder.
-ASSEMBLED_SEEDS_DIR = DBT_PROJECT_DIR / "target" / "company_seeds"
+# In dbt's target folder (ignored by git), a path dbt takes relative to the project.
+ASSEMBLED_SEEDS_DIR = DBT_TARGET_DIR / "company_seeds"
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -128,6 +128,14 @@ def assemble_seeds(company_dir: Path, out_dir: Path = ASSEMBLED_SEEDS_DIR) -> li
     return notes
 
 
+def dbt_seed_path(settings: Settings, assembled_dir: Path = ASSEMBLED_SEEDS_DIR) -> str:
+    """The value of AIFINOPS_DBT_SEED_PATH for `settings`: the repository's seeds, or the
+    folder `prepare_seeds` assembles for the company (relative to the dbt project)."""
+    if settings.seeds_dir is None:
+        return DEFAULT_DBT_SEED_PATH
+    return os.path.relpath(assembled_dir, DBT_PROJECT_DIR)
+
+
 def prepare_seeds(
     settings: Settings | None = None, assembled_dir: Path = ASSEMBLED_SEEDS_DIR
 ) -> str:
@@ -137,13 +145,12 @@ def prepare_seeds(
     content), which changes whenever the parsed dbt manifest must."""
     settings = settings or Settings.from_env()
     if settings.seeds_dir is None:
-        folder, seed_path = SEEDS_DIR, DEFAULT_DBT_SEED_PATH
+        folder = SEEDS_DIR
     else:
         for note in assemble_seeds(settings.seeds_dir, assembled_dir):
             print(f"seeds: {note}", file=sys.stderr)
         folder = assembled_dir
-        seed_path = os.path.relpath(assembled_dir, DBT_PROJECT_DIR)
-    os.environ[DBT_SEED_PATH_VARIABLE] = seed_path
+    seed_path = os.environ[DBT_SEED_PATH_VARIABLE] = dbt_seed_path(settings, assembled_dir)
     digest = hashlib.sha256(f"{seed_path}\n{settings.seeds_dir}\n".encode())
     for path in sorted(folder.iterdir()):
         if path.is_file():

@@ -20,8 +20,6 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -29,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.config import DBT_PROJECT_DIR
+from dagster_project.config import DBT_PROJECT_DIR, data_dir_env, environment
 from dagster_project.db import sql_literal
 from dagster_project.extract.landing import quote_ident
 from dagster_project.transform.spark_raw import export_raw_parquet
@@ -77,20 +75,6 @@ def spark_env(work_dir: Path) -> dict[str, str]:
     }
 
 
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def build_duckdb_demo(work_dir: Path) -> Path:
     """The small demo through the real pipeline (aifinops-run) into work_dir/duckdb."""
     from dagster_project.demo.generator import DemoConfig, generate
@@ -106,16 +90,7 @@ def build_duckdb_demo(work_dir: Path) -> Path:
         ),
         data_dir / "landing",
     )
-    env = {
-        "AIFINOPS_DATA_DIR": str(data_dir),
-        "AIFINOPS_LANDING_DIR": str(data_dir / "landing"),
-        "AIFINOPS_DUCKDB_PATH": str(data_dir / "warehouse.duckdb"),
-        "AIFINOPS_PUBLISH_DIR": str(data_dir / "published"),
-        "AIFINOPS_EXPORT_DIR": str(data_dir / "exports"),
-        "AIFINOPS_DUCKDB_TEMP_DIR": str(data_dir / "tmp"),
-        "AIFINOPS_PSEUDONYM_KEY": "spark-compare-pseudonym-key",
-        "DAGSTER_HOME": str(data_dir / ".dagster"),
-    }
+    env = {**data_dir_env(data_dir), "AIFINOPS_PSEUDONYM_KEY": "spark-compare-pseudonym-key"}
     with environment(env):
         code = run_pipeline([])
     # governance checks may warn (exit code 1 with alerts); the warehouse is what matters
