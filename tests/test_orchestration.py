@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from dagster_project import db
@@ -342,3 +343,36 @@ def test_the_dbt_resource_knows_its_dbt_version_without_starting_dbt(
     other = DbtCli(project_dir=dbt_project, dbt_executable=str(elsewhere))
     with pytest.raises(AssertionError, match="dbt started"):
         other._cli_version  # noqa: B018 (another dbt is still asked its version)
+
+
+def test_dbt_keeps_spilling_after_a_model_has_spilled(duckdb_env: Path) -> None:
+    """A model larger than memory_limit spills to the temp folder, and the nodes after it still
+    run: DuckDB refuses to set temp_directory again once it has been used ("Cannot switch
+    temporary directory"), so the profile gives it once, when the database opens
+    (config_options), not to every connection (settings), which failed every test after the
+    first spill of a 10M-request build."""
+    project = duckdb_env / "spill_project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: spill\nversion: '1.0'\nprofile: ai_finops\nconfig-version: 2\n"
+        "models:\n  spill:\n    +materialized: table\n"
+    )
+    (project / "models" / "big.sql").write_text(
+        "select i, hash(i) as h, repeat('x', 40) as pad from range(3000000) as t(i) order by h"
+    )
+    (project / "models" / "after_big.sql").write_text("select count(*) as n from {{ ref('big') }}")
+    spill = duckdb_env / "spill"
+    settings = DuckDBSettings(memory_limit="128MB", temp_directory=spill)
+    from dagster_project.transform.dbt_project import DBT_EXECUTABLE
+
+    env = {**os.environ, **settings.dbt_env(), "AIFINOPS_DBT_THREADS": "1",
+           "AIFINOPS_DUCKDB_PATH": str(duckdb_env / "spill.duckdb")}  # fmt: skip
+    result = subprocess.run(
+        [DBT_EXECUTABLE, "run", "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--project-dir", str(project)],
+        env=env, capture_output=True, text=True, cwd=project, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "Cannot switch temporary directory" not in result.stdout
+    with duckdb.connect(str(duckdb_env / "spill.duckdb"), read_only=True) as con:
+        assert con.execute("select n from main.after_big").fetchone() == (3000000,)
