@@ -483,7 +483,8 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str], log_path: Path) -
             "code, seeds and settings, and its outputs untouched. Nothing ran; the warehouse "
             "and the published file are current (--force runs anyway).\n"
         )
-        return _print_summary(paths, out)
+        _print_summary(paths, out)
+        return 0
     inputs.forget()
     try:  # the company's seed folder (AIFINOPS_SEEDS_DIR) is checked before anything runs
         parsed = time.perf_counter()
@@ -560,12 +561,11 @@ def _must_run(args: argparse.Namespace) -> bool:
     return bool(args.force or args.full_refresh or args.backfill_from or pulling_sources())
 
 
-def _print_summary(paths: WarehouseResource, out: IO[str]) -> int:
+def _print_summary(paths: WarehouseResource, out: IO[str]) -> None:
     with db.connect(paths.warehouse_path, read_only=True) as con:
         from dagster_project.serve.summary import build_summary
 
         out.write(build_summary(con) + "\n")
-    return 0
 
 
 if __name__ == "__main__":
