@@ -30,14 +30,18 @@ def connect(
     # DuckDB creates the spill folder when it first spills, but not its parents
     settings.temp_directory.mkdir(parents=True, exist_ok=True)
     database = ":memory:" if path is None else str(path)
-    con = duckdb.connect(database, read_only=read_only)
+    # Given when the database opens, not SET per connection: DuckDB refuses to set
+    # temp_directory again once it has spilled there, and a second connection to an open file
+    # shares its database (values checked by DuckDBSettings).
+    config: dict[str, str | int] = {
+        "memory_limit": settings.memory_limit,
+        "temp_directory": str(settings.temp_directory),
+    }
+    if settings.threads is not None:
+        config["threads"] = int(settings.threads)
+    con = duckdb.connect(database, read_only=read_only, config=config)
     try:
         con.execute(f"set TimeZone = '{TIME_ZONE}'")
-        # values checked by DuckDBSettings; quoted as literals (SET takes no parameters)
-        con.execute(f"set memory_limit = {sql_literal(settings.memory_limit)}")
-        con.execute(f"set temp_directory = {sql_literal(str(settings.temp_directory))}")
-        if settings.threads is not None:
-            con.execute(f"set threads = {int(settings.threads)}")
     except BaseException:
         con.close()
         raise

@@ -60,6 +60,24 @@ def test_every_python_connection_gets_the_configured_limit_spill_folder_and_thre
         assert con.execute(SETTINGS_SQL).fetchone()[:2] == ("1.0 GiB", str(duckdb_env / "spill"))
 
 
+def test_a_second_connection_opens_after_the_first_has_spilled(duckdb_env: Path) -> None:
+    """Two connections of one process to one file share its database; once a query has spilled
+    to the temp folder, DuckDB refuses to set temp_directory again ("Cannot switch temporary
+    directory"), so `db.connect` gives it when the database opens, not by SET: the second
+    connection opens, reads the first one's settings and spills too."""
+    spill = duckdb_env / "spill"
+    settings = DuckDBSettings(memory_limit="64MB", temp_directory=spill, threads=1)
+    warehouse = duckdb_env / "w.duckdb"
+    big = "select i, md5(i::varchar) as h from range(2000000) as t(i) order by h"
+    with db.connect(warehouse, settings=settings) as first:
+        first.execute(f"create table big as {big}")
+        assert any(spill.iterdir()), "the first connection did not spill: the test proves nothing"
+        with db.connect(warehouse, settings=settings) as second:
+            assert second.execute(SETTINGS_SQL).fetchone()[1] == str(spill)
+            second.execute(f"create table big_again as {big}")
+            assert second.execute("select count(*) from big_again").fetchone() == (2000000,)
+
+
 def test_defaults_are_duckdbs_limit_and_a_tmp_folder_in_the_data_dir(duckdb_env: Path) -> None:
     settings = Settings.from_env().duckdb
     assert settings.memory_limit == "80%"
