@@ -43,6 +43,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 TOLERANCE = Decimal("0.000001")
 SAMPLE_SECONDS = 0.2
+SLOWEST = 12  # dbt nodes listed per profiled run
+STARTUP = "start, dbt parse"
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,26 +142,27 @@ def _stage_of_step(step: str) -> str:
     return "checks"
 
 
-def step_windows(dagster_home: Path) -> list[tuple[str, float, float]]:
-    """(step, start, end) of the newest run stored in `dagster_home` (unix times)."""
+def step_windows(dagster_home: Path, since: float, until: float) -> list[tuple[str, float, float]]:
+    """(step, start, end) of the Dagster runs stored in `dagster_home` that started between
+    `since` and `until` (unix times): the runs one `aifinops-run` launched, none when it skipped."""
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     import dagster as dg
 
     instance = dg.DagsterInstance.get()
-    records = instance.get_run_records(limit=1)
-    if not records:
-        return []
+    runs = [r for r in instance.get_run_records(limit=20)
+            if r.start_time is not None and since <= r.start_time <= until]  # fmt: skip
     starts: dict[str, float] = {}
     windows = []
-    for entry in instance.all_logs(records[0].dagster_run.run_id):
-        event = entry.dagster_event
-        if event is None or not event.step_key:
-            continue
-        if event.event_type_value == "STEP_START":
-            starts[event.step_key] = entry.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-            begin = starts.get(event.step_key, entry.timestamp)
-            windows.append((event.step_key, begin, entry.timestamp))
+    for record in runs:
+        for entry in instance.all_logs(record.dagster_run.run_id):
+            event = entry.dagster_event
+            if event is None or not event.step_key:
+                continue
+            if event.event_type_value == "STEP_START":
+                starts[event.step_key] = entry.timestamp
+            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+                begin = starts.get(event.step_key, entry.timestamp)
+                windows.append((event.step_key, begin, entry.timestamp))
     instance.dispose()
     return windows
 
@@ -184,22 +187,34 @@ def _dbt_layer(result: dict) -> str:
     return "marts"
 
 
-def dbt_profile(since: float) -> dict[str, tuple[float, int]]:
-    """Layer -> (node seconds, nodes) from the newest run_results.json dbt wrote after `since`
+def dbt_results(since: float, until: float) -> list[dict]:
+    """The node results of the newest run_results.json dbt wrote between `since` and `until`
     (dagster-dbt writes one per invocation under dbt_models/target/)."""
     candidates = [
         path
         for path in (REPO_ROOT / "dbt_models" / "target").rglob("run_results.json")
-        if path.stat().st_mtime >= since
+        if since <= path.stat().st_mtime <= until
     ]
     if not candidates:
-        return {}
-    results = json.loads(max(candidates, key=lambda p: p.stat().st_mtime).read_text())
+        return []
+    newest = max(candidates, key=lambda p: p.stat().st_mtime)
+    return json.loads(newest.read_text()).get("results", [])
+
+
+def dbt_layers(results: list[dict]) -> dict[str, tuple[float, int]]:
+    """Layer -> (node seconds, nodes)."""
     layers: dict[str, tuple[float, int]] = {}
-    for result in results.get("results", []):
+    for result in results:
         seconds, nodes = layers.get(_dbt_layer(result), (0.0, 0))
         layers[_dbt_layer(result)] = (seconds + float(result.get("execution_time") or 0), nodes + 1)
     return layers
+
+
+def slowest_nodes(results: list[dict], count: int = SLOWEST) -> list[tuple[str, float]]:
+    """The `count` dbt nodes that took longest: (name, seconds)."""
+    timed = [(r.get("unique_id", "?").split(".", 2)[-1], float(r.get("execution_time") or 0))
+             for r in results]  # fmt: skip
+    return sorted(timed, key=lambda t: -t[1])[:count]
 
 
 @dataclass
@@ -210,25 +225,37 @@ class StageLine:
     note: str = ""
 
 
-def profile(run: Measured, dagster_home: Path) -> list[StageLine]:
-    windows = step_windows(dagster_home)
+@dataclass
+class Profile:
+    stages: list[StageLine]
+    slowest: list[tuple[str, float]]
+
+    def seconds(self) -> dict[str, float]:
+        return {line.stage: line.seconds for line in self.stages}
+
+
+def profile(run: Measured, dagster_home: Path) -> Profile:
+    """Where `run`'s time went: per stage (Dagster steps), per dbt layer, the slowest nodes."""
+    until = run.started + run.seconds + 1
+    windows = step_windows(dagster_home, run.started, until)
     stages: dict[str, list[tuple[float, float]]] = {}
     for step, begin, end in windows:
         stages.setdefault(_stage_of_step(step), []).append((begin, end))
     lines = []
-    first = min((begin for _, begin, _ in windows), default=run.started)
+    first = min((begin for _, begin, _ in windows), default=until)
     before = [rss for t, rss in run.samples if t < first]
-    lines.append(StageLine("start, dbt parse", first - run.started, max(before, default=0)))
+    lines.append(StageLine(STARTUP, min(first, until) - run.started, max(before, default=0)))
     order = ["landing -> raw", "dbt build", "checks", "export", "publish", "report"]
+    results = dbt_results(run.started, until)
     for stage in sorted(stages, key=lambda s: order.index(s) if s in order else len(order)):
         spans = stages[stage]
         seconds = sum(end - begin for begin, end in spans)
         peak = max((rss for t, rss in run.samples if any(b <= t <= e for b, e in spans)), default=0)
         lines.append(StageLine(stage, seconds, peak, f"{len(spans)} step(s)"))
         if stage == "dbt build":
-            for layer, (node_seconds, nodes) in dbt_profile(run.started).items():
+            for layer, (node_seconds, nodes) in dbt_layers(results).items():
                 lines.append(StageLine(f"  dbt: {layer}", node_seconds, 0, f"{nodes} nodes"))
-    return lines
+    return Profile(lines, slowest_nodes(results))
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,6 +352,40 @@ def _run_pipeline(work: Path, env: dict[str, str], name: str, *flags: str) -> Me
     return run
 
 
+def _profile_tables(profiles: dict[str, Profile], requests: int) -> list[str]:
+    """Markdown: seconds per stage of each profiled run (requests/s and peak memory of the full
+    run), then the slowest dbt nodes of each."""
+    full = profiles["full run"]
+    others = [name for name in profiles if name != "full run"]
+    seconds = {name: p.seconds() for name, p in profiles.items()}
+    names = [line.stage for line in full.stages]
+    names += sorted({s for p in profiles.values() for s in p.seconds()} - set(names))
+    lines = {line.stage: line for line in full.stages}
+    text = [
+        "",
+        "Per stage (Dagster step wall time; dbt layers: node seconds from run_results.json, "
+        "which overlap across dbt's threads; requests/s = requests / seconds of the full run):",
+        "",
+        "| stage | full run | requests/s | peak memory | " + " | ".join(others) + " | |",
+        "|---|---|---|---|" + "---|" * len(others) + "---|",
+    ]
+    for stage in names:
+        line = lines.get(stage, StageLine(stage, 0.0, 0))
+        work_done = line.seconds > 0 and stage != STARTUP
+        rate = f"{requests / line.seconds:,.0f}" if work_done else "-"
+        peak = _gib(line.peak_rss) if line.peak_rss else ""
+        cells = [f"{seconds[n][stage]:.1f}" if stage in seconds[n] else "-" for n in others]
+        text.append(
+            f"| {stage} | {line.seconds:.1f} | {rate} | {peak} | "
+            + "".join(f"{c} | " for c in cells)
+            + f"{line.note} |"
+        )
+    for name, run_profile in profiles.items():
+        text += ["", f"Slowest dbt nodes, {name} (seconds):", ""]
+        text += [f"- {node}: {secs:.1f}" for node, secs in run_profile.slowest] or ["- (none)"]
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
@@ -363,9 +424,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # 2-3. the pipeline, its profile
     full = _run_pipeline(work, env, "full_run")
-    stages = profile(full, work / "dagster")
+    profiles = {"full run": profile(full, work / "dagster")}
     warehouse = work / "data" / "warehouse.duckdb"
     requests = request_count(warehouse) if warehouse.exists() else 0
+    warehouse_size = warehouse.stat().st_size if warehouse.exists() else 0
 
     # 4. the yardstick, in a process of its own, over the same files
     ystick_json = work / "yardstick.json"
@@ -392,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         late_requests = max(1, scale_data.requests_on(late_day, args.requests, args.days) // 10)
         scale_data.write_late_file(landing, late_day, late_requests, zstd=args.zstd)
         late = _run_pipeline(work, env, "late_file")
+        for name, run in (("+1 day", plus_day), ("late file", late), ("same, --force", forced)):
+            profiles[name] = profile(run, work / "dagster")
 
     # 6. the report
     ratio = full.seconds / ystick.seconds if ystick.seconds else float("nan")
@@ -412,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         f"| {_pct(late.seconds, full.seconds) if late else '-'} |",
         "",
         f"Generation: {gen.seconds:.1f} s ({gen.rate():,.0f} requests/s). Requests in "
-        f"marts.fct_llm_requests after the full run: {requests:,}.",
+        f"marts.fct_llm_requests after the full run: {requests:,}; warehouse file "
+        f"{_size(warehouse_size)}.",
         f"Billed total per team on the token lines, pipeline vs yardstick: "
         f"{'agree' if agree else 'DIFFER'} (largest difference {worst}; tolerance {TOLERANCE}).",
     ]
@@ -421,19 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             "Runs that exited non-zero: "
             + ", ".join(f"{m.log.name if m.log else '?'} (exit {m.returncode})" for m in failed)
         )
-    report += [
-        "",
-        "Full run per stage (Dagster step wall time; dbt layers: node seconds from "
-        "run_results.json, which overlap across dbt's threads; rows/s = requests / seconds):",
-        "",
-        "| stage | seconds | requests/s | peak memory | |",
-        "|---|---|---|---|---|",
-    ]
-    for line in stages:
-        work_done = line.seconds > 0 and not line.stage.startswith("start")
-        rate = f"{gen.requests / line.seconds:,.0f}" if work_done else "-"
-        peak = _gib(line.peak_rss) if line.peak_rss else ""
-        report.append(f"| {line.stage} | {line.seconds:.1f} | {rate} | {peak} | {line.note} |")
+    report += _profile_tables(profiles, gen.requests)
     report += [
         "",
         "Billed cost per team on the token lines:",
