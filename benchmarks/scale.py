@@ -11,6 +11,7 @@
 3. prints the run's profile per stage: landing -> raw, the dbt layers, checks, export, publish,
    from the Dagster run's step events (in <work>/dagster) and dbt's run_results.json;
 4. runs the yardstick (benchmarks/yardstick.py) over the same files in a process of its own,
+   with the same DuckDB memory limit,
    prints the ratio pipeline / yardstick and checks that both give the same billed total per
    team on the token lines (to 10^-6);
 5. measures the incremental cases: a re-run with no new file (aifinops-run sees nothing changed
@@ -394,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--work", type=Path, default=None,
                         help="work folder (default data/benchmark/<requests>x<days>)")  # fmt: skip
-    parser.add_argument("--memory-limit", default="6GB",
+    # the process tree peaks about 1.1 GiB above DuckDB's limit (the Dagster and dbt processes)
+    parser.add_argument("--memory-limit", default="4GB",
                         help="AIFINOPS_DUCKDB_MEMORY_LIMIT for the pipeline")  # fmt: skip
     parser.add_argument("--skip-incremental", action="store_true")
     parser.add_argument(
@@ -431,8 +433,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # 4. the yardstick, in a process of its own, over the same files
     ystick_json = work / "yardstick.json"
+    # the same DuckDB memory limit and spill folder as the pipeline's
     command = [sys.executable, str(REPO_ROOT / "benchmarks" / "yardstick.py"), "--landing",
-               str(landing), "--json", str(ystick_json)]  # fmt: skip
+               str(landing), "--json", str(ystick_json), "--memory-limit", args.memory_limit,
+               "--temp-dir", str(work / "tmp")]  # fmt: skip
     ystick = measure(command, env, work / "yardstick.log")
     if ystick.returncode != 0:
         raise SystemExit(f"the yardstick failed: see {work / 'yardstick.log'}")

@@ -95,7 +95,9 @@ BILL_COLUMNS = (
 )
 COMPRESSED = (".gz", ".zst")
 BATCH_MB_ENV = "AIFINOPS_EXTRACT_BATCH_MB"
-DEFAULT_BATCH_MB = 128
+# DuckDB runs a statement on several threads by row groups of 122,880 rows: a batch of 128 MB of
+# spend-log lines was one row group, parsed by one thread; 512 MB is about four.
+DEFAULT_BATCH_MB = 512
 NOT_DATA = "not data (name starts with _ or .)"
 
 # Demo-only fallback; production sets AIFINOPS_PSEUDONYM_KEY (see README, "Privacy").
@@ -477,7 +479,7 @@ def load_source(
 
 def batch_bytes(con: duckdb.DuckDBPyConnection | None = None) -> int:
     """How many bytes of landing files (as read: decompressed) one batch reads at most:
-    AIFINOPS_EXTRACT_BATCH_MB (default 128), and at most an eighth of the connection's DuckDB
+    AIFINOPS_EXTRACT_BATCH_MB (default 512), and at most an eighth of the connection's DuckDB
     memory_limit (parsed rows take several times their text). Fewer, larger batches cost less
     per file; memory use grows with the batch."""
     value = os.environ.get(BATCH_MB_ENV, "").strip() or str(DEFAULT_BATCH_MB)

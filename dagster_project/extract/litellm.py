@@ -194,9 +194,11 @@ with lines as (
 valid as (
     select source_file, source_row, line,
            -- valid JSON that starts with { is an object: no second parse of the line
-           json_valid(line) and starts_with(ltrim(line), '{') as is_json
+           json_valid(line) and (starts_with(line, '{') or starts_with(ltrim(line), '{'))
+               as is_json
     from lines
-    where trim(replace(line, chr(13), '')) <> ''  -- blank lines, CRLF or not, are not rows
+    -- blank lines, CRLF or not, are not rows (a line that starts an object is not blank)
+    where starts_with(line, '{') or trim(replace(line, chr(13), '')) <> ''
 ),
 records as (
     select source_file, source_row, line, is_json,

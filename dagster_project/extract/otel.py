@@ -12,10 +12,12 @@ read when the current ones are absent.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
 
+from dagster_project.db import sql_literal
 from dagster_project.extract.landing import (
     Counts,
     RawTable,
@@ -71,6 +73,45 @@ DDL = RAW_TABLE.ddl
 
 COLUMNS = RAW_TABLE.column_names
 
+# Attribute keys that can carry prompt / completion text or identify a person (GenAI semantic
+# conventions, OpenInference, OpenLLMetry), compared in lower case: the keys themselves, and
+# LIKE patterns (% any characters, _ any one character, \_ an underscore).
+SENSITIVE_KEYS = (
+    "enduser.id", "gen_ai.prompt", "gen_ai.completion", "gen_ai.input.messages",
+    "gen_ai.output.messages", "gen_ai.system_instructions", "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result", "gen_ai.tool.definitions", "input.value", "output.value",
+    "llm.prompts", "tool.parameters", "metadata", "traceloop.entity.input",
+    "traceloop.entity.output", "client.address", "client.ip", "source.address",
+    "network.peer.address", "network.local.address", "net.peer.ip", "net.peer.name",
+    "net.sock.peer.addr", "net.host.ip", "host.ip", "http.client_ip", "session.id", "content",
+)  # fmt: skip
+SENSITIVE_KEY_PATTERNS = (
+    "gen_ai.prompt.%", "gen_ai.completion.%", "llm.input_messages.%", "llm.output_messages.%",
+    "llm.prompt_template.%", "retrieval.documents.%", "embedding.embeddings.%", "reranker.%",
+    "%.content", "%.text", "enduser.%", "user.%", "%email%", "%ip_address%", "%.ip", "%\\_ip",
+)  # fmt: skip
+
+
+def _like_as_regex(pattern: str) -> str:
+    """A LIKE pattern (backslash escapes) as an anchored regular expression."""
+    out, escaped = [], False
+    for ch in pattern:
+        if escaped or ch not in "%_\\":
+            out.append(re.escape(ch))
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        else:
+            out.append(".*" if ch == "%" else ".")
+    return "^" + "".join(out) + "$"
+
+
+# One regular expression for them all: one pass over a key instead of a test per pattern.
+SENSITIVE_REGEX = "(?s)" + "|".join(
+    [f"^(?:{'|'.join(re.escape(k) for k in SENSITIVE_KEYS)})$"]
+    + [_like_as_regex(p) for p in SENSITIVE_KEY_PATTERNS]
+)
+
 MACROS = """
 create or replace temp macro otel_kv(attrs) as list_transform(
     coalesce(json_extract(attrs, '$[*]'), []::json[]),
@@ -78,26 +119,8 @@ create or replace temp macro otel_kv(attrs) as list_transform(
         a -> 'value' ->> 'stringValue', a -> 'value' ->> 'intValue',
         a -> 'value' ->> 'doubleValue', a -> 'value' ->> 'boolValue')});
 create or replace temp macro otel_attr(kv, key) as list_filter(kv, lambda a: a.k = key)[1].v;
--- attributes that can carry prompt / completion text or identify a person (GenAI semantic
--- conventions, OpenInference, OpenLLMetry); compared in lower case
-create or replace temp macro otel_key_is_sensitive(key) as
-    key in ('enduser.id', 'gen_ai.prompt', 'gen_ai.completion', 'gen_ai.input.messages',
-            'gen_ai.output.messages', 'gen_ai.system_instructions',
-            'gen_ai.tool.call.arguments', 'gen_ai.tool.call.result', 'gen_ai.tool.definitions',
-            'input.value', 'output.value', 'llm.prompts', 'tool.parameters', 'metadata',
-            'traceloop.entity.input', 'traceloop.entity.output', 'client.address', 'client.ip',
-            'source.address', 'network.peer.address', 'network.local.address', 'net.peer.ip',
-            'net.peer.name', 'net.sock.peer.addr', 'net.host.ip', 'host.ip', 'http.client_ip',
-            'session.id')
-    or key like 'gen_ai.prompt.%' or key like 'gen_ai.completion.%'
-    or key like 'llm.input_messages.%' or key like 'llm.output_messages.%'
-    or key like 'llm.prompt_template.%' or key like 'retrieval.documents.%'
-    or key like 'embedding.embeddings.%' or key like 'reranker.%'
-    or key like '%.content' or key = 'content' or key like '%.text'
-    or key like 'enduser.%' or key like 'user.%' or key like '%email%'
-    or key like '%ip_address%' or key like '%.ip' or key like '%\\_ip' escape '\\';
 create or replace temp macro otel_is_sensitive(attribute) as
-    otel_key_is_sensitive(lower(attribute));
+    regexp_matches(lower(attribute), <sensitive>);
 -- a key given twice keeps its first value; the quadratic search for repeats runs only when
 -- some key is repeated (or null: list_distinct drops nulls)
 create or replace temp macro otel_first_of_each_key(kv) as
@@ -115,7 +138,7 @@ create or replace temp macro otel_int(text) as
          then try_cast(try_cast(trim(text) as decimal(38, 0)) as bigint) end;
 create or replace temp macro otel_token(kv, key, deprecated) as
     coalesce(otel_attr(kv, key), otel_attr(kv, deprecated));
-"""
+""".replace("<sensitive>", sql_literal(SENSITIVE_REGEX))
 
 PARSE_SQL = """
 create or replace temp table otel_staged as
@@ -132,14 +155,26 @@ resources as (
     select source_file, unnest(rs) as resource_span, generate_subscripts(rs, 1) as rs_idx
     from doc
 ),
+resource_fields as (
+    -- what a resource's attributes give its spans, read once per resource (not per span)
+    select
+        source_file, rs_idx, resource_span.scopeSpans as ss,
+        otel_attr(res, 'service.name') as service_name,
+        coalesce(otel_attr(res, 'deployment.environment.name'),
+                 otel_attr(res, 'deployment.environment')) as deployment_environment,
+        otel_attr(res, 'cloud.account.id') as cloud_account_id,
+        otel_attr(res, 'cloud.region') as cloud_region,
+        -- e-mail and IP addresses in the attributes kept are pseudonymised, in the JSON text
+        -- (an address has no character JSON escapes)
+        json(pii_scrub(otel_object(res)::varchar)) as resource_attributes
+    from (select *, otel_kv(resource_span.resource.attributes) as res from resources)
+),
 scopes as (
-    select source_file, resource_span.resource.attributes as resource_attrs, rs_idx,
-           unnest(ss) as scope_span, generate_subscripts(ss, 1) as ss_idx
-    from (select *, resource_span.scopeSpans as ss from resources)
+    select * exclude (ss), unnest(ss) as scope_span, generate_subscripts(ss, 1) as ss_idx
+    from resource_fields
 ),
 spans as (
-    select source_file, resource_attrs, rs_idx, ss_idx,
-           unnest(sp) as span, generate_subscripts(sp, 1) as sp_idx
+    select * exclude (scope_span, sp), unnest(sp) as span, generate_subscripts(sp, 1) as sp_idx
     from (select *, scope_span.spans as sp from scopes)
 ),
 kv as (
@@ -148,7 +183,8 @@ kv as (
         row_number() over (partition by source_file order by rs_idx, ss_idx, sp_idx)
             as source_row,
         span,
-        otel_kv(resource_attrs) as res,
+        service_name, deployment_environment, cloud_account_id, cloud_region,
+        resource_attributes,
         otel_kv(span -> 'attributes') as att
     from spans
 ),
@@ -171,11 +207,10 @@ typed as (
              then 'free text removed ('
                   || length(json_extract_string(span, '$.status.message')) || ' characters)'
         end as status_message,
-        otel_attr(res, 'service.name') as service_name,
-        coalesce(otel_attr(res, 'deployment.environment.name'),
-                 otel_attr(res, 'deployment.environment')) as deployment_environment,
-        otel_attr(res, 'cloud.account.id') as cloud_account_id,
-        otel_attr(res, 'cloud.region') as cloud_region,
+        service_name,
+        deployment_environment,
+        cloud_account_id,
+        cloud_region,
         coalesce(otel_attr(att, 'gen_ai.provider.name'), otel_attr(att, 'gen_ai.system'))
             as provider_name,
         otel_attr(att, 'gen_ai.operation.name') as operation_name,
@@ -192,18 +227,16 @@ typed as (
         case when otel_attr(att, 'enduser.id') is not null
              then sha256(getvariable('pseudonym_key') || otel_attr(att, 'enduser.id'))
         end as enduser_pseudonym,
-        otel_object(res) as resource_attributes_kept,
+        resource_attributes,
         otel_object(att) as span_attributes_kept,
         md5(span::varchar) as row_hash
     from kv
 ),
 checked as (
     select
-        * exclude (resource_attributes_kept, span_attributes_kept, status_message),
+        * exclude (span_attributes_kept, status_message),
         pii_scrub(status_message) as status_message,
-        -- e-mail and IP addresses in the attributes kept are pseudonymised, in the JSON text
-        -- (an address has no character JSON escapes)
-        json(pii_scrub(resource_attributes_kept::varchar)) as resource_attributes,
+        -- as the resource's: e-mail and IP addresses pseudonymised in the JSON text
         json(pii_scrub(span_attributes_kept::varchar)) as span_attributes,
         otel_int(input_tokens_text) as input_tokens,
         otel_int(output_tokens_text) as output_tokens,
@@ -277,8 +310,9 @@ from checked
 # lists), then the typed and checked rows. In one query a document's spans are all in flight
 # at once through every expression: several hundred MB for a 7 MB file.
 _SPANS_PART, _TYPED_PART = PARSE_SQL.split("typed as (")
+SPANS_TABLE = "create or replace temp table otel_spans as"
 SPANS_SQL = (
-    _SPANS_PART.replace("temp table otel_staged as", "temp table otel_spans as").rstrip()[:-1]
+    _SPANS_PART.replace("create or replace temp table otel_staged as", SPANS_TABLE).rstrip()[:-1]
     + "\nselect * from kv"
 )
 STAGED_SQL = (
@@ -307,20 +341,23 @@ def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
     if not_otlp:
         raise UnreadableFile(f"not an OTLP JSON export (no resourceSpans list): {not_otlp}")
     # A document is parsed whole and its nested lists copied as they are unnested: several times
-    # its size in memory. Files are parsed in groups of at most a quarter of a landing batch
-    # (at least one file), so a low memory_limit is met.
-    counts: Counts = {}
+    # its size in memory. Files are read into spans in groups of at most a quarter of a landing
+    # batch (at least one file), so a low memory_limit is met; the spans of the whole batch are
+    # then typed and checked in one statement, which DuckDB runs on every thread.
+    if not files:
+        return {}
     group: list[str] = []
     size = 0
+    sql = SPANS_SQL
     for path in [*files, None]:
         grown = size + (Path(path).stat().st_size if path else 0)
         if group and (path is None or grown > batch_bytes(con) // OTLP_EXPANSION):
-            con.execute(SPANS_SQL, {"paths": group, "shape": OTLP_SHAPE})
-            con.execute(STAGED_SQL, {"max_tokens": MAX_TOKENS_PER_REQUEST})
-            con.execute("drop table otel_spans")
-            counts |= split_good_and_bad(con, SOURCE, "otel_staged", TABLE, COLUMNS)
+            con.execute(sql, {"paths": group, "shape": OTLP_SHAPE})
+            sql = SPANS_SQL.replace(SPANS_TABLE, "insert into otel_spans", 1)  # the next groups
             group, size = [], 0
         if path is not None:
             group.append(path)
             size += Path(path).stat().st_size
-    return counts
+    con.execute(STAGED_SQL, {"max_tokens": MAX_TOKENS_PER_REQUEST})
+    con.execute("drop table otel_spans")
+    return split_good_and_bad(con, SOURCE, "otel_staged", TABLE, COLUMNS)
