@@ -209,6 +209,86 @@ def test_otel_sensitive_attributes_are_dropped_and_addresses_pseudonymised(
     assert all_text_containing(con, IPV4) == []
 
 
+def test_each_span_gets_its_own_resources_attributes_read_once_per_resource(
+    tmp_path: Path,
+) -> None:
+    """A resource's attributes are read, filtered and scrubbed once per resource, before its
+    spans are unnested: with two resources, one of two scopes, every span still carries its own
+    resource's service, environment, account, region and kept attributes, in document order."""
+
+    def attrs(**values: str) -> list[dict]:
+        return [{"key": k, "value": {"stringValue": v}} for k, v in values.items()]
+
+    document = {"resourceSpans": [
+        {"resource": {"attributes": attrs(**{
+            "service.name": "svc-a", "deployment.environment": "production",
+            "cloud.account.id": "111111111111", "user.email": EMAIL,
+            "host.note": f"relayed from {IPV4}"})},
+         "scopeSpans": [{"spans": [otel_span("a-1"), otel_span("a-2")]},
+                        {"spans": [otel_span("a-3")]}]},
+        {"resource": {"attributes": attrs(**{
+            "service.name": "svc-b", "deployment.environment.name": "staging",
+            "cloud.region": "eu-west-1", "enduser.id": "someone"})},
+         "scopeSpans": [{"spans": [otel_span("b-1"), otel_span("b-2")]}]},
+    ]}  # fmt: skip
+    (folder(tmp_path, OTEL) / "spans.json").write_text(json.dumps(document), "utf-8")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+
+    extract(con, OTEL, tmp_path / "landing")
+
+    rows = con.execute(
+        """select span_id, source_row, service_name, deployment_environment, cloud_account_id,
+                  cloud_region, resource_attributes
+           from raw.otel_genai_spans order by source_row"""
+    ).fetchall()
+    a = ("svc-a", "production", "111111111111", None)
+    b = ("svc-b", "staging", None, "eu-west-1")
+    assert [(r[0], r[1], *r[2:6]) for r in rows] == [
+        ("a-1", 1, *a),
+        ("a-2", 2, *a),
+        ("a-3", 3, *a),
+        ("b-1", 4, *b),
+        ("b-2", 5, *b),
+    ]
+    kept = [json.loads(r[6]) for r in rows]
+    assert set(kept[0]) == {"service.name", "deployment.environment", "cloud.account.id",
+                            "host.note"}  # fmt: skip
+    assert kept[0]["host.note"].startswith("relayed from ") and IPV4 not in kept[0]["host.note"]
+    assert set(kept[4]) == {"service.name", "deployment.environment.name", "cloud.region"}
+    assert all_text_containing(con, EMAIL) == [] and all_text_containing(con, IPV4) == []
+
+
+def test_the_sensitive_attribute_regex_decides_as_its_keys_and_like_patterns() -> None:
+    """otel.SENSITIVE_REGEX is built from SENSITIVE_KEYS and the LIKE patterns of
+    SENSITIVE_KEY_PATTERNS: DuckDB's own LIKE over the same patterns decides every key alike,
+    with `_` any one character, `\\_` an underscore, any case, line breaks inside a key."""
+    from dagster_project.db import sql_literal
+    from dagster_project.extract import otel
+
+    examples = {"genXai.prompt.0": True, "netXip": False, "net_ip": True,
+                "Gen_AI.Prompt.1.Content": True, "gen_ai.usage.input_tokens": False}  # fmt: skip
+    keys = set(otel.SENSITIVE_KEYS) | set(examples) | {"x.ip", "xip", "a\n.text", "text", ""}
+    for pattern in otel.SENSITIVE_KEY_PATTERNS:
+        for fill in ("", "a", "a.b", "\n", "_", "X"):
+            key = pattern.replace("\\_", "_").replace("%", fill)
+            keys |= {key, key.upper(), key.replace("_", "-"), key.replace(".", "-"), "x" + key,
+                     key + "y"}  # fmt: skip
+    likes = " or ".join(f"lower(k) like {sql_literal(p)} escape '\\'"
+                        for p in otel.SENSITIVE_KEY_PATTERNS)  # fmt: skip
+    con = duckdb.connect()
+    con.execute(otel.MACROS)
+    differ = con.execute(
+        f"""select k from unnest($keys) as t(k)
+            where otel_is_sensitive(k) <> (list_contains($exact, lower(k)) or {likes})""",
+        {"keys": sorted(keys), "exact": list(otel.SENSITIVE_KEYS)},
+    ).fetchall()
+    assert differ == []
+    decided = con.execute(
+        "select k, otel_is_sensitive(k) from unnest($keys) as t(k)", {"keys": list(examples)}
+    ).fetchall()
+    assert dict(decided) == examples
+
+
 def test_quarantine_rows_keep_no_address_nor_prompt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
