@@ -171,7 +171,7 @@ class Warehouse:
                 f"""select day from intermediate._incremental_days
                     where model = '{model}' and day is not null and built_at = (
                         select max(built_at) from intermediate._incremental_days
-                        where model = '{model}')
+                        where model = '{model}' and status = 'done')
                     order by day"""
             )
         ]
@@ -354,3 +354,40 @@ def test_a_repeat_window_longer_than_a_day_is_refused(warehouse: Warehouse):
     )  # fmt: skip
     assert result.returncode != 0
     assert "waste_repeat_window_seconds must be at most 86400" in result.stdout
+
+
+def test_a_scoped_test_that_failed_still_fails_when_the_next_run_rebuilds_other_days(
+    warehouse: Warehouse,
+):
+    """A scoped test checks the days the model rebuilt since the last dbt invocation in which
+    its tests all passed, not only its last build's: re-running with nothing new must not make
+    a failure disappear because the failing day is no longer among the days just rebuilt."""
+    uniqueness = ["--select", "fct_llm_requests,test_name:unique"]
+    warehouse.dbt_ok("test", *uniqueness)  # passes: every day built so far is tested
+    day = START + timedelta(1)  # older than the lookback
+
+    def faulty_build(con):
+        # what a faulty build of that day would leave: a second copy of one of its requests
+        con.execute(
+            """insert into marts.fct_llm_requests
+               select * from marts.fct_llm_requests where request_date = ? limit 1""",
+            [day],
+        )
+        con.execute(
+            """insert into intermediate._incremental_days
+               values ('fct_llm_requests', ?, 'done', false, current_timestamp, null, null)""",
+            [day],
+        )
+
+    warehouse.write(faulty_build)
+    assert warehouse.copy.dbt("test", *uniqueness).returncode != 0
+    # the next run rebuilds the lookback days only, not the faulty day: the test still fails
+    rerun = warehouse.copy.dbt("build", "--select", "fct_llm_requests", "--exclude",
+                               "resource_type:unit_test")  # fmt: skip
+    assert rerun.returncode != 0, rerun.stdout[-3000:]
+    assert day not in warehouse.rebuilt_days("fct_llm_requests")
+    assert "unique_fct_llm_requests_request_uid" in rerun.stdout
+    # a rebuild of the day mends it, and the test passes
+    backfill = json.dumps({"backfill_from": str(day)})
+    warehouse.dbt_ok("build", "--select", "fct_llm_requests", "--exclude",
+                     "resource_type:unit_test", "--vars", backfill)  # fmt: skip

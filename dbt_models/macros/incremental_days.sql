@@ -35,7 +35,7 @@
     create table if not exists {{ incremental_log() }} (
         model varchar not null,
         day date,                  -- null: the build's own record
-        status varchar not null,   -- pending | done
+        status varchar not null,   -- pending | done | tested (incremental_tests_passed)
         full_rebuild boolean not null,
         built_at timestamptz not null,
         watermark timestamptz,     -- max(loaded_at) of the raw source when it was built
@@ -209,20 +209,51 @@
     where model = '{{ this.name }}' and status = 'pending';
 {%- endmacro %}
 
-{#- For data tests: a filter to the days the model's last build rebuilt (every day after a full
-    build). Heavy row-level tests on the request grain use it (README, "Scoped tests"). -#}
+{#- For data tests: a filter to the days the model rebuilt since the last dbt invocation in
+    which every data test on it passed (every day when one of those builds was a full build,
+    or when it has no build record). Not only the last build's days: a day whose test failed
+    stays in scope until a run passes it, so re-running with nothing new cannot make a failure
+    disappear. Heavy row-level tests on the request grain use it (README, "Scoped tests"). -#}
 {% macro default__rebuilt_days_only(model_name, day_column) -%}
+    {%- set since -%}
+        coalesce((select max(built_at) from {{ incremental_log() }}
+                  where model = '{{ model_name }}' and status = 'tested'),
+                 '-infinity'::timestamptz)
+    {%- endset -%}
     (
-        (select full_rebuild from {{ incremental_log() }}
-         where model = '{{ model_name }}' and day is null and status = 'done'
-         order by built_at desc limit 1) is not false
+        not exists (select 1 from {{ incremental_log() }}
+                    where model = '{{ model_name }}' and day is null and status = 'done')
+        or exists (select 1 from {{ incremental_log() }}
+                   where model = '{{ model_name }}' and day is null and status = 'done'
+                       and full_rebuild and built_at > {{ since }})
         or {{ day_column }} in (
             select day from {{ incremental_log() }}
             where model = '{{ model_name }}' and status = 'done' and day is not null
-                and built_at = (select max(built_at) from {{ incremental_log() }}
-                                where model = '{{ model_name }}' and status = 'done')
+                and built_at > {{ since }}
         )
     )
+{%- endmacro %}
+
+{#- on-run-end: a 'tested' row for each model every data test of this invocation that reads it
+    passed (at least one ran; skipped, warned, failed or errored tests leave no row): the days
+    it rebuilt before now no longer need a scoped test. An invocation without data tests (dbt
+    run) records nothing. -#}
+{% macro default__incremental_tests_passed(results) -%}
+    {%- set passed = {} -%}
+    {%- for result in results if result.node.resource_type == 'test' -%}
+        {%- for parent in result.node.depends_on.nodes if parent.startswith('model.') -%}
+            {%- set name = parent.split('.')[-1] -%}
+            {%- do passed.update({name: passed.get(name, true) and result.status == 'pass'}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set models = [] -%}
+    {%- for name, ok in passed | dictsort if ok -%}{%- do models.append(name) -%}{%- endfor -%}
+    {%- if models %}
+    insert into {{ incremental_log() }}
+    select model, null, 'tested', false, current_timestamp, null, null
+    from (values {% for name in models %}('{{ name }}'){% if not loop.last %}, {% endif %}{% endfor %}) as tested (model)
+    where model in (select model from {{ incremental_log() }})
+    {%- endif %}
 {%- endmacro %}
 
 {#- dbt's test `where` config, with one placeholder: `where: __rebuilt_days__` restricts a test

@@ -45,3 +45,9 @@
     {{ return(adapter.dispatch('rebuilt_days_only', 'ai_finops')(model_name, day_column)) }}
 {%- endmacro %}
 {% macro spark__rebuilt_days_only(model_name, day_column) -%}true{%- endmacro %}
+
+{#- on-run-end: which models' tests all passed in this invocation -#}
+{% macro incremental_tests_passed(results) -%}
+    {{ return(adapter.dispatch('incremental_tests_passed', 'ai_finops')(results)) }}
+{%- endmacro %}
+{% macro spark__incremental_tests_passed(results) -%}{%- endmacro %}
