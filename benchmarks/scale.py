@@ -8,8 +8,9 @@
    AIFINOPS_LANDING_DIR, AIFINOPS_DUCKDB_PATH, AIFINOPS_DUCKDB_MEMORY_LIMIT,
    AIFINOPS_DUCKDB_TEMP_DIR and DAGSTER_HOME pointing into <work>; samples the RSS of its whole
    process tree (dbt runs as a child) from /proc every 0.2 s;
-3. prints the run's profile per stage: landing -> raw, the dbt layers, checks, export, publish,
-   from the Dagster run's step events (in <work>/dagster) and dbt's run_results.json;
+3. profiles each run (the full one and the incremental ones of step 5) per stage: landing -> raw,
+   the dbt layers, checks, export, publish, from its Dagster runs' step events (in
+   <work>/dagster) and dbt's run_results.json, with its slowest dbt nodes;
 4. runs the yardstick (benchmarks/yardstick.py) over the same files in a process of its own
    (DuckDB's default memory limit: under the pipeline's it cannot load 10M requests),
    prints the ratio pipeline / yardstick and checks that both give the same billed total per
