@@ -97,6 +97,10 @@ def test_token_part_lists_are_not_written_again() -> None:
     )
     assert _offenders(r"'input' as token_part", set(), (".sql",)) == []
     assert _offenders(r"'contract_(input|output)_rate'\)", set(), (".sql",)) == []
+    # a part's columns added up (output: output + reasoning; the total: every part): part_tokens()
+    # (the macro itself, and the invariant test that checks the parts against the log's counts)
+    allowed = {"macros/token_parts.sql", "tests/singular/allocation/assert_token_parts_add_up.sql"}
+    assert _offenders(r"output_tokens\s*\+\s*reasoning_tokens", allowed, (".sql",)) == []
 
 
 def test_rows_in_force_and_the_focus_null_rules_are_written_once() -> None:

@@ -30,6 +30,19 @@
         end
 {%- endmacro %}
 
+{#- The token columns of one part of token_parts() added up ("output_tokens + reasoning_tokens"),
+    or with no part given, of every part: a request's total tokens. -#}
+{% macro part_tokens(part=none) -%}
+    {%- set columns = [] -%}
+    {%- for name, tokens, list_costs in token_parts() if part is none or name == part -%}
+        {%- do columns.extend(tokens) -%}
+    {%- endfor -%}
+    {%- if not columns -%}
+        {{ exceptions.raise_compiler_error("part_tokens: no token part " ~ part) }}
+    {%- endif -%}
+    {{ token_part_sum(columns) }}
+{%- endmacro %}
+
 {#- The disjoint parts of a log that counts cache reads and writes inside its input tokens and
     reasoning inside its output tokens (LiteLLM, OpenTelemetry), from the columns
     input_tokens_reported, output_tokens_reported, cache_read_tokens, cache_write_tokens and

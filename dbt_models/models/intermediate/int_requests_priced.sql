@@ -146,8 +146,7 @@ usage_costed as (
                     as {{ money_type() }}
                 )
         end as usage_contracted_cost,
-        uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens + reasoning_tokens
-            as total_tokens
+        {{ part_tokens() }} as total_tokens
     from contracted
 
 )

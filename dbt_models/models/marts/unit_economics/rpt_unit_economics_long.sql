@@ -30,7 +30,7 @@
     ('cost_per_1m_input_tokens', 'input_billed_cost', ' * 1000000', 'uncached_input_tokens'),
     ('cost_per_1m_cached_input_tokens', 'cache_read_billed_cost', ' * 1000000', 'cache_read_tokens'),
     ('cost_per_1m_cache_write_tokens', 'cache_write_billed_cost', ' * 1000000', 'cache_write_tokens'),
-    ('cost_per_1m_output_tokens', 'output_billed_cost', ' * 1000000', '(output_tokens + reasoning_tokens)'),
+    ('cost_per_1m_output_tokens', 'output_billed_cost', ' * 1000000', '(' ~ part_tokens('output') ~ ')'),
     ('cost_per_request', 'billed_cost', '', 'request_count'),
     ('cost_per_successful_request', 'billed_cost', '', 'successful_request_count'),
 ] %}

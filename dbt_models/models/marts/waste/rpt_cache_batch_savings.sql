@@ -52,8 +52,8 @@ monthly as (
         end) as cacheable_uncached_input_tokens,
         {{ count_sum('case when not is_batch and not is_proxy_cache_hit
             then uncached_input_tokens else 0 end') }} as standard_input_tokens,
-        {{ count_sum('case when not is_batch and not is_proxy_cache_hit
-            then output_tokens + reasoning_tokens else 0 end') }} as standard_output_tokens
+        {{ count_sum('case when not is_batch and not is_proxy_cache_hit then '
+            ~ part_tokens('output') ~ ' else 0 end') }} as standard_output_tokens
     from requests
     group by 1, 2, 3, 4, 5, 6
 

@@ -36,7 +36,7 @@ traffic as (
         count(*) as request_count,
         {{ percentile_cont('uncached_input_tokens + cache_read_tokens + cache_write_tokens', 0.9) }}
             as p90_input_tokens,
-        {{ percentile_cont('output_tokens + reasoning_tokens', 0.9) }} as p90_output_tokens,
+        {{ percentile_cont(part_tokens('output'), 0.9) }} as p90_output_tokens,
         {{ count_sum('reasoning_tokens') }} as reasoning_tokens,
         {{ count_sum('uncached_input_tokens + cache_write_tokens') }} as input_tokens,
         {{ count_sum('cache_read_tokens') }} as cache_read_tokens,

@@ -9,19 +9,13 @@ staged as (
     select
         'litellm' as source_system,
         count(*) as requests,
-        sum(
-            uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens
-            + reasoning_tokens
-        ) as tokens
+        sum({{ part_tokens() }}) as tokens
     from {{ ref('stg_litellm__requests') }}
     union all
     select
         'otel' as source_system,
         count(*) as requests,
-        sum(
-            uncached_input_tokens + cache_read_tokens + cache_write_tokens + output_tokens
-            + reasoning_tokens
-        ) as tokens
+        sum({{ part_tokens() }}) as tokens
     from {{ ref('stg_otel__genai_spans') }}
 
 ),

@@ -4,9 +4,9 @@
 -- Read at int_requests_unioned, where every log source meets (it carries the staged parts
 -- unchanged; assert_requests_union_keeps_every_staged_request guards that no request is lost on
 -- the way): one model ref'd, so Dagster attaches the test to it as an asset check.
--- Scoped to the days the last incremental run rebuilt (every day after a full build): the parts
--- are computed row by row, a day not rebuilt is unchanged since it passed, and a change to the
--- model's SQL rebuilds (and so tests) every day (macros/incremental_days.sql).
+-- Scoped to the days rebuilt since the model's tests last all passed (every day after a full
+-- build): the parts are computed row by row, a day not rebuilt is unchanged since it passed, and
+-- a change to the model's SQL rebuilds (and so tests) every day (macros/incremental_days.sql).
 select
     source_system,
     request_id,
