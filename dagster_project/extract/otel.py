@@ -315,6 +315,7 @@ SPANS_SQL = (
     _SPANS_PART.replace("create or replace temp table otel_staged as", SPANS_TABLE).rstrip()[:-1]
     + "\nselect * from kv"
 )
+SPANS_APPEND_SQL = SPANS_SQL.replace(SPANS_TABLE, "insert into otel_spans", 1)
 STAGED_SQL = (
     "create or replace temp table otel_staged as\n"
     "with kv as (select * from otel_spans),\ntyped as (" + _TYPED_PART
@@ -353,7 +354,7 @@ def parse(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> Counts:
         grown = size + (Path(path).stat().st_size if path else 0)
         if group and (path is None or grown > batch_bytes(con) // OTLP_EXPANSION):
             con.execute(sql, {"paths": group, "shape": OTLP_SHAPE})
-            sql = SPANS_SQL.replace(SPANS_TABLE, "insert into otel_spans", 1)  # the next groups
+            sql = SPANS_APPEND_SQL  # the next groups of the batch
             group, size = [], 0
         if path is not None:
             group.append(path)

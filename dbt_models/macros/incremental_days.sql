@@ -257,8 +257,8 @@
 {%- endmacro %}
 
 {#- dbt's test `where` config, with one placeholder: `where: __rebuilt_days__` restricts a test
-    to the days the tested model's last build rebuilt (dbt does not allow custom macros in a
-    test's config, so the placeholder is replaced here). -#}
+    to the days `rebuilt_days_only` gives for the tested model (dbt does not allow custom macros
+    in a test's config, so the placeholder is replaced here). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
